@@ -1,0 +1,193 @@
+#include "classify/classifier.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+
+namespace mxtls {
+namespace {
+
+bool is_legacy_digest(const std::string& d) { return d == "SHA1" || d == "MD5" || d == "MD5-SHA1"; }
+
+Reason reason_for_verify_code(int code) {
+  switch (code) {
+    case X509_V_ERR_CERT_HAS_EXPIRED: return Reason::cert_expired;
+    case X509_V_ERR_CERT_NOT_YET_VALID: return Reason::cert_not_yet_valid;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: return Reason::cert_self_signed;
+    case X509_V_ERR_EE_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_MD_TOO_WEAK: return Reason::weak_key;
+    case X509_V_ERR_HOSTNAME_MISMATCH: return Reason::cert_host_mismatch;
+    default: return Reason::cert_untrusted_chain;
+  }
+}
+
+// Certificate findings in the order an operator should fix them.
+constexpr Reason kCertificateOrder[] = {Reason::sni_dependent, Reason::cert_expired, Reason::cert_not_yet_valid,
+                                        Reason::cert_self_signed, Reason::cert_untrusted_chain, Reason::weak_key,
+                                        Reason::cert_host_mismatch, Reason::legacy_sigalg};
+
+void add_finding(std::vector<Reason>& findings, Reason r) {
+  if (std::find(findings.begin(), findings.end(), r) == findings.end()) findings.push_back(r);
+}
+
+const HandshakeResult* other_sni_handshake(const MxProbe& mx) {
+  // The survey ran with the opposite SNI choice; its newest successful
+  // handshake shows the certificate the compat handshake did not get.
+  for (auto it = mx.survey.rbegin(); it != mx.survey.rend(); ++it)
+    if (it->ok && !it->chain.empty()) return &*it;
+  return nullptr;
+}
+
+Verdict classify_completed_handshake(const MxProbe& mx, const ClientProfile& profile) {
+  Verdict v;
+  const auto& hs = mx.compat;
+  std::vector<Reason> findings;
+  bool verify_failed = false;
+  for (const auto& issue : hs.verify_issues) {
+    add_finding(findings, reason_for_verify_code(issue.code));
+    verify_failed = true;
+  }
+  if (!hs.chain.empty() && key_is_weak(hs.chain.front())) add_finding(findings, Reason::weak_key);
+  if (!hs.host_matches && !profile.match.empty()) add_finding(findings, Reason::cert_host_mismatch);
+  if (is_legacy_digest(hs.peer_signature_digest)) add_finding(findings, Reason::legacy_sigalg);
+  const HandshakeResult* other = other_sni_handshake(mx);
+  if (other && !hs.chain.empty() && other->chain.front().sha256 != hs.chain.front().sha256)
+    add_finding(findings, Reason::sni_dependent);
+
+  std::sort(findings.begin(), findings.end(), [](Reason a, Reason b) {
+    const auto rank = [](Reason r) { return std::find(std::begin(kCertificateOrder), std::end(kCertificateOrder), r) - std::begin(kCertificateOrder); };
+    return rank(a) < rank(b);
+  });
+  const bool breaks = level_authenticates(profile.level) && (verify_failed || !hs.host_matches);
+  v.findings = findings;
+  v.outcome = breaks ? Outcome::deferred : Outcome::tls;
+  v.severity = breaks ? Severity::incompatible : findings.empty() ? Severity::ok : Severity::warning;
+  v.reason = findings.empty() ? Reason::ok : findings.front();
+  v.detail = hs.version + " " + hs.cipher;
+  for (const auto& issue : hs.verify_issues)
+    v.detail += "; verify error " + std::to_string(issue.code) + " at depth " + std::to_string(issue.depth) + ": " + issue.text;
+  if (!hs.host_matches && !profile.match.empty()) v.detail += "; certificate does not name " + mx.host;
+  return v;
+}
+
+}  // namespace
+
+Reason classify_handshake_failure(const MxProbe& mx, const ClientProfile& profile) {
+  const auto& hs = mx.compat;
+  if (hs.timed_out) return Reason::timeout;
+  const VersionSet server = mx.server_versions();
+  const VersionSet common = server.intersect(profile.versions);
+  if (!server.empty() && common.empty()) return Reason::protocol_version;
+  switch (hs.ssl_reason) {
+    case SSL_R_LEGACY_SIGALG_DISALLOWED_OR_UNSUPPORTED: return Reason::legacy_sigalg;
+    case SSL_R_EE_KEY_TOO_SMALL:
+    case SSL_R_CA_KEY_TOO_SMALL:
+    case SSL_R_CA_MD_TOO_WEAK:
+    case SSL_R_DH_KEY_TOO_SMALL:
+    case SSL_R_BAD_DH_VALUE: return Reason::weak_key;
+    case SSL_R_UNSUPPORTED_PROTOCOL:
+    case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+    case SSL_R_NO_PROTOCOLS_AVAILABLE:
+    case SSL_R_WRONG_SSL_VERSION:
+    case SSL_R_VERSION_TOO_LOW:
+      if (server.empty() || common.empty()) return Reason::protocol_version;
+      break;
+    default: break;
+  }
+  const bool cipher_level_failure = hs.alert_received == SSL_AD_HANDSHAKE_FAILURE || hs.alert_received == SSL_AD_INSUFFICIENT_SECURITY ||
+                                    hs.ssl_reason == SSL_R_NO_CIPHERS_AVAILABLE || hs.ssl_reason == SSL_R_NO_SHARED_CIPHER ||
+                                    hs.ssl_reason == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE;
+  if (cipher_level_failure) {
+    // A version in common that the permissive survey completed with a SHA-1
+    // or MD5 signature: the server cannot sign the way our profile accepts.
+    for (auto ver : kTlsVersions) {
+      const auto& s = mx.survey[static_cast<std::size_t>(ver)];
+      if (common.has(ver) && s.ok && is_legacy_digest(s.peer_signature_digest)) return Reason::legacy_sigalg;
+    }
+    return Reason::no_shared_cipher;
+  }
+  return Reason::handshake_failed;
+}
+
+Verdict classify_host(const MxProbe& mx, const ClientProfile& profile) {
+  Verdict v;
+  const bool plaintext_fallback = !level_requires_tls(profile.level);
+  if (mx.failure) {
+    v.reason = *mx.failure;
+    v.severity = reason_info(v.reason).transport ? Severity::unreachable : Severity::incompatible;
+    v.outcome = Outcome::deferred;
+    v.detail = mx.failure_detail;
+  } else if (profile.level == SecurityLevel::none) {
+    v.reason = Reason::ok;
+    v.outcome = Outcome::plaintext;
+    v.detail = "TLS disabled by security level none";
+  } else if (!mx.starttls_offered) {
+    v.reason = Reason::starttls_not_offered;
+    v.severity = plaintext_fallback ? Severity::warning : Severity::incompatible;
+    v.outcome = plaintext_fallback ? Outcome::plaintext : Outcome::deferred;
+    v.detail = "EHLO reply lacks STARTTLS";
+  } else if (mx.starttls_code != 220) {
+    v.reason = Reason::starttls_refused;
+    v.severity = Severity::incompatible;
+    v.outcome = plaintext_fallback ? Outcome::plaintext : Outcome::deferred;
+    v.detail = "STARTTLS answered " + std::to_string(mx.starttls_code) + " " + mx.starttls_reply;
+  } else if (!mx.compat.ok) {
+    v.reason = classify_handshake_failure(mx, profile);
+    v.severity = Severity::incompatible;
+    v.outcome = plaintext_fallback ? Outcome::plaintext : Outcome::deferred;
+    v.detail = mx.compat.error;
+    if (mx.compat.alert_received >= 0) v.detail += " (alert " + std::to_string(mx.compat.alert_received) + ")";
+    v.detail += "; server accepts " + mx.server_versions().to_string() + ", we offer " + profile.versions.to_string();
+  } else {
+    v = classify_completed_handshake(mx, profile);
+  }
+  if (v.reason != Reason::ok) add_finding(v.findings, v.reason);
+  return v;
+}
+
+DestinationVerdict classify_destination(const DestinationProbe& probe, const ClientProfile& profile) {
+  DestinationVerdict out;
+  if (probe.dns_failure) {
+    out.overall.reason = *probe.dns_failure;
+    out.overall.severity = Severity::unreachable;
+    out.overall.outcome = *probe.dns_failure == Reason::dns_failure ? Outcome::deferred : Outcome::bounced;
+    out.overall.detail = probe.dns_detail;
+    out.overall.findings = {*probe.dns_failure};
+    return out;
+  }
+  for (const auto& mx : probe.hosts) out.hosts.push_back(classify_host(mx, profile));
+  if (out.hosts.empty()) {
+    out.overall = {Reason::no_mx, Severity::unreachable, Outcome::bounced, "no MX host to probe", {Reason::no_mx}};
+    return out;
+  }
+  // Postfix tries MX hosts in preference order: the first one that takes the
+  // mail decides the outcome; problems on the others make it a warning.
+  const auto delivering = std::find_if(out.hosts.begin(), out.hosts.end(),
+                                       [](const Verdict& v) { return v.outcome != Outcome::deferred; });
+  const Verdict* decisive = delivering != out.hosts.end() ? &*delivering : &out.hosts.front();
+  out.overall = *decisive;
+  for (const auto& v : out.hosts) {
+    for (Reason r : v.findings) add_finding(out.overall.findings, r);
+    if (&v != decisive && v.severity != Severity::ok && out.overall.severity == Severity::ok) {
+      out.overall.severity = Severity::warning;
+      out.overall.reason = v.reason;
+      out.overall.detail = "a lower-preference MX host: " + v.detail;
+    }
+  }
+  return out;
+}
+
+std::string_view severity_name(Severity s) {
+  constexpr std::string_view kNames[] = {"ok", "warning", "incompatible", "unreachable"};
+  return kNames[static_cast<int>(s)];
+}
+
+std::string_view outcome_name(Outcome o) {
+  constexpr std::string_view kNames[] = {"tls", "plaintext", "deferred", "bounced"};
+  return kNames[static_cast<int>(o)];
+}
+
+}  // namespace mxtls

@@ -1,0 +1,77 @@
+#include "classify/reason.h"
+
+#include <array>
+#include <stdexcept>
+
+namespace mxtls {
+namespace {
+
+constexpr std::array kReasons{
+    ReasonInfo{Reason::ok, "ok", "", false, "nothing to do"},
+    ReasonInfo{Reason::starttls_not_offered, "starttls_not_offered", "starttls-not-supported", false,
+               "the destination does not offer STARTTLS; mail to it can only go in plaintext: ask its postmaster to enable TLS, or route via a relay"},
+    ReasonInfo{Reason::starttls_refused, "starttls_refused", "starttls-not-supported", false,
+               "the destination advertises STARTTLS but refuses it (4xx/5xx): its TLS setup is broken (often a missing certificate or key); tell its postmaster"},
+    ReasonInfo{Reason::protocol_version, "protocol_version", "validation-failure", false,
+               "no TLS protocol version in common: the server only speaks versions our client profile excludes (or the reverse); allow them for this destination in smtp_tls_policy_maps (protocols=) or ask for an upgrade"},
+    ReasonInfo{Reason::legacy_sigalg, "legacy_sigalg", "validation-failure", false,
+               "the server signs its handshake with SHA-1/MD5 only; clients at OpenSSL security level >= 1 refuse it: lower the security level for this destination or ask its postmaster to upgrade"},
+    ReasonInfo{Reason::no_shared_cipher, "no_shared_cipher", "validation-failure", false,
+               "a protocol version is shared but no cipher is: the server's cipher list excludes our client's grade; widen smtp_tls_ciphers for this destination or ask for modern ciphers"},
+    ReasonInfo{Reason::weak_key, "weak_key", "certificate-not-trusted", false,
+               "the server's certificate key is too small (RSA/DSA < 2048 bits or EC < 224): ask its postmaster for a new certificate"},
+    ReasonInfo{Reason::cert_expired, "cert_expired", "certificate-expired", false,
+               "the server's certificate has expired: tell its postmaster to renew it; meanwhile deliver with an unauthenticated level (encrypt/may)"},
+    ReasonInfo{Reason::cert_not_yet_valid, "cert_not_yet_valid", "certificate-expired", false,
+               "the server's certificate is not valid yet: a clock is wrong on one side (check ours first)"},
+    ReasonInfo{Reason::cert_self_signed, "cert_self_signed", "certificate-not-trusted", false,
+               "the server presents a self-signed certificate: authenticated delivery (verify/secure) cannot succeed; pin it by fingerprint or use encrypt"},
+    ReasonInfo{Reason::cert_untrusted_chain, "cert_untrusted_chain", "certificate-not-trusted", false,
+               "the certificate chain does not lead to a trusted CA (often a missing intermediate): tell its postmaster to serve the full chain, or check our CA file"},
+    ReasonInfo{Reason::cert_host_mismatch, "cert_host_mismatch", "certificate-host-mismatch", false,
+               "the certificate does not name the MX host: authenticated delivery fails; tell its postmaster, or match on another name in smtp_tls_policy_maps"},
+    ReasonInfo{Reason::sni_dependent, "sni_dependent", "", false,
+               "the server presents a different certificate with and without SNI: set smtp_tls_servername = hostname so our client sends SNI"},
+    ReasonInfo{Reason::tls_on_plain_port, "tls_on_plain_port", "", false,
+               "the server speaks TLS at once on port 25 (implicit TLS) instead of SMTP: a misconfigured MX; tell its postmaster"},
+    ReasonInfo{Reason::handshake_failed, "handshake_failed", "validation-failure", false,
+               "the TLS handshake failed for a reason not classified further: run `mxtls probe --json` and read the handshake error"},
+    ReasonInfo{Reason::connect_failed, "connect_failed", "", true,
+               "could not connect to port 25: the host is down or firewalled (check our outbound port 25 first)"},
+    ReasonInfo{Reason::timeout, "timeout", "", true,
+               "the server stopped answering within the deadline (tarpit, overload or a stalled handshake): retry later"},
+    ReasonInfo{Reason::banner_rejected, "banner_rejected", "", true,
+               "the server rejected us with a 4xx/5xx greeting or EHLO reply: check our IP's reputation and our HELO name"},
+    ReasonInfo{Reason::dns_failure, "dns_failure", "", true,
+               "DNS did not answer (SERVFAIL, timeout, or DNSSEC bogus): check our resolver, then the domain's name servers"},
+    ReasonInfo{Reason::nxdomain, "nxdomain", "", true,
+               "the domain does not exist (NXDOMAIN): the recipient address is wrong"},
+    ReasonInfo{Reason::null_mx, "null_mx", "", true,
+               "the domain publishes a null MX (RFC 7505): it accepts no mail"},
+    ReasonInfo{Reason::no_mx, "no_mx", "", true,
+               "the domain has no MX and no address records: it cannot receive mail"},
+    ReasonInfo{Reason::target_forbidden, "target_forbidden", "", true,
+               "the MX resolves to a loopback/private/reserved address; probing it is refused (allow_private_targets turns this off for labs)"},
+};
+
+static_assert(kReasons.size() == static_cast<std::size_t>(Reason::target_forbidden) + 1);
+
+}  // namespace
+
+const ReasonInfo& reason_info(Reason r) {
+  const auto& info = kReasons.at(static_cast<std::size_t>(r));
+  if (info.reason != r) throw std::logic_error("reason table out of order");
+  return info;
+}
+
+std::string_view reason_code(Reason r) { return reason_info(r).code; }
+
+std::optional<Reason> reason_from_code(std::string_view code) {
+  for (const auto& info : kReasons)
+    if (info.code == code) return info.reason;
+  return std::nullopt;
+}
+
+std::span<const ReasonInfo> all_reasons() { return kReasons; }
+
+}  // namespace mxtls

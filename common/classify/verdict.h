@@ -1,0 +1,34 @@
+// A verdict: what a probe's evidence means for mail under one client profile
+// and security level. `reason` is the single code logs and policy act on;
+// `findings` lists every problem seen (an expired certificate is a finding
+// under `may` even though mail still goes out encrypted).
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "classify/reason.h"
+
+namespace mxtls {
+
+enum class Severity { ok, warning, incompatible, unreachable };
+// What our MTA would do with mail to the destination.
+enum class Outcome { tls, plaintext, deferred, bounced };
+
+std::string_view severity_name(Severity s);  // ok, warning, incompatible, unreachable
+std::string_view outcome_name(Outcome o);    // tls, plaintext, deferred, bounced
+
+struct Verdict {
+  Reason reason = Reason::ok;
+  Severity severity = Severity::ok;
+  Outcome outcome = Outcome::tls;
+  std::string detail;              // evidence for the reason, untrusted parts unsanitized
+  std::vector<Reason> findings;    // every problem, most important first
+};
+
+struct DestinationVerdict {
+  Verdict overall;
+  std::vector<Verdict> hosts;  // parallel to DestinationProbe::hosts
+};
+
+}  // namespace mxtls

@@ -1,0 +1,117 @@
+#include "config/config.h"
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "config/ini.h"
+
+namespace po = boost::program_options;
+
+namespace mxtls {
+
+// Lets Program_options read "5s", "500ms" into a Duration.
+void validate(boost::any& out, const std::vector<std::string>& values, Duration*, int) {
+  po::validators::check_first_occurrence(out);
+  const auto& text = po::validators::get_single_string(values);
+  const auto d = parse_duration(text);
+  if (!d) throw po::invalid_option_value(text);
+  out = *d;
+}
+
+namespace {
+
+template <typename T>
+auto bounded(T* field, T lo, T hi, const char* name) {
+  return po::value<T>(field)->notifier([lo, hi, name](T v) {
+    if (v < lo || v > hi)
+      throw po::error(std::string("'") + name + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  });
+}
+
+template <typename T>
+auto one_of(T* field, std::set<std::string> allowed, const char* name) {
+  return po::value<T>(field)->notifier([allowed, name](const std::string& v) {
+    if (allowed.count(v) == 0) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + (a.empty() ? "(empty)" : a);
+      throw po::error(std::string("'") + name + "' must be one of: " + list);
+    }
+  });
+}
+
+po::options_description describe(Config& c) {
+  po::options_description d("mxtls.conf");
+  d.add_options()
+      ("probe.allow_private_targets", po::value(&c.probe.allow_private_targets))
+      ("probe.max_mx_hosts", bounded(&c.probe.max_mx_hosts, 1, 10, "probe.max_mx_hosts"))
+      ("probe.concurrency", bounded(&c.probe.concurrency, 1, 10000, "probe.concurrency"))
+      ("probe.port", bounded(&c.probe.port, 1, 65535, "probe.port"))
+      ("probe.helo_name", po::value(&c.probe.helo_name))
+      ("probe.connect_timeout", po::value(&c.probe.connect_timeout))
+      ("probe.greeting_timeout", po::value(&c.probe.greeting_timeout))
+      ("probe.command_timeout", po::value(&c.probe.command_timeout))
+      ("probe.handshake_timeout", po::value(&c.probe.handshake_timeout))
+      ("probe.destination_timeout", po::value(&c.probe.destination_timeout))
+      ("probe.survey", po::value(&c.probe.survey))
+      ("dns.forwarder", po::value(&c.dns.forwarder))
+      ("dns.transparent_zones", po::value(&c.dns.transparent_zones))
+      ("dns.timeout", po::value(&c.dns.timeout))
+      ("tls.profile", one_of(&c.tls.profile, {"postfix", "custom"}, "tls.profile"))
+      ("tls.security_level", one_of(&c.tls.security_level, {"", "none", "may", "encrypt", "verify", "secure"}, "tls.security_level"))
+      ("tls.protocols", po::value(&c.tls.protocols))
+      ("tls.ciphers", po::value(&c.tls.ciphers))
+      ("tls.openssl_security_level", bounded(&c.tls.openssl_security_level, 0, 5, "tls.openssl_security_level"))
+      ("tls.ca_file", po::value(&c.tls.ca_file))
+      ("tls.ca_path", po::value(&c.tls.ca_path))
+      ("tls.servername", po::value(&c.tls.servername))
+      ("tls.postconf", po::value(&c.tls.postconf))
+      ("tls.postfix_config_dir", po::value(&c.tls.postfix_config_dir))
+      ("log.target", po::value(&c.log.target))
+      ("log.facility", po::value(&c.log.facility))
+      ("log.level", one_of(&c.log.level, {"debug", "info", "warning", "error"}, "log.level"));
+  return d;
+}
+
+}  // namespace
+
+Config parse_config(std::string_view text, const std::string& origin) {
+  auto tokens = ini::parse(text);
+  if (const auto* err = std::get_if<ini::Error>(&tokens))
+    throw ConfigError(origin + ":" + std::to_string(err->line) + ": " + err->message);
+
+  Config config;
+  const auto desc = describe(config);
+  po::variables_map vm;
+  for (const auto& entry : std::get<std::vector<ini::Entry>>(tokens)) {
+    const std::string name = entry.section + "." + entry.key;
+    const std::string where = origin + ":" + std::to_string(entry.line) + ": ";
+    if (entry.section.empty()) throw ConfigError(where + "key '" + entry.key + "' outside any [section]");
+    if (!desc.find_nothrow(name, false)) throw ConfigError(where + "unknown key '" + entry.key + "' in [" + entry.section + "]");
+    if (vm.count(name)) throw ConfigError(where + "'" + name + "' set twice");
+    po::parsed_options one(&desc);
+    one.options.emplace_back(name, std::vector<std::string>{entry.value});
+    try {
+      po::store(one, vm);
+      po::notify(vm);
+    } catch (const po::error& e) {
+      throw ConfigError(where + "bad value '" + entry.value + "' for '" + name + "': " + e.what());
+    }
+  }
+  return config;
+}
+
+Config load_config(const std::filesystem::path& path, bool allow_missing) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (allow_missing && !std::filesystem::exists(path)) return Config{};
+    throw ConfigError(path.string() + ": cannot read configuration file");
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path.string());
+}
+
+}  // namespace mxtls

@@ -1,0 +1,77 @@
+// mxtls configuration: one struct with a member per key of mxtls.conf, loaded
+// from an INI file through Boost.Program_options. Defaults live here and are
+// documented once in conf/mxtls.conf; a unit test checks that both agree.
+// Bad files are start-up errors (ConfigError) naming file, line and key.
+#pragma once
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+#include "config/duration.h"
+
+namespace mxtls {
+
+struct ProbeConfig {
+  bool allow_private_targets = false;
+  int max_mx_hosts = 3;
+  int concurrency = 100;
+  int port = 25;
+  std::string helo_name;  // empty: this host's name
+  Duration connect_timeout{std::chrono::seconds(5)};
+  Duration greeting_timeout{std::chrono::seconds(10)};
+  Duration command_timeout{std::chrono::seconds(10)};
+  Duration handshake_timeout{std::chrono::seconds(10)};
+  Duration destination_timeout{std::chrono::seconds(30)};
+  bool survey = true;
+  friend bool operator==(const ProbeConfig&, const ProbeConfig&) = default;
+};
+
+struct DnsConfig {
+  std::string forwarder;          // empty: the servers in /etc/resolv.conf
+  std::string transparent_zones;  // space/comma list of zones answered by the forwarder, e.g. "test."
+  Duration timeout{std::chrono::seconds(5)};
+  friend bool operator==(const DnsConfig&, const DnsConfig&) = default;
+};
+
+struct TlsConfig {
+  std::string profile = "postfix";  // postfix | custom
+  std::string security_level;       // empty: the profile's (Postfix: smtp_tls_security_level)
+  std::string protocols = ">=TLSv1.2";
+  std::string ciphers = "DEFAULT";
+  int openssl_security_level = 2;
+  std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  std::string ca_path;
+  std::string servername = "hostname";
+  std::string postconf = "/usr/sbin/postconf";
+  std::string postfix_config_dir;   // empty: Postfix's default
+  friend bool operator==(const TlsConfig&, const TlsConfig&) = default;
+};
+
+struct LogConfig {
+  std::string target = "syslog";
+  std::string facility = "mail";
+  std::string level = "info";
+  friend bool operator==(const LogConfig&, const LogConfig&) = default;
+};
+
+struct Config {
+  ProbeConfig probe;
+  DnsConfig dns;
+  TlsConfig tls;
+  LogConfig log;
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+inline constexpr const char* kDefaultConfigPath = "/etc/mxtls/mxtls.conf";
+
+// Parses INI text; `origin` names the file in error messages.
+Config parse_config(std::string_view text, const std::string& origin);
+// Reads and parses a file. A missing file is an error unless allow_missing.
+Config load_config(const std::filesystem::path& path, bool allow_missing);
+
+}  // namespace mxtls

@@ -1,0 +1,121 @@
+#include "dns/resolver.h"
+
+#include <unbound.h>
+
+#include <stdexcept>
+
+namespace mxtls::dns {
+namespace {
+
+struct Pending {
+  explicit Pending(asio::any_io_executor ex) : signal(ex) {}
+  asio::steady_timer signal;
+  bool finished = false;
+  int err = 0;
+  ub_result* result = nullptr;
+};
+
+void on_result(void* arg, int err, ub_result* result) {
+  auto* p = static_cast<Pending*>(arg);
+  p->finished = true;
+  p->err = err;
+  p->result = result;
+  p->signal.cancel();
+}
+
+void check(int rc, const std::string& what) {
+  if (rc != 0) throw std::runtime_error("dns: " + what + ": " + ub_strerror(rc));
+}
+
+}  // namespace
+
+std::string_view status_name(Status s) {
+  switch (s) {
+    case Status::ok: return "ok";
+    case Status::nodata: return "nodata";
+    case Status::nxdomain: return "nxdomain";
+    case Status::servfail: return "servfail";
+    case Status::timeout: return "timeout";
+  }
+  return "?";
+}
+
+Resolver::Resolver(asio::io_context& io, const DnsConfig& config)
+    : io_(io), ctx_(ub_ctx_create()), fd_(io), timeout_(config.timeout.value) {
+  if (!ctx_) throw std::runtime_error("dns: cannot create libunbound context");
+  check(ub_ctx_async(ctx_, 1), "async mode");
+  if (config.forwarder.empty()) {
+    check(ub_ctx_resolvconf(ctx_, nullptr), "reading /etc/resolv.conf");
+  } else {
+    check(ub_ctx_set_fwd(ctx_, config.forwarder.c_str()), "forwarder '" + config.forwarder + "'");
+  }
+  // libunbound serves RFC 6761 names (test., invalid., ...) locally and
+  // empty; listed zones are passed to the forwarder instead (lab use).
+  std::string zone;
+  for (std::size_t i = 0; i <= config.transparent_zones.size(); ++i) {
+    const char c = i < config.transparent_zones.size() ? config.transparent_zones[i] : ' ';
+    if (c == ' ' || c == ',') {
+      if (!zone.empty()) check(ub_ctx_set_option(ctx_, "local-zone:", (zone + " transparent").c_str()), "local-zone " + zone);
+      zone.clear();
+    } else {
+      zone.push_back(c);
+    }
+  }
+  fd_.assign(ub_fd(ctx_));
+}
+
+Resolver::~Resolver() {
+  fd_.release();  // owned by libunbound
+  ub_ctx_delete(ctx_);
+}
+
+void Resolver::watch() {
+  if (watching_ || outstanding_ == 0) return;
+  watching_ = true;
+  fd_.async_wait(asio::posix::descriptor_base::wait_read, [this](const boost::system::error_code& ec) {
+    watching_ = false;
+    if (ec) return;
+    ub_process(ctx_);
+    watch();
+  });
+}
+
+asio::awaitable<Answer> Resolver::query(const std::string& name, int rrtype) {
+  Pending pending(io_.get_executor());
+  int async_id = 0;
+  const int rc = ub_resolve_async(ctx_, name.c_str(), rrtype, 1, &pending, on_result, &async_id);
+  if (rc != 0) co_return Answer{Status::servfail, {}, std::string("resolver error: ") + ub_strerror(rc)};
+  ++outstanding_;
+  watch();
+  pending.signal.expires_after(timeout_);
+  boost::system::error_code ec;
+  co_await pending.signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (--outstanding_ == 0) {
+    boost::system::error_code ignored;
+    fd_.cancel(ignored);  // nothing left to wait for: let the io_context finish
+  }
+  if (!pending.finished) {
+    ub_cancel(ctx_, async_id);
+    co_return Answer{Status::timeout, {}, "no answer within " + std::to_string(timeout_.count()) + "ms"};
+  }
+  Answer answer;
+  ub_result* r = pending.result;
+  if (pending.err != 0 || !r) {
+    answer = {Status::servfail, {}, std::string("resolver error: ") + ub_strerror(pending.err)};
+  } else if (r->bogus) {
+    answer = {Status::servfail, {}, std::string("DNSSEC bogus: ") + (r->why_bogus ? r->why_bogus : "")};
+  } else if (r->nxdomain || r->rcode == 3) {
+    answer = {Status::nxdomain, {}, "NXDOMAIN"};
+  } else if (r->rcode != 0) {
+    answer = {Status::servfail, {}, "rcode " + std::to_string(r->rcode)};
+  } else if (!r->havedata) {
+    answer = {Status::nodata, {}, "no records"};
+  } else {
+    answer.status = Status::ok;
+    for (int i = 0; r->data[i] && i < 64; ++i) answer.rdata.emplace_back(r->data[i], static_cast<std::size_t>(r->len[i]));
+  }
+  if (r) ub_resolve_free(r);
+  co_return answer;
+}
+
+}  // namespace mxtls::dns

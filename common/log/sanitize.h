@@ -1,0 +1,21 @@
+// Makes untrusted text (banners, certificate names, addresses, peer errors)
+// safe for one log line: control characters, newlines and non-ASCII bytes
+// become '?', as Postfix's printable() does, and the result is bounded.
+// Not an escaping scheme for round-trips; it is for human-read logs.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace mxtls {
+
+inline constexpr std::size_t kLogFieldLimit = 200;
+
+// Replaces unsafe bytes with '?'; if longer than max_len keeps the first
+// max_len bytes and appends "...".
+std::string sanitize(std::string_view untrusted, std::size_t max_len = kLogFieldLimit);
+
+// sanitize(), then also replaces '"' so the value can sit inside key="...".
+std::string sanitize_quoted(std::string_view untrusted, std::size_t max_len = kLogFieldLimit);
+
+}  // namespace mxtls

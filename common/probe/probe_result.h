@@ -1,0 +1,50 @@
+// The raw evidence a probe collects for one destination: DNS outcome, and per
+// MX host the SMTP dialogue, the compat handshake and the survey handshakes.
+// Facts only; classify/classifier.h turns them into a verdict.
+#pragma once
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "classify/reason.h"
+#include "tls/handshake.h"
+
+namespace mxtls {
+
+struct MxProbe {
+  std::string host;
+  int preference = 0;
+  std::string address;
+  int port = 25;
+  // Set when the probe could not reach the TLS stage: connect_failed,
+  // timeout, banner_rejected, target_forbidden, tls_on_plain_port, dns_failure.
+  std::optional<Reason> failure;
+  std::string failure_detail;
+  std::string banner;               // first greeting line (untrusted)
+  bool starttls_offered = false;
+  int starttls_code = 0;            // reply to STARTTLS, 0 if not sent
+  std::string starttls_reply;       // its text (untrusted)
+  bool injected_bytes = false;      // data after "220" to STARTTLS (CVE-2011-0411 style)
+  HandshakeResult compat;
+  std::array<HandshakeResult, 4> survey;  // index = TlsVersion
+  double elapsed_s = 0;
+
+  VersionSet server_versions() const {
+    VersionSet s{};
+    for (auto v : kTlsVersions)
+      if (survey[static_cast<std::size_t>(v)].ok) s.add(v);
+    return s;
+  }
+};
+
+struct DestinationProbe {
+  std::string domain;         // what was asked for (domain or [host])
+  bool literal_host = false;
+  std::optional<Reason> dns_failure;  // nxdomain, null_mx, no_mx, dns_failure
+  std::string dns_detail;
+  std::vector<MxProbe> hosts;  // in MX preference order
+  double elapsed_s = 0;
+};
+
+}  // namespace mxtls

@@ -1,0 +1,328 @@
+#include "probe/prober.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "dns/rdata.h"
+#include "smtp/dialogue.h"
+
+namespace mxtls {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+// One TCP connection of a probe: the TLS stream (plaintext SMTP runs on its
+// next layer until STARTTLS), its watchdog and its SMTP dialogue.
+struct Connection {
+  Connection(asio::io_context& io, asio::ssl::context& ctx, milliseconds hard_limit)
+      : stream(io, ctx), watchdog(Watchdog::create(stream.next_layer(), Clock::now() + hard_limit)),
+        dialogue(stream.next_layer(), *watchdog) {}
+  TlsStream stream;
+  std::shared_ptr<Watchdog> watchdog;
+  smtp::Dialogue dialogue;
+};
+
+// What the plaintext part of a connection established.
+struct SmtpStage {
+  bool ready_for_tls = false;
+  std::optional<Reason> failure;
+  std::string detail;
+  bool silent_greeting = false;  // no byte before the greeting deadline
+  bool tls_bytes = false;
+  std::string banner;
+  bool starttls_offered = false;
+  int starttls_code = 0;
+  std::string starttls_reply;
+  bool injected = false;
+};
+
+SmtpStage step_failure(const smtp::StepResult& r, const char* step) {
+  SmtpStage s;
+  s.failure = r.timed_out ? Reason::timeout : Reason::connect_failed;
+  s.detail = std::string(step) + ": " + r.error;
+  return s;
+}
+
+asio::awaitable<SmtpStage> smtp_until_starttls(Connection& c, const tcp::endpoint& ep, const ProbeConfig& cfg,
+                                              const std::string& helo) {
+  SmtpStage s;
+  auto& socket = c.stream.next_layer();
+  boost::system::error_code ec;
+  c.watchdog->arm(cfg.connect_timeout.value);
+  co_await socket.async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
+  c.watchdog->disarm();
+  if (ec) {
+    s.failure = c.watchdog->fired() ? Reason::timeout : Reason::connect_failed;
+    s.detail = "connect: " + (c.watchdog->fired() ? std::string("timed out") : ec.message());
+    co_return s;
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+
+  auto greeting = co_await c.dialogue.read_reply(cfg.greeting_timeout.value);
+  if (!greeting.ok) {
+    s = step_failure(greeting, "greeting");
+    s.tls_bytes = greeting.tls_bytes;
+    s.silent_greeting = greeting.timed_out && c.dialogue.unread_bytes() == 0;
+    if (greeting.tls_bytes) s.failure = Reason::tls_on_plain_port;
+    co_return s;
+  }
+  s.banner = greeting.reply.first_line();
+  if (greeting.reply.code != 220) {
+    s.failure = Reason::banner_rejected;
+    s.detail = "greeting: " + std::to_string(greeting.reply.code) + " " + greeting.reply.first_line();
+    co_return s;
+  }
+  auto ehlo = co_await c.dialogue.command("EHLO " + helo, cfg.command_timeout.value);
+  if (!ehlo.ok) {
+    const auto banner = s.banner;
+    s = step_failure(ehlo, "EHLO");
+    s.banner = banner;
+    co_return s;
+  }
+  if (ehlo.reply.code != 250) {
+    s.failure = Reason::banner_rejected;
+    s.detail = "EHLO: " + std::to_string(ehlo.reply.code) + " " + ehlo.reply.first_line();
+    co_return s;
+  }
+  s.starttls_offered = smtp::ehlo_keywords(ehlo.reply).count("STARTTLS") > 0;
+  if (!s.starttls_offered) co_return s;
+
+  auto starttls = co_await c.dialogue.command("STARTTLS", cfg.command_timeout.value);
+  if (!starttls.ok) {
+    const auto kept = s;
+    s = step_failure(starttls, "STARTTLS");
+    s.banner = kept.banner;
+    s.starttls_offered = true;
+    co_return s;
+  }
+  s.starttls_code = starttls.reply.code;
+  s.starttls_reply = starttls.reply.first_line();
+  s.injected = c.dialogue.unread_bytes() > 0;
+  s.ready_for_tls = starttls.reply.code == 220;
+  co_return s;
+}
+
+// Best effort: tell the server we are done, without waiting long.
+asio::awaitable<void> quit_over_tls(Connection& c) {
+  static const std::string kQuit = "QUIT\r\n";
+  boost::system::error_code ec;
+  c.watchdog->arm(milliseconds(500));
+  co_await asio::async_write(c.stream, asio::buffer(kQuit), asio::redirect_error(asio::use_awaitable, ec));
+  c.watchdog->disarm();
+  c.stream.next_layer().close(ec);
+}
+
+std::string local_host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == 0) return "localhost";
+  return buf;
+}
+
+}  // namespace
+
+Prober::Prober(asio::io_context& io, const ProbeConfig& config, const ClientProfile& profile, dns::Resolver& resolver)
+    : io_(io), config_(config), profile_(profile), resolver_(resolver), contexts_(profile),
+      connections_(io.get_executor(), config.concurrency),
+      helo_name_(config.helo_name.empty() ? local_host_name() : config.helo_name) {}
+
+MatchNames Prober::match_names(const std::string& mx_host, const std::string& nexthop) const {
+  MatchNames names;
+  for (const auto& m : profile_.match) {
+    if (m == "hostname") names.emplace_back(mx_host, false);
+    else if (m == "nexthop") names.emplace_back(nexthop, false);
+    else if (m == "dot-nexthop") names.emplace_back(nexthop, true);
+  }
+  return names;
+}
+
+asio::awaitable<std::optional<asio::ip::address>> Prober::first_address(const std::string& host, std::string& detail) {
+  boost::system::error_code ec;
+  const auto literal = asio::ip::make_address(host, ec);
+  if (!ec) co_return literal;
+  for (const int type : {dns::kTypeA, dns::kTypeAAAA}) {
+    const auto answer = co_await resolver_.query(host, type);
+    if (answer.status == dns::Status::ok) {
+      for (const auto& rdata : answer.rdata) {
+        const auto text = type == dns::kTypeA ? dns::parse_a(rdata) : dns::parse_aaaa(rdata);
+        if (text) co_return asio::ip::make_address(*text);
+      }
+    }
+    detail = host + " " + (type == dns::kTypeA ? "A" : "AAAA") + ": " + std::string(dns::status_name(answer.status));
+    if (answer.status != dns::Status::nodata && answer.status != dns::Status::nxdomain) co_return std::nullopt;
+  }
+  co_return std::nullopt;
+}
+
+asio::awaitable<void> Prober::resolve_hosts(const Target& target, DestinationProbe& out, std::vector<Host>& hosts) {
+  if (target.literal_host) {
+    hosts.push_back({target.name, 0});
+    co_return;
+  }
+  const auto answer = co_await resolver_.query(target.name, dns::kTypeMX);
+  switch (answer.status) {
+    case dns::Status::nxdomain:
+      out.dns_failure = Reason::nxdomain;
+      out.dns_detail = target.name + " MX: NXDOMAIN";
+      co_return;
+    case dns::Status::servfail:
+    case dns::Status::timeout:
+      out.dns_failure = Reason::dns_failure;
+      out.dns_detail = target.name + " MX: " + answer.detail;
+      co_return;
+    case dns::Status::nodata: {
+      // RFC 5321 5.1: no MX means the domain itself is the implicit MX.
+      std::string detail;
+      if (co_await first_address(target.name, detail)) {
+        hosts.push_back({target.name, 0});
+      } else {
+        out.dns_failure = Reason::no_mx;
+        out.dns_detail = target.name + ": no MX and no address records";
+      }
+      co_return;
+    }
+    case dns::Status::ok: break;
+  }
+  std::vector<dns::MxRecord> records;
+  for (const auto& rdata : answer.rdata)
+    if (auto mx = dns::parse_mx(rdata)) records.push_back(std::move(*mx));
+  if (records.size() == 1 && records[0].host.empty()) {
+    out.dns_failure = Reason::null_mx;
+    out.dns_detail = target.name + " MX: 0 . (RFC 7505 null MX)";
+    co_return;
+  }
+  std::erase_if(records, [](const dns::MxRecord& r) { return r.host.empty(); });
+  if (records.empty()) {
+    out.dns_failure = Reason::dns_failure;
+    out.dns_detail = target.name + " MX: no usable record";
+    co_return;
+  }
+  std::stable_sort(records.begin(), records.end(),
+                   [](const auto& a, const auto& b) { return a.preference < b.preference; });
+  for (const auto& r : records) {
+    if (static_cast<int>(hosts.size()) >= config_.max_mx_hosts) break;
+    hosts.push_back({r.host, r.preference});
+  }
+}
+
+asio::awaitable<DestinationProbe> Prober::probe(const Target& target) {
+  const auto started = Clock::now();
+  DestinationProbe out;
+  out.domain = target.literal_host ? "[" + target.name + "]" : target.name;
+  out.literal_host = target.literal_host;
+  std::vector<Host> hosts;
+  co_await resolve_hosts(target, out, hosts);
+  out.hosts.resize(hosts.size());
+  WaitGroup all(io_.get_executor());
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    all.add();
+    asio::co_spawn(io_, probe_host(hosts[i], target, out.hosts[i]), [&all](std::exception_ptr e) {
+      all.done();
+      if (e) std::rethrow_exception(e);
+    });
+  }
+  co_await all.wait();
+  out.elapsed_s = std::chrono::duration<double>(Clock::now() - started).count();
+  co_return out;
+}
+
+asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target, MxProbe& mx) {
+  const auto started = Clock::now();
+  mx.host = host.name;
+  mx.preference = host.preference;
+  mx.port = target.port ? target.port : config_.port;
+  std::string detail;
+  const auto address = co_await first_address(host.name, detail);
+  if (!address) {
+    mx.failure = Reason::dns_failure;
+    mx.failure_detail = detail;
+  } else {
+    mx.address = address->to_string();
+    if (!config_.allow_private_targets && !is_public_address(*address)) {
+      mx.failure = Reason::target_forbidden;
+      mx.failure_detail = mx.address + " is not a public address";
+    } else {
+      const std::string nexthop = target.name;
+      co_await run_compat(mx, match_names(host.name, nexthop));
+      if (!mx.failure && mx.starttls_code == 220 && config_.survey) {
+        // The survey sends SNI exactly when the compat handshake did not, so
+        // the two together show whether the certificate depends on SNI.
+        WaitGroup survey(io_.get_executor());
+        for (auto v : kTlsVersions) {
+          survey.add();
+          asio::co_spawn(io_, run_survey(mx, v, !mx.compat.sni_sent), [&survey](std::exception_ptr e) {
+            survey.done();
+            if (e) std::rethrow_exception(e);
+          });
+        }
+        co_await survey.wait();
+      }
+    }
+  }
+  mx.elapsed_s = std::chrono::duration<double>(Clock::now() - started).count();
+}
+
+asio::awaitable<void> Prober::run_compat(MxProbe& mx, const MatchNames& match) {
+  const tcp::endpoint ep(asio::ip::make_address(mx.address), static_cast<unsigned short>(mx.port));
+  SmtpStage stage;
+  {
+    co_await connections_.acquire();
+    Permit permit(connections_);
+    Connection c(io_, contexts_.compat(), config_.destination_timeout.value);
+    stage = co_await smtp_until_starttls(c, ep, config_, helo_name_);
+    mx.banner = stage.banner;
+    mx.starttls_offered = stage.starttls_offered;
+    mx.starttls_code = stage.starttls_code;
+    mx.starttls_reply = stage.starttls_reply;
+    mx.injected_bytes = stage.injected;
+    if (stage.ready_for_tls) {
+      mx.compat = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value,
+                                         profile_.send_sni ? mx.host : std::string(), match);
+      if (mx.compat.ok) co_await quit_over_tls(c);
+    }
+  }
+  if (stage.failure) {
+    mx.failure = stage.failure;
+    mx.failure_detail = stage.detail;
+    // A server silent where a greeting belongs may be speaking implicit TLS
+    // (it waits for our ClientHello); one more connection tells.
+    if (stage.silent_greeting && co_await speaks_implicit_tls(mx)) {
+      mx.failure = Reason::tls_on_plain_port;
+      mx.failure_detail = "no SMTP greeting, but a TLS handshake succeeds on port " + std::to_string(mx.port);
+    }
+  }
+}
+
+asio::awaitable<void> Prober::run_survey(MxProbe& mx, TlsVersion version, bool send_sni) {
+  const tcp::endpoint ep(asio::ip::make_address(mx.address), static_cast<unsigned short>(mx.port));
+  co_await connections_.acquire();
+  Permit permit(connections_);
+  Connection c(io_, contexts_.survey(version), config_.destination_timeout.value);
+  const auto stage = co_await smtp_until_starttls(c, ep, config_, helo_name_);
+  auto& result = mx.survey[static_cast<std::size_t>(version)];
+  if (!stage.ready_for_tls) {
+    result.attempted = true;
+    result.error = stage.failure ? stage.detail : "STARTTLS not accepted on survey connection";
+    co_return;
+  }
+  result = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value,
+                                  send_sni ? mx.host : std::string(), {});
+  if (result.ok) co_await quit_over_tls(c);
+}
+
+asio::awaitable<bool> Prober::speaks_implicit_tls(const MxProbe& mx) {
+  const tcp::endpoint ep(asio::ip::make_address(mx.address), static_cast<unsigned short>(mx.port));
+  co_await connections_.acquire();
+  Permit permit(connections_);
+  Connection c(io_, contexts_.any_version(), config_.destination_timeout.value);
+  boost::system::error_code ec;
+  c.watchdog->arm(config_.connect_timeout.value);
+  co_await c.stream.next_layer().async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
+  c.watchdog->disarm();
+  if (ec) co_return false;
+  const auto result = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, mx.host, {});
+  co_return result.ok;
+}
+
+}  // namespace mxtls

@@ -1,0 +1,108 @@
+#include "tls/client_profile.h"
+
+#include <array>
+#include <map>
+
+#include "tls/postfix_settings.h"
+
+namespace mxtls {
+namespace {
+
+constexpr std::array<std::string_view, 5> kLevelNames{"none", "may", "encrypt", "verify", "secure"};
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ' ' || c == ',' || c == ':' || c == '\t') {
+      if (!cur.empty()) out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+SecurityLevel postfix_level(const std::string& value) {
+  if (value.empty() || value == "none") return SecurityLevel::none;
+  if (value == "dane") return SecurityLevel::may;  // no TLSA lookups yet: DANE without records is may
+  if (value == "fingerprint") return SecurityLevel::secure;
+  if (auto l = level_from_name(value)) return *l;
+  throw ProfileError("postfix: unsupported smtp_tls_security_level '" + value + "'");
+}
+
+// Postfix's cipher grade -> OpenSSL list, minus the exclusions (tls_misc.c).
+std::string postfix_cipher_list(const std::map<std::string, std::string>& pf, const std::string& grade,
+                                const std::string& exclusions) {
+  const auto it = pf.find("tls_" + grade + "_cipherlist");
+  if (it == pf.end()) throw ProfileError("postfix: unknown cipher grade '" + grade + "'");
+  std::string list = it->second;
+  for (const auto& x : split_list(exclusions)) list += ":!" + x;
+  return list;
+}
+
+ClientProfile postfix_profile(const TlsConfig& config, std::optional<SecurityLevel> level_override) {
+  const auto pf = read_postfix_tls_settings(config.postconf, config.postfix_config_dir);
+  ClientProfile p;
+  p.name = "postfix";
+  p.level = level_override ? *level_override
+            : config.security_level.empty() ? postfix_level(pf.at("smtp_tls_security_level"))
+                                            : *level_from_name(config.security_level);
+  const bool mandatory = level_requires_tls(p.level);
+  p.protocols_spec = pf.at(mandatory ? "smtp_tls_mandatory_protocols" : "smtp_tls_protocols");
+  std::string exclusions = pf.at("smtp_tls_exclude_ciphers");
+  if (mandatory) exclusions += " " + pf.at("smtp_tls_mandatory_exclude_ciphers");
+  p.cipher_list = postfix_cipher_list(pf, pf.at(mandatory ? "smtp_tls_mandatory_ciphers" : "smtp_tls_ciphers"), exclusions);
+  // Postfix: "Backwards compatible security as a base for opportunistic TLS".
+  p.openssl_security_level = 0;
+  p.ca_file = pf.at("smtp_tls_CAfile");
+  p.ca_path = pf.at("smtp_tls_CApath");
+  if (pf.at("tls_append_default_CA") == "yes" && p.ca_file.empty() && p.ca_path.empty())
+    p.ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  const auto& servername = pf.at("smtp_tls_servername");
+  p.send_sni = servername == "hostname";  // a fixed name is sent as-is by Postfix; rare for MX probing
+  p.match = split_list(pf.at(p.level == SecurityLevel::verify ? "smtp_tls_verify_cert_match" : "smtp_tls_secure_cert_match"));
+  const auto parsed = parse_protocols(p.protocols_spec);
+  if (!parsed.versions) throw ProfileError("postfix: " + parsed.error);
+  p.versions = *parsed.versions;
+  return p;
+}
+
+ClientProfile custom_profile(const TlsConfig& config, std::optional<SecurityLevel> level_override) {
+  ClientProfile p;
+  p.name = "custom";
+  p.level = level_override ? *level_override
+            : config.security_level.empty() ? SecurityLevel::may
+                                            : *level_from_name(config.security_level);
+  p.protocols_spec = config.protocols;
+  const auto parsed = parse_protocols(config.protocols);
+  if (!parsed.versions) throw ProfileError("tls.protocols: " + parsed.error);
+  p.versions = *parsed.versions;
+  p.cipher_list = config.ciphers;
+  p.openssl_security_level = config.openssl_security_level;
+  p.ca_file = config.ca_file;
+  p.ca_path = config.ca_path;
+  p.send_sni = config.servername == "hostname";
+  p.match = {"hostname"};
+  return p;
+}
+
+}  // namespace
+
+std::string_view level_name(SecurityLevel l) { return kLevelNames[static_cast<std::size_t>(l)]; }
+
+std::optional<SecurityLevel> level_from_name(std::string_view name) {
+  for (std::size_t i = 0; i < kLevelNames.size(); ++i)
+    if (kLevelNames[i] == name) return static_cast<SecurityLevel>(i);
+  return std::nullopt;
+}
+
+ClientProfile build_client_profile(const TlsConfig& config, std::optional<SecurityLevel> level_override) {
+  if (config.profile == "postfix") return postfix_profile(config, level_override);
+  if (config.profile == "custom") return custom_profile(config, level_override);
+  throw ProfileError("tls.profile: unknown profile '" + config.profile + "' (expected postfix or custom)");
+}
+
+}  // namespace mxtls

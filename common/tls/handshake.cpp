@@ -1,0 +1,143 @@
+#include "tls/handshake.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+namespace mxtls {
+namespace {
+
+// The permissive cipher list of the survey: every cipher OpenSSL has, at
+// security level 0, so the survey learns what the server can do.
+constexpr const char* kSurveyCiphers = "ALL:COMPLEMENTOFALL:@SECLEVEL=0";
+
+void set_version_range(SSL_CTX* ctx, VersionSet versions) {
+  int lo = -1, hi = -1;
+  for (auto v : kTlsVersions)
+    if (versions.has(v)) {
+      if (lo < 0) lo = static_cast<int>(v);
+      hi = static_cast<int>(v);
+    }
+  SSL_CTX_set_min_proto_version(ctx, openssl_version_constant(static_cast<TlsVersion>(lo)));
+  SSL_CTX_set_max_proto_version(ctx, openssl_version_constant(static_cast<TlsVersion>(hi)));
+  // Holes inside the range (e.g. "!TLSv1.1") as Postfix sets them: SSL_OP_NO_*.
+  constexpr std::array<uint64_t, 4> kNoOps{SSL_OP_NO_TLSv1, SSL_OP_NO_TLSv1_1, SSL_OP_NO_TLSv1_2, SSL_OP_NO_TLSv1_3};
+  for (auto v : kTlsVersions)
+    if (!versions.has(v)) SSL_CTX_set_options(ctx, kNoOps[static_cast<std::size_t>(v)]);
+}
+
+void make_permissive(asio::ssl::context& ctx, VersionSet versions) {
+  SSL_CTX* c = ctx.native_handle();
+  set_version_range(c, versions);
+  SSL_CTX_set_cipher_list(c, kSurveyCiphers);
+  SSL_CTX_set_security_level(c, 0);
+  SSL_CTX_set_options(c, SSL_OP_LEGACY_SERVER_CONNECT);
+  SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
+}
+
+void record_alert(int write_p, int, int content_type, const void* buf, size_t len, SSL*, void* arg) {
+  if (write_p || content_type != SSL3_RT_ALERT || len < 2) return;
+  auto* result = static_cast<HandshakeResult*>(arg);
+  if (result->alert_received < 0) result->alert_received = static_cast<const unsigned char*>(buf)[1];
+}
+
+std::string digest_name(int nid) {
+  switch (nid) {
+    case NID_sha1: return "SHA1";
+    case NID_md5: return "MD5";
+    case NID_md5_sha1: return "MD5-SHA1";
+    case NID_sha224: return "SHA224";
+    case NID_sha256: return "SHA256";
+    case NID_sha384: return "SHA384";
+    case NID_sha512: return "SHA512";
+    case NID_undef: return "";
+    default: return OBJ_nid2sn(nid);
+  }
+}
+
+}  // namespace
+
+TlsClientContexts::TlsClientContexts(const ClientProfile& profile)
+    : compat_(asio::ssl::context::tls_client), any_(asio::ssl::context::tls_client) {
+  SSL_CTX* c = compat_.native_handle();
+  set_version_range(c, profile.versions);
+  if (SSL_CTX_set_cipher_list(c, profile.cipher_list.c_str()) != 1)
+    throw ProfileError("cipher list '" + profile.cipher_list + "' selects no cipher");
+  SSL_CTX_set_security_level(c, profile.openssl_security_level);
+  if (!profile.ca_file.empty() || !profile.ca_path.empty()) {
+    if (SSL_CTX_load_verify_locations(c, profile.ca_file.empty() ? nullptr : profile.ca_file.c_str(),
+                                      profile.ca_path.empty() ? nullptr : profile.ca_path.c_str()) != 1)
+      throw ProfileError("cannot load trust anchors from '" + profile.ca_file + "' / '" + profile.ca_path + "'");
+  }
+  for (auto v : kTlsVersions) {
+    auto& ctx = survey_[static_cast<std::size_t>(v)] = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    VersionSet one{};
+    one.add(v);
+    make_permissive(*ctx, one);
+  }
+  make_permissive(any_, kAllVersions);
+}
+
+asio::awaitable<HandshakeResult> run_handshake(TlsStream& stream, Watchdog& watchdog, std::chrono::milliseconds budget,
+                                               const std::string& sni, const MatchNames& match) {
+  HandshakeResult result;
+  result.attempted = true;
+  SSL* ssl = stream.native_handle();
+  if (!sni.empty()) {
+    SSL_set_tlsext_host_name(ssl, sni.c_str());
+    result.sni_sent = true;
+  }
+  SSL_set_msg_callback(ssl, record_alert);
+  SSL_set_msg_callback_arg(ssl, &result);
+  // Record every verify problem, continue the handshake: whether it matters
+  // depends on the security level, which the classifier applies.
+  stream.set_verify_mode(asio::ssl::verify_peer);
+  stream.set_verify_callback([&result](bool preverified, asio::ssl::verify_context& vctx) {
+    if (!preverified) {
+      X509_STORE_CTX* store = vctx.native_handle();
+      const int code = X509_STORE_CTX_get_error(store);
+      const int depth = X509_STORE_CTX_get_error_depth(store);
+      bool seen = false;
+      for (const auto& i : result.verify_issues) seen = seen || (i.code == code && i.depth == depth);
+      if (!seen && result.verify_issues.size() < 20)
+        result.verify_issues.push_back({depth, code, X509_verify_cert_error_string(code)});
+    }
+    return true;
+  });
+
+  boost::system::error_code ec;
+  watchdog.arm(budget);
+  co_await stream.async_handshake(TlsStream::client, asio::redirect_error(asio::use_awaitable, ec));
+  watchdog.disarm();
+  SSL_set_msg_callback(ssl, nullptr);
+
+  if (ec) {
+    result.timed_out = watchdog.fired();
+    if (result.timed_out) {
+      result.error = "timed out during the TLS handshake";
+    } else if (ec.category() == asio::error::get_ssl_category()) {
+      result.ssl_reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+      const char* text = ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
+      result.error = text ? text : ec.message();
+    } else if (ec == asio::ssl::error::stream_truncated || ec == asio::error::eof) {
+      result.error = "connection closed by the server during the TLS handshake";
+    } else {
+      result.error = ec.message();
+    }
+    co_return result;
+  }
+
+  result.ok = true;
+  result.version = SSL_get_version(ssl);
+  result.cipher = SSL_get_cipher_name(ssl);
+  int nid = NID_undef;
+  if (SSL_version(ssl) >= TLS1_2_VERSION && SSL_get_peer_signature_nid(ssl, &nid) == 1)
+    result.peer_signature_digest = digest_name(nid);
+  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl))
+    for (int i = 0; i < sk_X509_num(chain) && i < 10; ++i) result.chain.push_back(inspect_certificate(sk_X509_value(chain, i)));
+  if (X509* leaf = SSL_get0_peer_certificate(ssl))
+    for (const auto& [name, subdomains] : match)
+      result.host_matches = result.host_matches || certificate_matches(leaf, name, subdomains);
+  co_return result;
+}
+
+}  // namespace mxtls

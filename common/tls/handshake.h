@@ -1,0 +1,66 @@
+// TLS client handshakes over an already-open SMTP connection (after
+// STARTTLS), recording everything the classifier needs: every verify error
+// along the chain (the callback records and lets the handshake continue; the
+// security level decides later whether it matters), the alert the peer sent,
+// the negotiated version, cipher and signature digest, and the peer's chain.
+// Contexts: the compat profile, one survey context per TLS version (security
+// level 0, every cipher), and a permissive one for implicit-TLS detection.
+#pragma once
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tls/certificate.h"
+#include "tls/client_profile.h"
+#include "util/asio.h"
+#include "util/watchdog.h"
+
+namespace mxtls {
+
+struct VerifyIssue {
+  int depth = 0;
+  int code = 0;           // X509_V_ERR_*
+  std::string text;       // X509_verify_cert_error_string
+};
+
+struct HandshakeResult {
+  bool attempted = false;
+  bool ok = false;
+  bool timed_out = false;
+  bool sni_sent = false;
+  std::string version;          // negotiated, e.g. TLSv1.2
+  std::string cipher;
+  std::string error;            // why it failed (OpenSSL's reason text)
+  int ssl_reason = 0;           // ERR_GET_REASON of the failure
+  int alert_received = -1;      // TLS alert description the peer sent, -1 if none
+  std::string peer_signature_digest;  // TLS >= 1.2: digest the server signed with (SHA1, SHA256, ...)
+  std::vector<VerifyIssue> verify_issues;
+  std::vector<CertificateInfo> chain;  // as the peer sent it, leaf first
+  bool host_matches = false;    // leaf names one of the match names
+};
+
+// Names a certificate must match: (name, allow_subdomains).
+using MatchNames = std::vector<std::pair<std::string, bool>>;
+
+class TlsClientContexts {
+ public:
+  // Throws ProfileError if the cipher list matches nothing or a CA file cannot be read.
+  explicit TlsClientContexts(const ClientProfile& profile);
+  asio::ssl::context& compat() { return compat_; }
+  asio::ssl::context& survey(TlsVersion v) { return *survey_[static_cast<std::size_t>(v)]; }
+  asio::ssl::context& any_version() { return any_; }
+
+ private:
+  asio::ssl::context compat_;
+  std::array<std::unique_ptr<asio::ssl::context>, 4> survey_;
+  asio::ssl::context any_;
+};
+
+using TlsStream = asio::ssl::stream<tcp::socket>;
+
+// Runs the client handshake on `stream`; never throws for peer behaviour.
+asio::awaitable<HandshakeResult> run_handshake(TlsStream& stream, Watchdog& watchdog, std::chrono::milliseconds budget,
+                                               const std::string& sni, const MatchNames& match);
+
+}  // namespace mxtls

@@ -1,0 +1,154 @@
+// `mxtls probe`: probe destinations in parallel, classify under the compat
+// profile, print a report (text or JSON) and exit with the worst verdict.
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "classify/classifier.h"
+#include "cli/commands.h"
+#include "cli/probe_report.h"
+#include "config/config.h"
+#include "dns/resolver.h"
+#include "log/logger.h"
+#include "probe/probe_log.h"
+#include "probe/prober.h"
+
+namespace po = boost::program_options;
+
+namespace mxtls::cli {
+namespace {
+
+int exit_status_for(Severity s) {
+  switch (s) {
+    case Severity::ok: return kExitOk;
+    case Severity::warning: return kExitWarning;
+    case Severity::incompatible: return kExitIncompatible;
+    case Severity::unreachable: return kExitUnreachable;
+  }
+  return kExitUnreachable;
+}
+
+struct ProbeOptions {
+  std::string config_path = kDefaultConfigPath;
+  std::string profile, level, dns;
+  int port = 0;
+  std::string timeout;
+  bool allow_private = false, json = false, no_survey = false, verbose = false;
+  std::vector<std::string> targets;
+};
+
+// Applies command-line overrides on top of the file's configuration.
+void apply_overrides(Config& config, const ProbeOptions& o) {
+  if (!o.profile.empty()) config.tls.profile = o.profile;
+  if (!o.level.empty()) config.tls.security_level = o.level;
+  if (!o.dns.empty()) config.dns.forwarder = o.dns;
+  if (o.port) config.probe.port = o.port;
+  if (o.allow_private) config.probe.allow_private_targets = true;
+  if (o.no_survey) config.probe.survey = false;
+  if (!o.timeout.empty()) {
+    const auto d = parse_duration(o.timeout);
+    if (!d) throw ConfigError("--timeout: bad duration '" + o.timeout + "' (e.g. 10s, 500ms)");
+    config.probe.destination_timeout = *d;
+  }
+  config.log.target = o.verbose ? "stderr" : "none";
+  config.log.level = "info";
+}
+
+}  // namespace
+
+int probe_command(const std::vector<std::string>& args) {
+  ProbeOptions o;
+  po::options_description visible("mxtls probe [OPTIONS] TARGET...\n\n"
+                                  "TARGET is a mail domain (MX lookup) or [host]:port (no MX lookup).\n"
+                                  "Exit status: 0 ok, 1 warnings, 2 incompatible, 3 could not probe,\n"
+                                  "64 usage error, 78 configuration error.\n\nOptions");
+  visible.add_options()
+      ("help,h", "show this help")
+      ("config,c", po::value(&o.config_path), "configuration file (default /etc/mxtls/mxtls.conf; missing is fine)")
+      ("profile", po::value(&o.profile), "compat profile: postfix (read postconf) or custom ([tls] keys)")
+      ("security-level", po::value(&o.level), "judge under this level: none, may, encrypt, verify, secure")
+      ("dns", po::value(&o.dns), "DNS server to forward to, e.g. 127.0.0.1@5353")
+      ("port", po::value(&o.port), "SMTP port (default 25)")
+      ("allow-private-targets", po::bool_switch(&o.allow_private), "probe loopback/private addresses too")
+      ("timeout", po::value(&o.timeout), "deadline per connection, e.g. 30s")
+      ("no-survey", po::bool_switch(&o.no_survey), "skip the per-version survey handshakes")
+      ("json", po::bool_switch(&o.json), "print one JSON document instead of the report")
+      ("verbose,v", po::bool_switch(&o.verbose), "log one probe line per MX host to stderr");
+  po::options_description all;
+  all.add(visible).add_options()("target", po::value(&o.targets));
+  po::positional_options_description positional;
+  positional.add("target", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "mxtls probe: " << e.what() << "\n" << visible;
+    return kExitUsage;
+  }
+  if (vm.count("help")) {
+    std::cout << visible;
+    return kExitOk;
+  }
+  if (o.targets.empty()) {
+    std::cerr << "mxtls probe: no TARGET given\n" << visible;
+    return kExitUsage;
+  }
+  std::vector<Target> targets;
+  for (const auto& t : o.targets) {
+    auto parsed = parse_target(t);
+    if (!parsed.target) {
+      std::cerr << "mxtls probe: " << parsed.error << "\n";
+      return kExitUsage;
+    }
+    targets.push_back(*parsed.target);
+  }
+
+  Config config;
+  ClientProfile profile;
+  asio::io_context io;
+  std::unique_ptr<dns::Resolver> resolver;
+  std::unique_ptr<Prober> prober;
+  try {
+    config = load_config(o.config_path, !vm.count("config"));
+    apply_overrides(config, o);
+    std::optional<SecurityLevel> level;
+    if (!config.tls.security_level.empty()) {
+      level = level_from_name(config.tls.security_level);
+      if (!level) throw ConfigError("unknown security level '" + config.tls.security_level + "'");
+    }
+    log::init({config.log.target, config.log.facility, "mxtls", config.log.level});
+    profile = build_client_profile(config.tls, level);
+    resolver = std::make_unique<dns::Resolver>(io, config.dns);
+    prober = std::make_unique<Prober>(io, config.probe, profile, *resolver);
+  } catch (const std::exception& e) {
+    std::cerr << "mxtls probe: " << e.what() << "\n";
+    return kExitConfig;
+  }
+
+  std::vector<DestinationProbe> results(targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i)
+    asio::co_spawn(io, prober->probe(targets[i]), [&results, i](std::exception_ptr e, DestinationProbe p) {
+      if (e) std::rethrow_exception(e);
+      results[i] = std::move(p);
+    });
+  io.run();
+
+  int status = kExitOk;
+  JsonWriter json;
+  if (o.json && results.size() > 1) json.begin_array();
+  for (const auto& probe : results) {
+    const auto verdict = classify_destination(probe, profile);
+    for (const auto& line : format_probe_lines(probe, verdict, profile)) log::info(line);
+    if (o.json) render_json_report(json, probe, verdict, profile);
+    else std::cout << render_text_report(probe, verdict, profile) << (results.size() > 1 ? "\n" : "");
+    status = std::max(status, exit_status_for(verdict.overall.severity));
+  }
+  if (o.json) {
+    if (results.size() > 1) json.end_array();
+    std::cout << json.str() << "\n";
+  }
+  return status;
+}
+
+}  // namespace mxtls::cli

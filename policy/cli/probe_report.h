@@ -1,0 +1,18 @@
+// Renders a probed and classified destination for people (a report readable
+// at a glance) and for scripts (one JSON document). Untrusted strings are
+// sanitized in the text report and escaped in JSON.
+#pragma once
+#include <string>
+
+#include "classify/verdict.h"
+#include "probe/probe_result.h"
+#include "tls/client_profile.h"
+#include "util/json.h"
+
+namespace mxtls {
+
+std::string render_text_report(const DestinationProbe& probe, const DestinationVerdict& verdict, const ClientProfile& profile);
+void render_json_report(JsonWriter& json, const DestinationProbe& probe, const DestinationVerdict& verdict,
+                        const ClientProfile& profile);
+
+}  // namespace mxtls
