@@ -74,7 +74,8 @@ asio::awaitable<SmtpStage> smtp_until_starttls(Connection& c, const tcp::endpoin
     s.detail = "greeting: " + std::to_string(greeting.reply.code) + " " + greeting.reply.first_line();
     co_return s;
   }
-  auto ehlo = co_await c.dialogue.command("EHLO " + helo, cfg.command_timeout.value);
+  std::string ehlo_line = "EHLO " + helo;
+  auto ehlo = co_await c.dialogue.command(std::move(ehlo_line), cfg.command_timeout.value);
   if (!ehlo.ok) {
     const auto banner = s.banner;
     s = step_failure(ehlo, "EHLO");
@@ -89,7 +90,8 @@ asio::awaitable<SmtpStage> smtp_until_starttls(Connection& c, const tcp::endpoin
   s.starttls_offered = smtp::ehlo_keywords(ehlo.reply).count("STARTTLS") > 0;
   if (!s.starttls_offered) co_return s;
 
-  auto starttls = co_await c.dialogue.command("STARTTLS", cfg.command_timeout.value);
+  std::string starttls_line = "STARTTLS";
+  auto starttls = co_await c.dialogue.command(std::move(starttls_line), cfg.command_timeout.value);
   if (!starttls.ok) {
     const auto kept = s;
     s = step_failure(starttls, "STARTTLS");
@@ -277,8 +279,9 @@ asio::awaitable<void> Prober::run_compat(MxProbe& mx, const MatchNames& match) {
     mx.starttls_reply = stage.starttls_reply;
     mx.injected_bytes = stage.injected;
     if (stage.ready_for_tls) {
-      mx.compat = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value,
-                                         profile_.send_sni ? mx.host : std::string(), match);
+      // Named, not a temporary in the co_await expression: GCC 12 mis-destroys those.
+      const std::string sni = profile_.send_sni ? mx.host : std::string();
+      mx.compat = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, sni, match);
       if (mx.compat.ok) co_await quit_over_tls(c);
     }
   }
@@ -306,8 +309,9 @@ asio::awaitable<void> Prober::run_survey(MxProbe& mx, TlsVersion version, bool s
     result.error = stage.failure ? stage.detail : "STARTTLS not accepted on survey connection";
     co_return;
   }
-  result = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value,
-                                  send_sni ? mx.host : std::string(), {});
+  const std::string sni = send_sni ? mx.host : std::string();
+  const MatchNames no_match;
+  result = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, sni, no_match);
   if (result.ok) co_await quit_over_tls(c);
 }
 
@@ -321,7 +325,8 @@ asio::awaitable<bool> Prober::speaks_implicit_tls(const MxProbe& mx) {
   co_await c.stream.next_layer().async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
   c.watchdog->disarm();
   if (ec) co_return false;
-  const auto result = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, mx.host, {});
+  const MatchNames no_match;
+  const auto result = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, mx.host, no_match);
   co_return result.ok;
 }
 

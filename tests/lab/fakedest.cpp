@@ -1,0 +1,250 @@
+// mxtls-fakedest: the lab's fake destination MX hosts. One process serves
+// every failure case, chosen by the address a connection arrives on, as
+// described in a config file (one case per line, "key=value" words):
+//
+//   case=tls10 listen=127.0.0.14:25 min=TLSv1 max=TLSv1 cert=a.pem key=a.key
+//
+// It speaks enough SMTP to take a message (EHLO, STARTTLS, MAIL, RCPT, DATA,
+// QUIT) and records each delivery, with the TLS version used, in
+// SPOOL/<case>.log so tests can prove what the real Postfix did.
+// A lab tool: blocking sockets, one thread per connection; never a product.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct Case {
+  std::map<std::string, std::string> opt;
+  SSL_CTX* ctx = nullptr;
+  SSL_CTX* sni_ctx = nullptr;  // served when the client's SNI equals opt["sni_name"]
+  std::string get(const std::string& k, const std::string& dflt = "") const {
+    auto it = opt.find(k);
+    return it == opt.end() ? dflt : it->second;
+  }
+};
+
+std::string g_spool;
+std::mutex g_spool_mutex;
+
+[[noreturn]] void die(const std::string& msg) {
+  std::fprintf(stderr, "mxtls-fakedest: %s\n", msg.c_str());
+  ERR_print_errors_fp(stderr);
+  std::exit(1);
+}
+
+int version_of(const std::string& name) {
+  if (name == "TLSv1") return TLS1_VERSION;
+  if (name == "TLSv1.1") return TLS1_1_VERSION;
+  if (name == "TLSv1.2") return TLS1_2_VERSION;
+  if (name == "TLSv1.3") return TLS1_3_VERSION;
+  die("unknown version " + name);
+}
+
+SSL_CTX* make_ctx(const Case& c, const std::string& cert, const std::string& key) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  SSL_CTX_set_security_level(ctx, 0);  // the lab must be able to serve TLSv1 and 1024-bit keys
+  if (SSL_CTX_set_cipher_list(ctx, c.get("ciphers", "DEFAULT:@SECLEVEL=0").c_str()) != 1) die("bad ciphers");
+  SSL_CTX_set_security_level(ctx, 0);
+  SSL_CTX_set_min_proto_version(ctx, version_of(c.get("min", "TLSv1")));
+  SSL_CTX_set_max_proto_version(ctx, version_of(c.get("max", "TLSv1.3")));
+  if (c.opt.count("sigalgs") && SSL_CTX_set1_sigalgs_list(ctx, c.get("sigalgs").c_str()) != 1) die("bad sigalgs");
+  if (SSL_CTX_use_certificate_file(ctx, cert.c_str(), SSL_FILETYPE_PEM) != 1) die("cannot load " + cert);
+  if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1) die("cannot load " + key);
+  if (c.opt.count("chain")) {
+    // Extra certificates sent after the leaf (the intermediate).
+    FILE* f = std::fopen(c.get("chain").c_str(), "r");
+    if (!f) die("cannot open " + c.get("chain"));
+    while (X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr)) SSL_CTX_add_extra_chain_cert(ctx, x);
+    ERR_clear_error();
+    std::fclose(f);
+  }
+  return ctx;
+}
+
+int sni_callback(SSL* ssl, int*, void* arg) {
+  auto* c = static_cast<Case*>(arg);
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (name && c->sni_ctx && c->get("sni_name") == name) SSL_set_SSL_CTX(ssl, c->sni_ctx);
+  return SSL_TLSEXT_ERR_OK;
+}
+
+// A line-oriented channel over a socket or a TLS session.
+struct Channel {
+  int fd;
+  SSL* ssl = nullptr;
+  std::string buf;
+  bool send(const std::string& s) {
+    return ssl ? SSL_write(ssl, s.data(), static_cast<int>(s.size())) > 0
+               : ::send(fd, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size());
+  }
+  bool line(std::string& out) {
+    while (true) {
+      auto nl = buf.find('\n');
+      if (nl != std::string::npos) {
+        out = buf.substr(0, nl);
+        if (!out.empty() && out.back() == '\r') out.pop_back();
+        buf.erase(0, nl + 1);
+        return true;
+      }
+      if (buf.size() > 100000) return false;
+      char tmp[4096];
+      const int n = ssl ? SSL_read(ssl, tmp, sizeof tmp) : static_cast<int>(recv(fd, tmp, sizeof tmp, 0));
+      if (n <= 0) return false;
+      buf.append(tmp, static_cast<std::size_t>(n));
+    }
+  }
+};
+
+void record(const Case& c, const std::string& what) {
+  std::lock_guard lock(g_spool_mutex);
+  std::ofstream(g_spool + "/" + c.get("case") + ".log", std::ios::app) << what << "\n";
+}
+
+void wait_for_close(int fd) {
+  char tmp[4096];
+  while (recv(fd, tmp, sizeof tmp, 0) > 0) {}
+}
+
+bool tls_accept(Case& c, Channel& ch) {
+  ch.ssl = SSL_new(c.ctx);
+  SSL_set_fd(ch.ssl, ch.fd);
+  if (SSL_accept(ch.ssl) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  return true;
+}
+
+void smtp_session(Case& c, int fd) {
+  Channel ch{fd, nullptr, {}};
+  const std::string host = c.get("hostname", "mx." + c.get("case") + ".test");
+  const std::string mode = c.get("mode", "smtp");
+  if (mode == "tarpit") return wait_for_close(fd);
+  if (mode == "implicit_tls" && !tls_accept(c, ch)) return;
+  ch.send("220 " + host + " ESMTP mxtls lab (" + c.get("case") + ")\r\n");
+  std::string line, rcpts;
+  while (ch.line(line)) {
+    std::string verb = line.substr(0, line.find(' '));
+    for (auto& ch_ : verb) ch_ = static_cast<char>(std::toupper(static_cast<unsigned char>(ch_)));
+    if (verb == "EHLO") {
+      std::string reply = "250-" + host + "\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n";
+      if (!ch.ssl && c.get("starttls", "yes") == "yes") reply += "250-STARTTLS\r\n";
+      ch.send(reply + "250 8BITMIME\r\n");
+    } else if (verb == "HELO") {
+      ch.send("250 " + host + "\r\n");
+    } else if (verb == "STARTTLS" && !ch.ssl) {
+      const std::string answer = c.get("starttls_reply", "220");
+      if (answer != "220") {
+        ch.send(answer + " 4.7.0 TLS not available due to local problem\r\n");
+        continue;
+      }
+      ch.send("220 2.0.0 Ready to start TLS\r\n");
+      if (mode == "stall") return wait_for_close(fd);
+      if (!tls_accept(c, ch)) return;
+      ch.buf.clear();
+    } else if (verb == "MAIL") {
+      rcpts.clear();
+      ch.send("250 2.1.0 Ok\r\n");
+    } else if (verb == "RCPT") {
+      rcpts += line.substr(line.find(':') + 1) + " ";
+      ch.send("250 2.1.5 Ok\r\n");
+    } else if (verb == "DATA") {
+      ch.send("354 End data with <CR><LF>.<CR><LF>\r\n");
+      std::size_t bytes = 0;
+      while (ch.line(line) && line != ".") bytes += line.size() + 2;
+      record(c, "delivered tls=" + std::string(ch.ssl ? SSL_get_version(ch.ssl) : "none") + " bytes=" +
+                    std::to_string(bytes) + " rcpt=" + rcpts);
+      ch.send("250 2.0.0 Ok: queued\r\n");
+    } else if (verb == "RSET" || verb == "NOOP") {
+      ch.send("250 2.0.0 Ok\r\n");
+    } else if (verb == "QUIT") {
+      ch.send("221 2.0.0 Bye\r\n");
+      break;
+    } else {
+      ch.send("502 5.5.2 Error: command not recognized\r\n");
+    }
+  }
+  if (ch.ssl) {
+    SSL_shutdown(ch.ssl);
+    SSL_free(ch.ssl);
+  }
+}
+
+void serve(Case* c, const std::string& where) {
+  const auto colon = where.rfind(':');
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(std::stoi(where.substr(colon + 1))));
+  if (inet_pton(AF_INET, where.substr(0, colon).c_str(), &sa.sin_addr) != 1) die("bad listen address " + where);
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  const int one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(s, 512) != 0)
+    die("cannot listen on " + where + ": " + std::strerror(errno));
+  while (true) {
+    const int fd = accept(s, nullptr, nullptr);
+    if (fd < 0) continue;
+    timeval tv{120, 0};  // nothing in the lab talks for longer
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::thread([c, fd] {
+      smtp_session(*c, fd);
+      close(fd);
+    }).detach();
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: mxtls-fakedest CONFIG SPOOL_DIR\n");
+    return 64;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  g_spool = argv[2];
+  std::ifstream in(argv[1]);
+  if (!in) die(std::string("cannot read ") + argv[1]);
+  std::vector<Case*> cases;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    auto* c = new Case;  // lives for the process
+    std::istringstream words(line);
+    std::string w;
+    while (words >> w) {
+      const auto eq = w.find('=');
+      if (eq == std::string::npos) die("bad word '" + w + "' in: " + line);
+      c->opt[w.substr(0, eq)] = w.substr(eq + 1);
+    }
+    if (c->opt.count("cert")) c->ctx = make_ctx(*c, c->get("cert"), c->get("key"));
+    if (c->opt.count("sni_cert")) {
+      c->sni_ctx = make_ctx(*c, c->get("sni_cert"), c->get("sni_key"));
+      SSL_CTX_set_tlsext_servername_callback(c->ctx, sni_callback);
+      SSL_CTX_set_tlsext_servername_arg(c->ctx, c);
+    }
+    cases.push_back(c);
+  }
+  std::vector<std::thread> listeners;
+  for (auto* c : cases) {
+    std::istringstream addrs(c->get("listen"));
+    std::string a;
+    while (std::getline(addrs, a, ',')) listeners.emplace_back(serve, c, a);
+  }
+  std::fprintf(stderr, "mxtls-fakedest: serving %zu cases\n", cases.size());
+  for (auto& t : listeners) t.join();
+}

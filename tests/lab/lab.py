@@ -1,0 +1,289 @@
+"""The mxtls lab: a local DNS (unbound) with a .test zone, fake destination
+MX hosts (mxtls-fakedest) for every failure case, certificates made fresh at
+start (CA, intermediate, and each bad certificate), and optionally a real
+Postfix. Runs only inside tests/lab/netns-run (loopback-only namespace)."""
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from cases import CASES
+
+LAB_SRC = Path(__file__).resolve().parent
+REPO = LAB_SRC.parent.parent
+
+
+def require_netns():
+    if os.environ.get("MXTLS_IN_NETNS") != "1":
+        raise SystemExit("the lab runs only inside tests/lab/netns-run (a loopback-only network namespace)")
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
+    names = [l.split(":")[1].strip() for l in links.splitlines()]
+    if names != ["lo"]:
+        raise SystemExit(f"refusing to run the lab: network interfaces besides lo: {names}")
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+def wait_port(addr, port, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection((addr, port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {addr}:{port} after {timeout}s")
+
+
+class Lab:
+    def __init__(self, workdir, build_dir, bench=0):
+        require_netns()
+        self.dir = Path(workdir).resolve()
+        self.build = Path(build_dir).resolve()
+        self.bench = bench  # extra destinations b0..bN-1.bench.test on 127.0.2+.x
+        self.procs = []
+        self.mxtls = self.build / "policy" / "mxtls"
+        self.fakedest = self.build / "tests" / "mxtls-fakedest"
+        self.certs = self.dir / "certs"
+        self.spool = self.dir / "spool"
+        self.conf = self.dir / "mxtls.conf"
+        self.strict_conf = self.dir / "mxtls-strict.conf"
+
+    # -- certificates -------------------------------------------------------
+    def make_certs(self):
+        script = LAB_SRC / "make-certs.sh"
+        stamp = self.certs / "done"
+        if stamp.exists() and stamp.stat().st_mtime > script.stat().st_mtime:
+            return
+        shutil.rmtree(self.certs, ignore_errors=True)
+        run(["bash", str(script), str(self.certs)])
+        stamp.touch()
+
+    # -- DNS ----------------------------------------------------------------
+    def bench_destinations(self):
+        """(domain, address, case) for the benchmark's extra destinations."""
+        servers = [c for c in CASES if c.server is not None and c.octet]
+        out = []
+        for i in range(self.bench):
+            case = servers[i % len(servers)]
+            out.append((f"b{i}.bench.test", f"127.0.{2 + i // 250}.{1 + i % 250}", case))
+        return out
+
+    def write_unbound(self):
+        data = []
+        for c in CASES:
+            if c.dns == "nullmx":
+                data.append(f'"{c.name}.test. MX 0 ."')
+            elif c.dns == "mx":
+                data.append(f'"{c.name}.test. MX 10 mx.{c.name}.test."')
+                data.append(f'"mx.{c.name}.test. A 127.0.0.{c.octet}"')
+        for domain, addr, case in self.bench_destinations():
+            data.append(f'"{domain}. MX 10 mx.{domain}."')
+            data.append(f'"mx.{domain}. A {addr}"')
+        data.append('"mta.lab.test. A 127.0.0.1"')
+        conf = f"""server:
+  interface: 127.0.0.1@53
+  interface: 127.0.0.1@5353
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "{self.dir}"
+  pidfile: ""
+  use-syslog: no
+  logfile: "{self.dir}/unbound.log"
+  verbosity: 1
+  do-ip6: no
+  access-control: 127.0.0.0/8 allow
+  local-zone: "test." static
+""" + "".join(f"  local-data: {d}\n" for d in data) + "remote-control:\n  control-enable: no\n"
+        (self.dir / "unbound.conf").write_text(conf)
+        (self.dir / "resolv.conf").write_text("nameserver 127.0.0.1\noptions timeout:2 attempts:1\n")
+
+    # -- fake destinations --------------------------------------------------
+    def cert_options(self, cert, case_name):
+        c = self.certs
+        if cert == "sni":
+            return {"cert": c / "sni-default.pem", "key": c / "leaf.key", "chain": c / "intermediate.pem",
+                    "sni_cert": c / f"good-{case_name}.pem", "sni_key": c / "leaf.key",
+                    "sni_name": f"mx.{case_name}.test"}
+        if cert == "good":
+            return {"cert": c / f"good-{case_name}.pem", "key": c / "leaf.key", "chain": c / "intermediate.pem"}
+        if cert == "weak":
+            return {"cert": c / "weak.pem", "key": c / "weak.key", "chain": c / "intermediate.pem"}
+        if cert == "selfsigned":
+            return {"cert": c / "selfsigned.pem", "key": c / "leaf.key"}
+        if cert == "nochain":
+            return {"cert": c / "good-nointermediate.pem", "key": c / "leaf.key"}
+        return {"cert": c / f"{cert}.pem", "key": c / "leaf.key", "chain": c / "intermediate.pem"}
+
+    def write_fakedest(self):
+        lines = []
+        extra = {}
+        for domain, addr, case in self.bench_destinations():
+            extra.setdefault(case.name, []).append(f"{addr}:25")
+        for c in CASES:
+            if c.server is None or not c.octet:
+                continue
+            opts = {"case": c.name, "listen": ",".join([f"127.0.0.{c.octet}:25"] + extra.get(c.name, []))}
+            opts.update(self.cert_options(c.cert, c.name))
+            opts.update(c.server)
+            lines.append(" ".join(f"{k}={v}" for k, v in opts.items()))
+        (self.dir / "fakedest.conf").write_text("\n".join(lines) + "\n")
+
+    def write_mxtls_conf(self):
+        common = f"""[probe]
+allow_private_targets = yes
+connect_timeout = 2s
+greeting_timeout = 3s
+command_timeout = 3s
+handshake_timeout = 3s
+destination_timeout = 15s
+helo_name = mta.lab.test
+
+[dns]
+forwarder = 127.0.0.1@5353
+transparent_zones = test.
+timeout = 3s
+
+[log]
+target = stderr
+"""
+        self.conf.write_text(common + f"""
+[tls]
+profile = postfix
+postfix_config_dir = {self.dir}/postfix
+""")
+        self.strict_conf.write_text(common + f"""
+[tls]
+profile = custom
+security_level = secure
+protocols = >=TLSv1.2
+ciphers = DEFAULT
+openssl_security_level = 2
+ca_file = {self.certs}/ca.pem
+servername = hostname
+""")
+
+    # -- Postfix ------------------------------------------------------------
+    def write_postfix(self, main_cf_extra=None):
+        pf = self.dir / "postfix"
+        pf.mkdir(exist_ok=True)
+        main = {
+            "compatibility_level": "3.6",
+            "queue_directory": "/var/spool/postfix",
+            "data_directory": f"{self.dir}/postfix-data",
+            "mail_owner": "postfix",
+            "setgid_group": "postdrop",
+            "myhostname": "mta.lab.test",
+            "mydomain": "lab.test",
+            "myorigin": "lab.test",
+            "mydestination": "",
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "mynetworks": "127.0.0.0/8",
+            "alias_maps": "",
+            "alias_database": "",
+            "maillog_file": f"{self.dir}/postfix.log",
+            "maillog_file_prefixes": f"{self.dir}",
+            "smtp_tls_security_level": "may",
+            "smtp_tls_CAfile": f"{self.certs}/ca.pem",
+            "smtp_tls_loglevel": "1",
+            "smtp_connect_timeout": "3s",
+            "smtp_helo_timeout": "4s",
+            "smtp_starttls_timeout": "4s",
+            "smtp_data_init_timeout": "4s",
+            "smtp_mail_timeout": "4s",
+            "smtp_rcpt_timeout": "4s",
+            "smtp_quit_timeout": "2s",
+            "queue_run_delay": "1h",
+            "minimal_backoff_time": "1h",
+            "maximal_backoff_time": "2h",
+            "smtp_host_lookup": "dns",
+            "disable_dns_lookups": "no",
+            "smtpd_relay_restrictions": "permit_mynetworks, reject_unauth_destination",
+        }
+        main.update(main_cf_extra or {})
+        (pf / "main.cf").write_text("".join(f"{k} = {v}\n" for k, v in main.items()))
+        master = (Path("/etc/postfix/master.cf")).read_text()
+        out = []
+        for line in master.splitlines():
+            f = line.split()
+            if len(f) >= 8 and not line.startswith((" ", "#", "\t")):
+                f[4] = "n"  # chroot = n
+                line = "  ".join(f[:8]) + ("  " + " ".join(f[8:]) if len(f) > 8 else "")
+            out.append(line)
+        if not any(l.startswith("postlog") for l in out):
+            out.append("postlog   unix-dgram n  -       n       -       1       postlogd")
+        (pf / "master.cf").write_text("\n".join(out) + "\n")
+        return pf
+
+    def start_postfix(self, main_cf_extra=None):
+        """Bind-mounts the lab's Postfix config and queue over the system's
+        (private mount namespace) and starts it."""
+        pf = self.write_postfix(main_cf_extra)
+        queue = self.dir / "postfix-queue"
+        queue.mkdir(exist_ok=True)
+        (self.dir / "postfix-data").mkdir(exist_ok=True)
+        run(["chown", "postfix", str(self.dir / "postfix-data")])
+        run(["mount", "--bind", str(pf), "/etc/postfix"])
+        run(["mount", "--bind", str(queue), "/var/spool/postfix"])
+        run(["postfix", "set-permissions"], input="")
+        run(["postfix", "check"])
+        run(["postfix", "start"])
+        self.postfix_running = True
+        wait_port("127.0.0.1", 25)
+
+    def postfix_reconfigure(self, main_cf_extra):
+        self.write_postfix(main_cf_extra)
+        run(["postfix", "reload"])
+
+    # -- lifecycle ----------------------------------------------------------
+    def start(self):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.spool.mkdir(exist_ok=True)
+        for f in self.spool.glob("*.log"):
+            f.unlink()
+        self.make_certs()
+        self.write_unbound()
+        self.write_fakedest()
+        self.write_postfix()
+        self.write_mxtls_conf()
+        run(["mount", "--bind", str(self.dir / "resolv.conf"), "/etc/resolv.conf"])
+        self.procs.append(subprocess.Popen(["unbound", "-d", "-c", str(self.dir / "unbound.conf")],
+                                           stdout=subprocess.DEVNULL, stderr=open(self.dir / "unbound.err", "w")))
+        self.procs.append(subprocess.Popen([str(self.fakedest), str(self.dir / "fakedest.conf"), str(self.spool)],
+                                           stderr=open(self.dir / "fakedest.err", "w")))
+        wait_port("127.0.0.1", 5353)
+        for c in CASES:
+            if c.server is not None and c.octet:
+                wait_port(f"127.0.0.{c.octet}", 25)
+        return self
+
+    def stop(self):
+        if getattr(self, "postfix_running", False):
+            subprocess.run(["postfix", "stop"], capture_output=True)
+            self.postfix_running = False
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.procs = []
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def probe(self, *args, conf=None):
+        """Runs `mxtls probe` with the lab config; returns CompletedProcess."""
+        cmd = [str(self.mxtls), "probe", "--config", str(conf or self.conf), *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)

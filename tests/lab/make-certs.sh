@@ -1,0 +1,71 @@
+#!/bin/bash
+# Makes the lab's certificates in DIR: a root CA, an intermediate, and leaf
+# certificates for every case (good, expired, not yet valid, self-signed,
+# 1024-bit key, wrong host name, the SNI default). Leaves are issued with
+# `openssl ca` so validity dates can be set in the past or the future.
+set -euo pipefail
+dir=$1
+mkdir -p "$dir/ca/newcerts"
+cd "$dir"
+: > ca/index.txt
+echo 1000 > ca/serial
+subj() { echo "/O=mxtls lab/CN=$1"; }
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 \
+  -subj "$(subj 'mxtls lab root CA')" -addext basicConstraints=critical,CA:true \
+  -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout intermediate.key -out intermediate.csr \
+  -subj "$(subj 'mxtls lab intermediate CA')" 2>/dev/null
+cat > ca.cnf <<CNF
+[ca]
+default_ca = lab
+[lab]
+dir = $dir/ca
+database = \$dir/index.txt
+serial = \$dir/serial
+new_certs_dir = \$dir/newcerts
+default_md = sha256
+default_days = 365
+policy = anything
+unique_subject = no
+copy_extensions = none
+[anything]
+organizationName = optional
+commonName = supplied
+[v3_ca]
+basicConstraints = critical,CA:true,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+[leaf]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = \${ENV::SAN}
+CNF
+SAN=DNS:unused openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -extensions v3_ca \
+  -in intermediate.csr -out intermediate.pem -notext -days 3000 2>/dev/null
+
+openssl genrsa -out leaf.key 2048 2>/dev/null
+openssl genrsa -out weak.key 1024 2>/dev/null
+
+# issue NAME HOST KEY [START END]
+issue() {
+  local name=$1 host=$2 key=$3
+  openssl req -new -key "$key" -out "$name.csr" -subj "$(subj "$host")" 2>/dev/null
+  local dates=()
+  if [ $# -ge 5 ]; then dates=(-startdate "$4" -enddate "$5"); fi
+  SAN="DNS:$host" openssl ca -batch -config ca.cnf -cert intermediate.pem -keyfile intermediate.key \
+    -extensions leaf -in "$name.csr" -out "$name.pem" -notext "${dates[@]}" 2>/dev/null
+}
+
+for c in healthy12 healthy13 nostarttls starttls454 tls10 tls11 tls13 nocipher legacysig \
+         tlsonplain tarpit stall nointermediate snidependent; do
+  issue "good-$c" "mx.$c.test" leaf.key
+done
+issue weak mx.weakkey.test weak.key
+issue expired mx.expired.test leaf.key 20200101000000Z 20210101000000Z
+issue notyet mx.notyetvalid.test leaf.key 20350101000000Z 20360101000000Z
+issue mismatch mx.somewhere-else.test leaf.key
+issue sni-default default.sni-elsewhere.test leaf.key
+openssl req -x509 -key leaf.key -out selfsigned.pem -days 365 -subj "$(subj mx.selfsigned.test)" \
+  -addext subjectAltName=DNS:mx.selfsigned.test 2>/dev/null
+rm -f ./*.csr
