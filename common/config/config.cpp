@@ -103,6 +103,14 @@ Config parse_config(std::string_view text, const std::string& origin) {
   return config;
 }
 
+std::vector<std::string> config_keys() {
+  Config scratch;
+  std::vector<std::string> keys;
+  const auto desc = describe(scratch);
+  for (const auto& option : desc.options()) keys.push_back(option->long_name());
+  return keys;
+}
+
 Config load_config(const std::filesystem::path& path, bool allow_missing) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {

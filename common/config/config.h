@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "config/duration.h"
 
@@ -71,6 +72,8 @@ inline constexpr const char* kDefaultConfigPath = "/etc/mxtls/mxtls.conf";
 
 // Parses INI text; `origin` names the file in error messages.
 Config parse_config(std::string_view text, const std::string& origin);
+// Every key the configuration knows, as "section.key" (for documentation checks).
+std::vector<std::string> config_keys();
 // Reads and parses a file. A missing file is an error unless allow_missing.
 Config load_config(const std::filesystem::path& path, bool allow_missing);
 

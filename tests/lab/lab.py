@@ -254,15 +254,17 @@ servername = hostname
         self.write_postfix()
         self.write_mxtls_conf()
         run(["mount", "--bind", str(self.dir / "resolv.conf"), "/etc/resolv.conf"])
-        self.procs.append(subprocess.Popen(["unbound", "-d", "-c", str(self.dir / "unbound.conf")],
-                                           stdout=subprocess.DEVNULL, stderr=open(self.dir / "unbound.err", "w")))
-        self.procs.append(subprocess.Popen([str(self.fakedest), str(self.dir / "fakedest.conf"), str(self.spool)],
-                                           stderr=open(self.dir / "fakedest.err", "w")))
+        self.spawn("unbound", ["unbound", "-d", "-c", str(self.dir / "unbound.conf")])
+        self.spawn("fakedest", [str(self.fakedest), str(self.dir / "fakedest.conf"), str(self.spool)])
         wait_port("127.0.0.1", 5353)
         for c in CASES:
             if c.server is not None and c.octet:
                 wait_port(f"127.0.0.{c.octet}", 25)
         return self
+
+    def spawn(self, name, cmd):
+        with open(self.dir / f"{name}.err", "w") as err:
+            self.procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err))
 
     def stop(self):
         if getattr(self, "postfix_running", False):

@@ -1,0 +1,126 @@
+"""`mxtls probe` against every lab destination: the reason code for each
+failure case, exit statuses, literal targets, the target guard, the report
+and the probe log line. Runs inside tests/lab/netns-run.
+
+usage: probe_cases_test.py BUILD_DIR"""
+
+import json
+import re
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
+from cases import CASES, by_name  # noqa: E402
+from lab import Lab  # noqa: E402
+
+BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build/release"
+lab = None
+EXIT = {"ok": 0, "warning": 1, "incompatible": 2, "unreachable": 3}
+
+
+def setUpModule():
+    global lab
+    lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-probe", BUILD).start()
+
+
+def tearDownModule():
+    lab.stop()
+
+
+class EveryCase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        r = lab.probe("--json", *[f"{c.name}.test" for c in CASES], conf=lab.strict_conf)
+        cls.exit_status = r.returncode
+        cls.results = {d["destination"]: d for d in json.loads(r.stdout)}
+
+    def test_each_case_has_its_reason(self):
+        for c in CASES:
+            with self.subTest(case=c.name):
+                got = self.results[f"{c.name}.test"]["result"]
+                self.assertEqual(got["reason"], c.strict_reason, got["detail"])
+
+    def test_worst_verdict_sets_exit_status(self):
+        self.assertEqual(self.exit_status, EXIT["unreachable"])
+
+    def test_survey_lists_server_versions(self):
+        hosts = self.results["tls10.test"]["hosts"]
+        self.assertEqual(hosts[0]["server_versions"], ["TLSv1"])
+        self.assertEqual(self.results["tls13.test"]["hosts"][0]["server_versions"], ["TLSv1.3"])
+
+    def test_certificate_facts(self):
+        leaf = self.results["weakkey.test"]["hosts"][0]["compat"]["chain"][0]
+        self.assertEqual((leaf["key_type"], leaf["key_bits"]), ("RSA", 1024))
+        expired = self.results["expired.test"]["hosts"][0]["compat"]["chain"][0]
+        self.assertLess(expired["days_left"], 0)
+        self.assertEqual(expired["not_after"], "2021-01-01")
+
+    def test_remediation_and_rfc8460_are_reported(self):
+        r = self.results["expired.test"]["result"]
+        self.assertEqual(r["rfc8460"], "certificate-expired")
+        self.assertIn("renew", r["remediation"])
+
+
+class SingleTargets(unittest.TestCase):
+    def test_exit_status_per_verdict(self):
+        for domain, status in [("healthy12.test", "ok"), ("snidependent.test", "warning"),
+                               ("tls10.test", "incompatible"), ("refused.test", "unreachable")]:
+            with self.subTest(domain=domain):
+                self.assertEqual(lab.probe(domain, conf=lab.strict_conf).returncode, EXIT[status])
+
+    def test_literal_targets_skip_mx_lookup(self):
+        r = lab.probe("--json", "[mx.tls11.test]:25", "[127.0.0.10]", conf=lab.strict_conf)
+        got = json.loads(r.stdout)
+        self.assertEqual(got[0]["result"]["reason"], "protocol_version")
+        self.assertEqual(got[1]["hosts"][0]["address"], "127.0.0.10")
+
+    def test_guard_refuses_private_targets_unless_allowed(self):
+        conf = Path(lab.dir) / "guarded.conf"
+        conf.write_text(lab.strict_conf.read_text().replace("allow_private_targets = yes", "allow_private_targets = no"))
+        r = lab.probe("--json", "healthy12.test", conf=conf)
+        self.assertEqual(json.loads(r.stdout)["result"]["reason"], "target_forbidden")
+        self.assertEqual(r.returncode, EXIT["unreachable"])
+        r = lab.probe("--json", "--allow-private-targets", "healthy12.test", conf=conf)
+        self.assertEqual(json.loads(r.stdout)["result"]["reason"], "ok")
+
+    def test_text_report_reads_at_a_glance(self):
+        out = lab.probe("tls10.test", conf=lab.strict_conf).stdout
+        for expected in ["verdict   incompatible, reason protocol_version", "versions     TLSv1 (server accepts)",
+                         "MX 10 mx.tls10.test[127.0.0.14]:25", "fix       no TLS protocol version in common"]:
+            self.assertIn(expected, out)
+
+    def test_probe_log_line_has_postfix_shape(self):
+        err = lab.probe("-v", "tls10.test", conf=lab.strict_conf).stderr
+        line = next(l for l in err.splitlines() if "probe: " in l)
+        self.assertRegex(line, r"mxtls\[\d+\]: probe: domain=tls10\.test, mx=mx\.tls10\.test\[127\.0\.0\.14\]:25, "
+                               r"starttls=yes, versions=TLSv1, .*verdict=incompatible, reason=protocol_version, ")
+        self.assertRegex(line, r"elapsed=\d+\.\d\ds")
+
+    def test_usage_and_config_errors(self):
+        self.assertEqual(lab.probe("not a domain").returncode, 64)
+        self.assertEqual(lab.probe("--bogus-flag", "x.test").returncode, 64)
+        bad = Path(lab.dir) / "bad.conf"
+        bad.write_text("[probe]\nport = banana\n")
+        r = lab.probe("x.test", conf=bad)
+        self.assertEqual(r.returncode, 78)
+        self.assertIn("bad.conf:2: bad value 'banana' for 'probe.port'", r.stderr)
+
+
+class PostfixProfile(unittest.TestCase):
+    """The postfix profile reads the lab's main.cf (Postfix defaults plus the
+    lab CA): TLSv1 is allowed and OpenSSL security level 0 accepts SHA-1."""
+
+    def test_postfix_profile_is_more_permissive(self):
+        r = lab.probe("--json", "tls10.test", "legacysig.test", "weakkey.test", conf=lab.conf)
+        got = {d["destination"]: d["result"] for d in json.loads(r.stdout)}
+        self.assertEqual(got["tls10.test"]["outcome"], "tls")
+        self.assertEqual(got["legacysig.test"]["outcome"], "tls")
+        self.assertEqual(got["legacysig.test"]["reason"], "legacy_sigalg")
+        self.assertEqual(got["weakkey.test"]["reason"], "weak_key")
+        self.assertEqual(got["weakkey.test"]["verdict"], "warning")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
