@@ -79,7 +79,7 @@ Reason classify_handshake_failure(const MxProbe& mx, const ClientProfile& profil
   const auto& hs = mx.compat;
   if (hs.timed_out) return Reason::timeout;
   const VersionSet server = mx.server_versions();
-  const VersionSet common = server.intersect(profile.versions);
+  const VersionSet common = server.intersect(profile.effective_versions());
   if (!server.empty() && common.empty()) return Reason::protocol_version;
   switch (hs.ssl_reason) {
     case SSL_R_LEGACY_SIGALG_DISALLOWED_OR_UNSUPPORTED: return Reason::legacy_sigalg;
@@ -137,10 +137,10 @@ Verdict classify_host(const MxProbe& mx, const ClientProfile& profile) {
   } else if (!mx.compat.ok) {
     v.reason = classify_handshake_failure(mx, profile);
     v.severity = Severity::incompatible;
-    v.outcome = plaintext_fallback ? Outcome::plaintext : Outcome::deferred;
+    v.outcome = plaintext_fallback ? Outcome::plaintext_after_delay : Outcome::deferred;
     v.detail = mx.compat.error;
     if (mx.compat.alert_received >= 0) v.detail += " (alert " + std::to_string(mx.compat.alert_received) + ")";
-    v.detail += "; server accepts " + mx.server_versions().to_string() + ", we offer " + profile.versions.to_string();
+    v.detail += "; server accepts " + mx.server_versions().to_string() + ", we can use " + profile.effective_versions().to_string();
   } else {
     v = classify_completed_handshake(mx, profile);
   }
@@ -186,7 +186,7 @@ std::string_view severity_name(Severity s) {
 }
 
 std::string_view outcome_name(Outcome o) {
-  constexpr std::string_view kNames[] = {"tls", "plaintext", "deferred", "bounced"};
+  constexpr std::string_view kNames[] = {"tls", "plaintext", "plaintext_after_delay", "deferred", "bounced"};
   return kNames[static_cast<int>(o)];
 }
 

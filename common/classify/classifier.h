@@ -1,7 +1,10 @@
 // Turns probe evidence into verdicts. Pure: same evidence and profile, same
 // verdict. The effective security level decides what breaks delivery: under
-// `may` a failed handshake falls back to plaintext; under `encrypt` it
-// defers; under `verify`/`secure` so does any certificate problem.
+// `may` a failed handshake ends in plaintext; under `encrypt` it defers; under `verify`/`secure` so does any certificate problem.
+// Outcomes follow what the real Postfix does (tests/integration has the
+// ground truth): under `may` a failed handshake first defers, and falls back
+// to plaintext only on a later attempt; a refused or absent STARTTLS goes
+// out in plaintext at once.
 #pragma once
 #include "classify/verdict.h"
 #include "probe/probe_result.h"

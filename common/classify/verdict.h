@@ -12,11 +12,15 @@
 namespace mxtls {
 
 enum class Severity { ok, warning, incompatible, unreachable };
-// What our MTA would do with mail to the destination.
-enum class Outcome { tls, plaintext, deferred, bounced };
+// What our MTA would do with mail to the destination. plaintext_after_delay
+// is Postfix's opportunistic fallback after a failed handshake: the first
+// attempt defers, and only a retry once the message has waited
+// minimal_backoff_time goes out in plaintext (smtp_proto.c,
+// PLAINTEXT_FALLBACK_OK_AFTER_STARTTLS_FAILURE).
+enum class Outcome { tls, plaintext, plaintext_after_delay, deferred, bounced };
 
 std::string_view severity_name(Severity s);  // ok, warning, incompatible, unreachable
-std::string_view outcome_name(Outcome o);    // tls, plaintext, deferred, bounced
+std::string_view outcome_name(Outcome o);    // tls, plaintext, plaintext_after_delay, deferred, bounced
 
 struct Verdict {
   Reason reason = Reason::ok;

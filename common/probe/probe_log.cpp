@@ -42,7 +42,7 @@ std::vector<std::string> format_probe_lines(const DestinationProbe& probe, const
           line += (k ? "+" : "") + std::to_string(mx.compat.verify_issues[k].code);
       }
     }
-    line += ", level=" + std::string(level_name(profile.level)) + ", want=" + profile.versions.to_string();
+    line += ", level=" + std::string(level_name(profile.level)) + ", want=" + profile.effective_versions().to_string();
     line += ", verdict=" + std::string(severity_name(v.severity)) + ", reason=" + std::string(reason_code(v.reason)) +
             ", outcome=" + std::string(outcome_name(v.outcome));
     char elapsed[32];

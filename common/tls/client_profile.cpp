@@ -55,8 +55,11 @@ ClientProfile postfix_profile(const TlsConfig& config, std::optional<SecurityLev
   std::string exclusions = pf.at("smtp_tls_exclude_ciphers");
   if (mandatory) exclusions += " " + pf.at("smtp_tls_mandatory_exclude_ciphers");
   p.cipher_list = postfix_cipher_list(pf, pf.at(mandatory ? "smtp_tls_mandatory_ciphers" : "smtp_tls_ciphers"), exclusions);
-  // Postfix: "Backwards compatible security as a base for opportunistic TLS".
-  p.openssl_security_level = 0;
+  // Postfix sets OpenSSL security level 0 as "a base for opportunistic TLS"
+  // (tls_client_init) and raises it to 1 for levels that match the peer
+  // (TLS_MUST_MATCH in tls_client_start): at verify/secure TLSv1.0/1.1 and
+  // SHA-1 handshake signatures fail under OpenSSL 3, 1024-bit RSA passes.
+  p.openssl_security_level = level_authenticates(p.level) ? 1 : 0;
   p.ca_file = pf.at("smtp_tls_CAfile");
   p.ca_path = pf.at("smtp_tls_CApath");
   if (pf.at("tls_append_default_CA") == "yes" && p.ca_file.empty() && p.ca_path.empty())

@@ -1,9 +1,9 @@
 // The compat profile: the TLS client our MTA really is, at the security level
 // that applies to a destination. `postfix` reads the live values with
 // postconf (tls/postfix_settings.h) and reproduces what Postfix's SMTP client
-// does: OpenSSL security level 0 as the base for opportunistic TLS, then its
-// own protocol and cipher-grade settings, which differ between opportunistic
-// (may) and mandatory (encrypt and up) levels. `custom` takes the [tls] keys.
+// does: OpenSSL security level 0 as the base (1 where it matches the peer's
+// name: verify, secure), then its own protocol and cipher-grade settings,
+// which differ between opportunistic (may) and mandatory (encrypt and up). `custom` takes the [tls] keys.
 #pragma once
 #include <string>
 #include <vector>
@@ -34,6 +34,16 @@ struct ClientProfile {
   // Names a certificate must match under verify/secure, Postfix-style:
   // "hostname" (the MX name), "nexthop" (the domain), "dot-nexthop" (subdomains).
   std::vector<std::string> match;
+
+  // The versions OpenSSL 3 can really complete with this profile: at
+  // security level 1 and up TLSv1.0/1.1 fail, since their MD5-SHA1 and SHA-1
+  // handshake signatures are refused.
+  VersionSet effective_versions() const {
+    VersionSet v = versions;
+    if (openssl_security_level >= 1) v.bits &= ~((1u << static_cast<unsigned>(TlsVersion::tls1_0)) |
+                                                 (1u << static_cast<unsigned>(TlsVersion::tls1_1)));
+    return v;
+  }
 };
 
 class ProfileError : public std::runtime_error {

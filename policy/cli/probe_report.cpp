@@ -12,6 +12,8 @@ std::string outcome_phrase(Outcome o, SecurityLevel level) {
   switch (o) {
     case Outcome::tls: return "delivered with TLS";
     case Outcome::plaintext: return level == SecurityLevel::none ? "delivered in plaintext" : "delivered in plaintext (opportunistic TLS falls back)";
+    case Outcome::plaintext_after_delay:
+      return "deferred at first, then delivered in plaintext once queued for minimal_backoff_time";
     case Outcome::deferred: return "deferred (would wait in the queue)";
     case Outcome::bounced: return "bounced (the domain cannot receive mail)";
   }

@@ -26,7 +26,10 @@ def require_netns():
 
 
 def run(cmd, **kw):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({r.returncode}): {r.stderr.strip()[-2000:]}")
+    return r
 
 
 def wait_port(addr, port, timeout=10.0):
@@ -172,7 +175,9 @@ servername = hostname
     # -- Postfix ------------------------------------------------------------
     def write_postfix(self, main_cf_extra=None):
         pf = self.dir / "postfix"
-        pf.mkdir(exist_ok=True)
+        if not (pf / "postfix-files").exists():
+            # The package's support files (postfix-files, dynamicmaps.cf, ...) come along.
+            shutil.copytree("/etc/postfix", pf, symlinks=True, dirs_exist_ok=True)
         main = {
             "compatibility_level": "3.6",
             "queue_directory": "/var/spool/postfix",

@@ -104,6 +104,7 @@ TEST(Classifier, StarttlsRefused) {
   auto mx = reached_tls();
   mx.starttls_code = 454;
   EXPECT_EQ(classify_host(mx, profile(SecurityLevel::may)).reason, Reason::starttls_refused);
+  EXPECT_EQ(classify_host(mx, profile(SecurityLevel::may)).outcome, Outcome::plaintext);
   EXPECT_EQ(classify_host(mx, profile(SecurityLevel::encrypt)).outcome, Outcome::deferred);
 }
 
@@ -112,8 +113,16 @@ TEST(Classifier, VersionMismatchFromSurvey) {
   survey_ok(mx, TlsVersion::tls1_0, "MD5-SHA1");
   const auto v = classify_host(mx, profile(SecurityLevel::may));
   EXPECT_EQ(v.reason, Reason::protocol_version);
-  EXPECT_EQ(v.outcome, Outcome::plaintext);
+  EXPECT_EQ(v.outcome, Outcome::plaintext_after_delay);
   EXPECT_EQ(classify_host(mx, profile(SecurityLevel::encrypt)).outcome, Outcome::deferred);
+}
+
+TEST(Classifier, TlsV1OnlyServerIsAVersionMismatchAtSecurityLevelOne) {
+  auto mx = failed_handshake(SSL_AD_HANDSHAKE_FAILURE);
+  survey_ok(mx, TlsVersion::tls1_0, "MD5-SHA1");
+  auto p = profile(SecurityLevel::secure, ">=TLSv1");
+  p.openssl_security_level = 1;
+  EXPECT_EQ(classify_host(mx, p).reason, Reason::protocol_version);
 }
 
 TEST(Classifier, HandshakeFailureWithSha1OnlyServerIsLegacySigalg) {

@@ -1,0 +1,160 @@
+"""Ground truth: the real Postfix SMTP client delivers one message to every
+lab destination under several TLS settings, and `mxtls probe --profile
+postfix`, reading the same main.cf, must predict what Postfix did:
+
+  tls                    delivered over TLS (the fake destination records the version)
+  plaintext              delivered without TLS at the first attempt
+  plaintext_after_delay  deferred at first; a retry after minimal_backoff_time
+                         went out in plaintext (Postfix's opportunistic fallback)
+  deferred               still in the queue after the retry
+  bounced                gone from the queue, never delivered
+
+and mxtls's reason code must agree with the evidence in Postfix's own
+deferral text. Runs inside tests/lab/netns-run.
+
+usage: postfix_ground_truth_test.py BUILD_DIR"""
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
+from cases import CASES  # noqa: E402
+from lab import Lab  # noqa: E402
+
+BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build/release"
+
+# Postfix settings per scenario (on top of the lab's main.cf).
+SCENARIOS = {
+    "may": {"smtp_tls_security_level": "may"},
+    "encrypt": {"smtp_tls_security_level": "encrypt"},
+    "secure": {"smtp_tls_security_level": "secure"},
+    "may, smtp_tls_protocols = >=TLSv1.2": {"smtp_tls_security_level": "may", "smtp_tls_protocols": ">=TLSv1.2"},
+}
+RETRY_SETTINGS = {"minimal_backoff_time": "2s", "maximal_backoff_time": "4s", "queue_run_delay": "1h"}
+
+# The words in Postfix's deferral reason that go with each mxtls reason code.
+EVIDENCE = {
+    "starttls_not_offered": "TLS is required, but was not offered",
+    "starttls_refused": "refused to start TLS",
+    "protocol_version": "Cannot start TLS: handshake failure",
+    "no_shared_cipher": "Cannot start TLS: handshake failure",
+    "legacy_sigalg": "Cannot start TLS: handshake failure",
+    "cert_expired": "Server certificate not",
+    "cert_not_yet_valid": "Server certificate not",
+    "cert_self_signed": "Server certificate not",
+    "cert_untrusted_chain": "Server certificate not",
+    "cert_host_mismatch": "Server certificate not",
+    "sni_dependent": "Server certificate not",
+    "tls_on_plain_port": "timed out while receiving the initial server greeting",
+    "connect_failed": "Connection refused",
+}
+# A timeout is a greeting timeout or a handshake timeout, depending on where the server stalled.
+TIMEOUT_EVIDENCE = ("timed out while receiving the initial server greeting", "Cannot start TLS: handshake failure")
+
+
+def queue():
+    out = subprocess.run(["postqueue", "-j"], capture_output=True, text=True, check=True).stdout
+    return {r["address"]: r.get("delay_reason") for m in map(json.loads, out.splitlines()) for r in m["recipients"]}
+
+
+def settle(expected_min_wait=0.0, timeout=60):
+    """Waits until every queued recipient has been tried (has a delay reason)."""
+    start = time.time()
+    while time.time() - start < timeout:
+        q = queue()
+        if time.time() - start >= expected_min_wait and all(reason for reason in q.values()):
+            return q
+        time.sleep(0.3)
+    raise AssertionError(f"Postfix queue did not settle in {timeout}s: {queue()}")
+
+
+class PostfixGroundTruth(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-postfix", BUILD).start()
+        cls.lab.start_postfix(RETRY_SETTINGS)
+        cls.rows = []
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.stop()
+        print("\ncase              scenario                              postfix                mxtls                  reason", file=sys.stderr)
+        for row in cls.rows:
+            print("%-17s %-37s %-22s %-22s %s" % row, file=sys.stderr)
+
+    def delivered(self, case):
+        log = self.lab.spool / f"{case}.log"
+        if not log.exists():
+            return None
+        return "plaintext" if "tls=none" in log.read_text() else "tls"
+
+    def postfix_outcomes(self, scenario):
+        """Sends one message per case and returns {case: (outcome, deferral text)}."""
+        subprocess.run(["postsuper", "-d", "ALL"], capture_output=True)
+        for f in self.lab.spool.glob("*.log"):
+            f.unlink()
+        self.lab.postfix_reconfigure({**RETRY_SETTINGS, **SCENARIOS[scenario]})
+        sent = time.time()
+        for c in CASES:
+            subprocess.run(["sendmail", "-f", "", f"user@{c.name}.test"], check=True, text=True,
+                           input=f"Subject: ground truth {c.name} / {scenario}\n\nmxtls ground truth\n")
+        first = settle(expected_min_wait=1.0)
+        first_delivery = {c.name: self.delivered(c.name) for c in CASES}
+        # Let minimal_backoff_time pass, then have Postfix retry everything deferred.
+        time.sleep(max(0.0, sent + 2.5 - time.time()))
+        subprocess.run(["postqueue", "-f"], check=True)
+        second = settle(expected_min_wait=1.0)
+        outcomes = {}
+        for c in CASES:
+            rcpt = f"user@{c.name}.test"
+            if first_delivery[c.name]:
+                outcomes[c.name] = (first_delivery[c.name], "")
+            elif rcpt in second:
+                outcomes[c.name] = ("deferred", second[rcpt])
+            elif self.delivered(c.name) == "plaintext":
+                outcomes[c.name] = ("plaintext_after_delay", first.get(rcpt, ""))
+            elif self.delivered(c.name) == "tls":
+                outcomes[c.name] = ("tls_after_delay", first.get(rcpt, ""))
+            else:
+                outcomes[c.name] = ("bounced", "")
+        return outcomes
+
+    def mxtls_predictions(self):
+        r = self.lab.probe("--json", "--profile", "postfix", *[f"{c.name}.test" for c in CASES])
+        self.assertIn(r.returncode, (0, 1, 2, 3), r.stderr)
+        return {d["destination"][:-len(".test")]: d["result"] for d in json.loads(r.stdout)}
+
+    def check_scenario(self, scenario):
+        postfix = self.postfix_outcomes(scenario)
+        mxtls = self.mxtls_predictions()
+        for c in CASES:
+            outcome, why = postfix[c.name]
+            got = mxtls[c.name]
+            self.rows.append((c.name, scenario, outcome, got["outcome"], got["reason"]))
+            with self.subTest(case=c.name, scenario=scenario):
+                self.assertEqual(got["outcome"], outcome, f"Postfix said: {why!r}; mxtls: {got}")
+                if why and outcome in ("deferred", "plaintext_after_delay"):
+                    evidence = TIMEOUT_EVIDENCE if got["reason"] == "timeout" else (EVIDENCE.get(got["reason"], "?"),)
+                    self.assertTrue(any(e in why for e in evidence),
+                                    f"reason {got['reason']} does not fit Postfix's {why!r}")
+
+    def test_may(self):
+        self.check_scenario("may")
+
+    def test_encrypt(self):
+        self.check_scenario("encrypt")
+
+    def test_secure(self):
+        self.check_scenario("secure")
+
+    def test_may_with_tls12_minimum(self):
+        self.check_scenario("may, smtp_tls_protocols = >=TLSv1.2")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
