@@ -74,8 +74,10 @@ void Resolver::watch() {
   watching_ = true;
   fd_.async_wait(asio::posix::descriptor_base::wait_read, [this](const boost::system::error_code& ec) {
     watching_ = false;
-    if (ec) return;
-    ub_process(ctx_);
+    if (ec && ec != asio::error::operation_aborted) return;
+    if (!ec) ub_process(ctx_);
+    // A query may have started while this wait was being cancelled (when the
+    // last one finished): keep watching while any is outstanding.
     watch();
   });
 }
