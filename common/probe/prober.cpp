@@ -16,8 +16,8 @@ using Clock = std::chrono::steady_clock;
 // One TCP connection of a probe: the TLS stream (plaintext SMTP runs on its
 // next layer until STARTTLS), its watchdog and its SMTP dialogue.
 struct Connection {
-  Connection(asio::io_context& io, asio::ssl::context& ctx, milliseconds hard_limit)
-      : stream(io, ctx), watchdog(Watchdog::create(stream.next_layer(), Clock::now() + hard_limit)),
+  Connection(asio::io_context& io, asio::ssl::context& ctx, Clock::time_point deadline)
+      : stream(io, ctx), watchdog(Watchdog::create(stream.next_layer(), deadline)),
         dialogue(stream.next_layer(), *watchdog) {}
   TlsStream stream;
   std::shared_ptr<Watchdog> watchdog;
@@ -216,10 +216,11 @@ asio::awaitable<DestinationProbe> Prober::probe(const Target& target) {
   std::vector<Host> hosts;
   co_await resolve_hosts(target, out, hosts);
   out.hosts.resize(hosts.size());
+  const Deadline deadline = Clock::now() + config_.destination_timeout.value;
   WaitGroup all(io_.get_executor());
   for (std::size_t i = 0; i < hosts.size(); ++i) {
     all.add();
-    asio::co_spawn(io_, probe_host(hosts[i], target, out.hosts[i]), [&all](std::exception_ptr e) {
+    asio::co_spawn(io_, probe_host(hosts[i], target, deadline, out.hosts[i]), [&all](std::exception_ptr e) {
       all.done();
       if (e) std::rethrow_exception(e);
     });
@@ -229,7 +230,7 @@ asio::awaitable<DestinationProbe> Prober::probe(const Target& target) {
   co_return out;
 }
 
-asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target, MxProbe& mx) {
+asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target, Deadline deadline, MxProbe& mx) {
   const auto started = Clock::now();
   mx.host = host.name;
   mx.preference = host.preference;
@@ -246,14 +247,14 @@ asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target,
       mx.failure_detail = mx.address + " is not a public address";
     } else {
       const std::string nexthop = target.name;
-      co_await run_compat(mx, match_names(host.name, nexthop));
+      co_await run_compat(mx, match_names(host.name, nexthop), deadline);
       if (!mx.failure && mx.starttls_code == 220 && config_.survey) {
         // The survey sends SNI exactly when the compat handshake did not, so
         // the two together show whether the certificate depends on SNI.
         WaitGroup survey(io_.get_executor());
         for (auto v : kTlsVersions) {
           survey.add();
-          asio::co_spawn(io_, run_survey(mx, v, !mx.compat.sni_sent), [&survey](std::exception_ptr e) {
+          asio::co_spawn(io_, run_survey(mx, v, !mx.compat.sni_sent, deadline), [&survey](std::exception_ptr e) {
             survey.done();
             if (e) std::rethrow_exception(e);
           });
@@ -265,13 +266,13 @@ asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target,
   mx.elapsed_s = std::chrono::duration<double>(Clock::now() - started).count();
 }
 
-asio::awaitable<void> Prober::run_compat(MxProbe& mx, const MatchNames& match) {
+asio::awaitable<void> Prober::run_compat(MxProbe& mx, const MatchNames& match, Deadline deadline) {
   const tcp::endpoint ep(asio::ip::make_address(mx.address), static_cast<unsigned short>(mx.port));
   SmtpStage stage;
   {
     co_await connections_.acquire();
     Permit permit(connections_);
-    Connection c(io_, contexts_.compat(), config_.destination_timeout.value);
+    Connection c(io_, contexts_.compat(), deadline);
     stage = co_await smtp_until_starttls(c, ep, config_, helo_name_);
     mx.banner = stage.banner;
     mx.starttls_offered = stage.starttls_offered;
@@ -290,18 +291,18 @@ asio::awaitable<void> Prober::run_compat(MxProbe& mx, const MatchNames& match) {
     mx.failure_detail = stage.detail;
     // A server silent where a greeting belongs may be speaking implicit TLS
     // (it waits for our ClientHello); one more connection tells.
-    if (stage.silent_greeting && co_await speaks_implicit_tls(mx)) {
+    if (stage.silent_greeting && co_await speaks_implicit_tls(mx, deadline)) {
       mx.failure = Reason::tls_on_plain_port;
       mx.failure_detail = "no SMTP greeting, but a TLS handshake succeeds on port " + std::to_string(mx.port);
     }
   }
 }
 
-asio::awaitable<void> Prober::run_survey(MxProbe& mx, TlsVersion version, bool send_sni) {
+asio::awaitable<void> Prober::run_survey(MxProbe& mx, TlsVersion version, bool send_sni, Deadline deadline) {
   const tcp::endpoint ep(asio::ip::make_address(mx.address), static_cast<unsigned short>(mx.port));
   co_await connections_.acquire();
   Permit permit(connections_);
-  Connection c(io_, contexts_.survey(version), config_.destination_timeout.value);
+  Connection c(io_, contexts_.survey(version), deadline);
   const auto stage = co_await smtp_until_starttls(c, ep, config_, helo_name_);
   auto& result = mx.survey[static_cast<std::size_t>(version)];
   if (!stage.ready_for_tls) {
@@ -315,11 +316,11 @@ asio::awaitable<void> Prober::run_survey(MxProbe& mx, TlsVersion version, bool s
   if (result.ok) co_await quit_over_tls(c);
 }
 
-asio::awaitable<bool> Prober::speaks_implicit_tls(const MxProbe& mx) {
+asio::awaitable<bool> Prober::speaks_implicit_tls(const MxProbe& mx, Deadline deadline) {
   const tcp::endpoint ep(asio::ip::make_address(mx.address), static_cast<unsigned short>(mx.port));
   co_await connections_.acquire();
   Permit permit(connections_);
-  Connection c(io_, contexts_.any_version(), config_.destination_timeout.value);
+  Connection c(io_, contexts_.any_version(), deadline);
   boost::system::error_code ec;
   c.watchdog->arm(config_.connect_timeout.value);
   co_await c.stream.next_layer().async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));

@@ -3,7 +3,8 @@
 // in parallel) connect, greet, EHLO, STARTTLS and the compat handshake, then
 // the survey handshakes (one TLS version each) that tell why something
 // failed. A global semaphore bounds open connections; every step has a
-// deadline. Produces evidence (probe_result.h); judging is the classifier's.
+// deadline, and all connections for one destination share one overall
+// deadline (destination_timeout, from the end of the MX lookup). Produces evidence (probe_result.h); judging is the classifier's.
 #pragma once
 #include <memory>
 
@@ -30,11 +31,12 @@ class Prober {
     int preference = 0;
   };
   asio::awaitable<void> resolve_hosts(const Target& target, DestinationProbe& out, std::vector<Host>& hosts);
-  asio::awaitable<void> probe_host(const Host& host, const Target& target, MxProbe& out);
+  using Deadline = std::chrono::steady_clock::time_point;
+  asio::awaitable<void> probe_host(const Host& host, const Target& target, Deadline deadline, MxProbe& out);
   asio::awaitable<std::optional<asio::ip::address>> first_address(const std::string& host, std::string& detail);
-  asio::awaitable<void> run_compat(MxProbe& mx, const MatchNames& match);
-  asio::awaitable<void> run_survey(MxProbe& mx, TlsVersion version, bool send_sni);
-  asio::awaitable<bool> speaks_implicit_tls(const MxProbe& mx);
+  asio::awaitable<void> run_compat(MxProbe& mx, const MatchNames& match, Deadline deadline);
+  asio::awaitable<void> run_survey(MxProbe& mx, TlsVersion version, bool send_sni, Deadline deadline);
+  asio::awaitable<bool> speaks_implicit_tls(const MxProbe& mx, Deadline deadline);
   MatchNames match_names(const std::string& mx_host, const std::string& nexthop) const;
 
   asio::io_context& io_;

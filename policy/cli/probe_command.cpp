@@ -70,7 +70,7 @@ int probe_command(const std::vector<std::string>& args) {
       ("dns", po::value(&o.dns), "DNS server to forward to, e.g. 127.0.0.1@5353")
       ("port", po::value(&o.port), "SMTP port (default 25)")
       ("allow-private-targets", po::bool_switch(&o.allow_private), "probe loopback/private addresses too")
-      ("timeout", po::value(&o.timeout), "deadline per connection, e.g. 30s")
+      ("timeout", po::value(&o.timeout), "overall deadline per destination, e.g. 30s")
       ("no-survey", po::bool_switch(&o.no_survey), "skip the per-version survey handshakes")
       ("json", po::bool_switch(&o.json), "print one JSON document instead of the report")
       ("verbose,v", po::bool_switch(&o.verbose), "log one probe line per MX host to stderr");

@@ -1,0 +1,74 @@
+"""Body of tests/bench/probe_bench: see there."""
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
+from lab import Lab  # noqa: E402
+
+# The same per-step timeouts for both tools; slow cases (tarpit, stall,
+# implicit TLS) cost at most these, and mxtls's destination deadline caps all.
+STEP_TIMEOUT = 2
+BENCH_CONF = f"""
+[probe]
+allow_private_targets = yes
+concurrency = 400
+connect_timeout = {STEP_TIMEOUT}s
+greeting_timeout = {STEP_TIMEOUT}s
+command_timeout = {STEP_TIMEOUT}s
+handshake_timeout = {STEP_TIMEOUT}s
+destination_timeout = 4s
+helo_name = mta.lab.test
+[dns]
+forwarder = 127.0.0.1@5353
+transparent_zones = test.
+[log]
+target = none
+[tls]
+profile = postfix
+postfix_config_dir = {{postfix}}
+"""
+
+
+def main():
+    build, n = sys.argv[1], int(sys.argv[2])
+    with Lab(Path(tempfile.gettempdir()) / "mxtls-lab-bench", build, bench=n) as lab:
+        conf = lab.dir / "bench.conf"
+        conf.write_text(BENCH_CONF.replace("{postfix}", str(lab.dir / "postfix")))
+        domains = [d for d, _, _ in lab.bench_destinations()]
+        cases = Counter(c.name for _, _, c in lab.bench_destinations())
+
+        t0 = time.monotonic()
+        r = subprocess.run([str(lab.mxtls), "probe", "--config", str(conf), "--json", *domains],
+                           capture_output=True, text=True)
+        mxtls_wall = time.monotonic() - t0
+        mxtls_rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        results = json.loads(r.stdout)
+        reasons = Counter(d["result"]["reason"] for d in results)
+        slowest = max(d["elapsed_s"] for d in results)
+
+        t0 = time.monotonic()
+        finger_ok = 0
+        for d in domains:
+            p = subprocess.run(["posttls-finger", "-c", "-l", "may", "-t", str(STEP_TIMEOUT), "-T", str(STEP_TIMEOUT), d],
+                               capture_output=True, text=True)
+            finger_ok += "TLS connection established" in (p.stdout + p.stderr)
+        finger_wall = time.monotonic() - t0
+
+        print(f"destinations: {n} ({len(cases)} server behaviours, e.g. {dict(list(cases.items())[:4])} ...)")
+        print(f"mxtls probe:    {mxtls_wall:7.2f} s wall, {n / mxtls_wall:7.1f} destinations/s, "
+              f"peak RSS {mxtls_rss_kib / 1024:.1f} MiB, slowest destination {slowest:.2f} s, exit {r.returncode}")
+        print(f"  verdicts: {dict(reasons)}")
+        print(f"posttls-finger: {finger_wall:7.2f} s wall, {n / finger_wall:7.1f} destinations/s "
+              f"(one after another; TLS established on {finger_ok})")
+        print(f"ratio: mxtls is {finger_wall / mxtls_wall:.1f}x faster than the posttls-finger loop")
+
+
+if __name__ == "__main__":
+    main()
