@@ -75,6 +75,7 @@ class Lab:
         for i in range(self.bench):
             case = servers[i % len(servers)]
             out.append((f"b{i}.bench.test", f"127.0.{2 + i // 250}.{1 + i % 250}", case))
+        # MX host of b{i}.bench.test is mx{i}.bench.test (see write_unbound).
         return out
 
     def write_unbound(self):
@@ -85,9 +86,9 @@ class Lab:
             elif c.dns == "mx":
                 data.append(f'"{c.name}.test. MX 10 mx.{c.name}.test."')
                 data.append(f'"mx.{c.name}.test. A 127.0.0.{c.octet}"')
-        for domain, addr, case in self.bench_destinations():
-            data.append(f'"{domain}. MX 10 mx.{domain}."')
-            data.append(f'"mx.{domain}. A {addr}"')
+        for i, (domain, addr, case) in enumerate(self.bench_destinations()):
+            data.append(f'"{domain}. MX 10 mx{i}.bench.test."')
+            data.append(f'"mx{i}.bench.test. A {addr}"')
         data.append('"mta.lab.test. A 127.0.0.1"')
         conf = f"""server:
   interface: 127.0.0.1@53
@@ -265,6 +266,8 @@ servername = hostname
         for c in CASES:
             if c.server is not None and c.octet:
                 wait_port(f"127.0.0.{c.octet}", 25)
+        for _, addr, _ in self.bench_destinations():
+            wait_port(addr, 25)
         return self
 
     def spawn(self, name, cmd):
