@@ -168,6 +168,7 @@ DestinationVerdict classify_destination(const DestinationProbe& probe, const Cli
   const auto delivering = std::find_if(out.hosts.begin(), out.hosts.end(),
                                        [](const Verdict& v) { return v.outcome != Outcome::deferred; });
   const Verdict* decisive = delivering != out.hosts.end() ? &*delivering : &out.hosts.front();
+  out.decisive = static_cast<std::size_t>(decisive - out.hosts.data());
   out.overall = *decisive;
   for (const auto& v : out.hosts) {
     for (Reason r : v.findings) add_finding(out.overall.findings, r);

@@ -33,6 +33,7 @@ struct Verdict {
 struct DestinationVerdict {
   Verdict overall;
   std::vector<Verdict> hosts;  // parallel to DestinationProbe::hosts
+  std::size_t decisive = 0;    // the host whose outcome the mail would get
 };
 
 }  // namespace mxtls

@@ -48,6 +48,50 @@ struct TlsConfig {
   friend bool operator==(const TlsConfig&, const TlsConfig&) = default;
 };
 
+struct PolicyConfig {
+  std::string listen = "unix:/run/mxtls/policy.sock";        // space-separated list
+  std::string socketmap_listen = "unix:/run/mxtls/socketmap.sock";
+  std::string socket_owner;   // empty: the daemon's user
+  std::string socket_group;
+  std::string socket_mode = "0660";
+  int max_connections = 1000;
+  Duration idle_timeout{std::chrono::seconds(300)};
+  Duration unknown_wait{std::chrono::milliseconds(0)};
+  bool monitor = false;
+  std::string on_warning = "dunno";
+  std::string on_plaintext = "dunno";
+  std::string on_plaintext_after_delay = "warn";
+  std::string on_deferred = "defer";
+  std::string reason_actions;   // "reason:action ..." overrides
+  std::string domain_actions;   // "domain:action ..." overrides, win over all
+  std::string reroute;          // FILTER/transport target, e.g. relay:[relay.example]:25
+  std::string defer_status = "4.7.5";
+  std::string header = "X-MXTLS";
+  std::string mailertable_reroute;  // Sendmail mailertable value for reroute, e.g. esmtp:[relay.example]
+  bool tlspolicy_sni_fix = true;
+  bool tlspolicy_relax_certificates = false;
+  bool tlspolicy_relax_protocols = false;
+  friend bool operator==(const PolicyConfig&, const PolicyConfig&) = default;
+};
+
+struct CacheConfig {
+  Duration ttl_ok{std::chrono::hours(24)};
+  Duration ttl_warning{std::chrono::hours(24)};
+  Duration ttl_incompatible{std::chrono::hours(6)};
+  Duration refresh_margin{std::chrono::minutes(30)};
+  Duration backoff_min{std::chrono::minutes(5)};
+  Duration backoff_max{std::chrono::hours(6)};
+  int max_queue = 10000;
+  int max_parallel = 50;
+  friend bool operator==(const CacheConfig&, const CacheConfig&) = default;
+};
+
+struct StoreConfig {
+  std::string backend = "sqlite";
+  std::string path = "/var/lib/mxtls/cache.db";
+  friend bool operator==(const StoreConfig&, const StoreConfig&) = default;
+};
+
 struct LogConfig {
   std::string target = "syslog";
   std::string facility = "mail";
@@ -59,6 +103,9 @@ struct Config {
   ProbeConfig probe;
   DnsConfig dns;
   TlsConfig tls;
+  PolicyConfig policy;
+  CacheConfig cache;
+  StoreConfig store;
   LogConfig log;
   friend bool operator==(const Config&, const Config&) = default;
 };

@@ -1,9 +1,11 @@
 // A deadline for the step an async operation is in: when it passes, the
-// watched socket is cancelled, so the pending read/write/handshake fails
-// with operation_aborted and fired() tells the caller it was a timeout.
-// Owned through shared_ptr so a late timer callback never touches a dead socket.
+// watched socket (TCP or unix) is cancelled, so the pending read, write or
+// handshake fails with operation_aborted and fired() tells the caller it was
+// a timeout. Owned through shared_ptr so a late timer callback never touches
+// a dead socket.
 #pragma once
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "util/asio.h"
@@ -14,8 +16,12 @@ class Watchdog : public std::enable_shared_from_this<Watchdog> {
  public:
   using clock = std::chrono::steady_clock;
 
-  static std::shared_ptr<Watchdog> create(tcp::socket& socket, clock::time_point hard_deadline) {
-    return std::shared_ptr<Watchdog>(new Watchdog(socket, hard_deadline));
+  template <typename Socket>
+  static std::shared_ptr<Watchdog> create(Socket& socket, clock::time_point hard_deadline) {
+    return std::shared_ptr<Watchdog>(new Watchdog(socket.get_executor(), hard_deadline, [&socket] {
+      boost::system::error_code ignored;
+      socket.cancel(ignored);
+    }));
   }
   ~Watchdog() { timer_.cancel(); }
 
@@ -27,8 +33,7 @@ class Watchdog : public std::enable_shared_from_this<Watchdog> {
       if (ec) return;
       if (auto self = weak.lock()) {
         self->fired_ = true;
-        boost::system::error_code ignored;
-        self->socket_.cancel(ignored);
+        self->cancel_();
       }
     });
   }
@@ -36,11 +41,11 @@ class Watchdog : public std::enable_shared_from_this<Watchdog> {
   bool fired() const { return fired_; }
 
  private:
-  Watchdog(tcp::socket& socket, clock::time_point hard_deadline)
-      : timer_(socket.get_executor()), socket_(socket), hard_deadline_(hard_deadline) {}
+  Watchdog(asio::any_io_executor ex, clock::time_point hard_deadline, std::function<void()> cancel)
+      : timer_(ex), cancel_(std::move(cancel)), hard_deadline_(hard_deadline) {}
 
   asio::steady_timer timer_;
-  tcp::socket& socket_;
+  std::function<void()> cancel_;
   clock::time_point hard_deadline_;
   bool fired_ = false;
 };

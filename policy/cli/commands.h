@@ -15,5 +15,6 @@ inline constexpr int kExitUsage = 64;   // EX_USAGE
 inline constexpr int kExitConfig = 78;  // EX_CONFIG
 
 int probe_command(const std::vector<std::string>& args);
+int cache_command(const std::vector<std::string>& args);
 
 }  // namespace mxtls::cli

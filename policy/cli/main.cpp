@@ -13,6 +13,8 @@ constexpr const char* kUsage = R"(usage: mxtls COMMAND [OPTIONS] ...
 Commands:
   probe TARGET...   probe destinations' TLS and classify what breaks delivery
                     (TARGET: example.com for an MX lookup, or [mx.example.com]:25)
+  cache list|show DOMAIN|forget DOMAIN|flush
+                    inspect or edit the verdicts mxtls-policyd stored
 
 Run `mxtls COMMAND --help` for a command's options.
 
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
   const std::string command = args[0];
   args.erase(args.begin());
   if (command == "probe") return mxtls::cli::probe_command(args);
+  if (command == "cache") return mxtls::cli::cache_command(args);
   std::fprintf(stderr, "mxtls: unknown command '%s'\n%s", command.c_str(), kUsage);
   return mxtls::cli::kExitUsage;
 }

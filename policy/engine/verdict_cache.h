@@ -1,0 +1,47 @@
+// The in-memory verdicts the hot path reads: one small entry per destination
+// domain, filled from the store at start and by every finished probe.
+// Single-threaded (the daemon's io_context thread); no locking.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "classify/verdict.h"
+#include "store/store.h"
+
+namespace mxtls {
+
+struct CachedVerdict {
+  Reason reason = Reason::ok;
+  Severity severity = Severity::ok;
+  Outcome outcome = Outcome::tls;
+  int64_t probed_at = 0;
+  int64_t expires_at = 0;
+  std::string mx;   // deciding MX, "host[addr]:port"
+  std::string tls;  // negotiated version, "" if none
+};
+
+class VerdictCache {
+ public:
+  const CachedVerdict* find(const std::string& domain) const {
+    const auto it = entries_.find(domain);
+    return it == entries_.end() ? nullptr : &it->second;
+  }
+  void put(const std::string& domain, CachedVerdict v) { entries_[domain] = std::move(v); }
+  void put(const StoredVerdict& s) {
+    put(s.domain, CachedVerdict{s.reason, s.severity, s.outcome, s.probed_at, s.expires_at, s.mx, s.tls});
+  }
+  bool erase(const std::string& domain) { return entries_.erase(domain) > 0; }
+  void clear() { entries_.clear(); }
+  std::size_t size() const { return entries_.size(); }
+  void reserve(std::size_t n) { entries_.reserve(n); }
+  template <typename F>
+  void for_each(F&& visit) const {
+    for (const auto& [domain, v] : entries_) visit(domain, v);
+  }
+
+ private:
+  std::unordered_map<std::string, CachedVerdict> entries_;
+};
+
+}  // namespace mxtls

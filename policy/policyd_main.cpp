@@ -1,0 +1,147 @@
+// mxtls-policyd: the engine daemon. Postfix policy delegation server and
+// socketmap server answering from cached TLS verdicts; probes unknown and
+// expiring destinations in the background; persists verdicts in the store.
+// One io_context thread serves everything; the store writes on its own thread.
+#include <boost/program_options.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "config/config.h"
+#include "dns/resolver.h"
+#include "engine/decision.h"
+#include "engine/scheduler.h"
+#include "engine/store_writer.h"
+#include "engine/verdict_cache.h"
+#include "log/logger.h"
+#include "probe/prober.h"
+#include "server/listen.h"
+#include "server/policy_service.h"
+#include "server/socketmap_service.h"
+#include "store/sqlite_store.h"
+
+namespace po = boost::program_options;
+using namespace mxtls;
+
+namespace {
+
+constexpr int kExitUsage = 64;
+constexpr int kExitConfig = 78;
+
+std::size_t load_cache(const StoreConfig& config, VerdictCache& cache) {
+  if (config.backend == "none") return 0;
+  SqliteStore reader(config.path);  // its own connection: the writer thread owns the other
+  std::size_t n = 0;
+  reader.for_each([&](const StoredVerdict& v) {
+    cache.put(v);
+    ++n;
+  });
+  return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path = kDefaultConfigPath;
+  std::string log_target;
+  po::options_description options("mxtls-policyd [OPTIONS]\n\nPostfix policy and socketmap server for TLS verdicts.\nOptions");
+  options.add_options()
+      ("help,h", "show this help")
+      ("config,c", po::value(&config_path), "configuration file (default /etc/mxtls/mxtls.conf)")
+      ("log", po::value(&log_target), "override [log] target: syslog, stderr, file:/path")
+      ("check-config", "read the configuration, report errors, and exit");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, options), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "mxtls-policyd: " << e.what() << "\n" << options;
+    return kExitUsage;
+  }
+  if (vm.count("help")) {
+    std::cout << options;
+    return 0;
+  }
+
+  Config config;
+  ClientProfile profile;
+  PolicySettings settings;
+  std::vector<ListenSpec> policy_specs, socketmap_specs;
+  try {
+    config = load_config(config_path, !vm.count("config"));
+    if (!log_target.empty()) config.log.target = log_target;
+    std::optional<SecurityLevel> level;
+    if (!config.tls.security_level.empty()) level = level_from_name(config.tls.security_level);
+    profile = build_client_profile(config.tls, level);
+    settings = build_policy_settings(config.policy);
+    policy_specs = parse_listen_specs(config.policy.listen, "policy.listen");
+    socketmap_specs = parse_listen_specs(config.policy.socketmap_listen, "policy.socketmap_listen");
+    if (policy_specs.empty() && socketmap_specs.empty()) throw ConfigError("policy.listen and policy.socketmap_listen are both empty");
+    log::init({config.log.target, config.log.facility, "mxtls-policyd", config.log.level});
+  } catch (const std::exception& e) {
+    std::cerr << "mxtls-policyd: " << e.what() << "\n";
+    return kExitConfig;
+  }
+  if (vm.count("check-config")) {
+    std::cout << "mxtls-policyd: configuration OK (profile " << profile.name << ", level " << level_name(profile.level) << ")\n";
+    return 0;
+  }
+
+  asio::io_context io(1);
+  VerdictCache cache;
+  std::unique_ptr<VerdictStore> store;
+  if (config.store.backend == "sqlite") {
+    try {
+      const auto loaded = load_cache(config.store, cache);
+      store = std::make_unique<SqliteStore>(config.store.path);
+      log::info("store: " + config.store.path + ": " + std::to_string(loaded) + " verdicts loaded");
+    } catch (const StoreError& e) {
+      log::error(std::string("store: ") + e.what() + "; running with verdicts in memory only");
+    }
+  }
+  try {
+    StoreWriter writer(store.get());
+    dns::Resolver resolver(io, config.dns);
+    Prober prober(io, config.probe, profile, resolver);
+    Scheduler scheduler(io, prober, profile, config.cache, cache, writer);
+    PolicyService policy(cache, scheduler, settings, config.policy, profile);
+    SocketmapService socketmap(cache, scheduler, settings, config.policy, profile);
+    ConnectionBudget budget{0, config.policy.max_connections};
+    const SocketPermissions perms{config.policy.socket_owner, config.policy.socket_group, config.policy.socket_mode};
+    start_listeners(io, policy_specs, perms, budget,
+                    {[&](tcp::socket s) { return policy.serve(std::move(s)); },
+                     [&](local_stream::socket s) { return policy.serve(std::move(s)); }},
+                    "policy");
+    start_listeners(io, socketmap_specs, perms, budget,
+                    {[&](tcp::socket s) { return socketmap.serve(std::move(s)); },
+                     [&](local_stream::socket s) { return socketmap.serve(std::move(s)); }},
+                    "socketmap");
+    scheduler.start();
+
+    asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+    std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        // `mxtls cache forget/flush` edit the store; a reload makes them count here.
+        cache.clear();
+        try {
+          log::info("reload: " + std::to_string(load_cache(config.store, cache)) + " verdicts loaded from the store");
+        } catch (const StoreError& e) {
+          log::error(std::string("reload: ") + e.what());
+        }
+        signals.async_wait(on_signal);
+        return;
+      }
+      log::info("stopping on signal " + std::to_string(sig));
+      io.stop();
+    };
+    signals.async_wait(on_signal);
+    log::info("ready: profile " + profile.name + ", level " + std::string(level_name(profile.level)) + ", " +
+              std::to_string(cache.size()) + " verdicts cached" + (settings.monitor ? ", monitor mode" : ""));
+    io.run();
+  } catch (const std::exception& e) {
+    log::error(std::string("fatal: ") + e.what());
+    std::cerr << "mxtls-policyd: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

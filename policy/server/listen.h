@@ -1,0 +1,49 @@
+// Listening sockets as operators write them: "unix:/path" (owner, group,
+// mode applied after bind; a stale socket file is replaced) and
+// "inet:ADDRESS:PORT". Accept loops hand each connection to a handler
+// coroutine and enforce the connection limit.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "util/asio.h"
+
+namespace mxtls {
+
+using local_stream = asio::local::stream_protocol;
+
+struct ListenSpec {
+  bool unix_socket = false;
+  std::string path;          // unix
+  std::string address;       // inet
+  unsigned short port = 0;   // inet
+  std::string text;          // as written, for logs
+};
+
+// Throws ConfigError naming `key` on a bad item.
+std::vector<ListenSpec> parse_listen_specs(const std::string& list, const std::string& key);
+
+struct SocketPermissions {
+  std::string owner, group, mode;
+};
+
+// Counts live connections against a limit.
+struct ConnectionBudget {
+  int active = 0;
+  int limit = 1000;
+};
+
+// A handler for each accepted connection, for either kind of socket.
+struct ConnectionHandlers {
+  std::function<asio::awaitable<void>(tcp::socket)> on_tcp;
+  std::function<asio::awaitable<void>(local_stream::socket)> on_unix;
+};
+
+// Binds every spec and spawns its accept loop on `io`. Throws
+// std::runtime_error naming the socket on failure (start-up error).
+void start_listeners(asio::io_context& io, const std::vector<ListenSpec>& specs, const SocketPermissions& perms,
+                     ConnectionBudget& budget, const ConnectionHandlers& handlers, const std::string& service);
+
+}  // namespace mxtls

@@ -1,0 +1,102 @@
+#include "server/policy_service.h"
+
+#include <ctime>
+
+#include "log/logger.h"
+#include "log/sanitize.h"
+#include "probe/target.h"
+#include "util/watchdog.h"
+
+namespace mxtls {
+
+std::string recipient_domain(std::string_view recipient) {
+  const auto at = recipient.rfind('@');
+  if (at == std::string_view::npos) return {};
+  std::string domain(recipient.substr(at + 1));
+  for (auto& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!domain.empty() && domain.back() == '.') domain.pop_back();
+  return is_valid_domain(domain) ? domain : std::string();
+}
+
+PolicyService::PolicyService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings,
+                             const PolicyConfig& config, const ClientProfile& profile)
+    : cache_(cache), scheduler_(scheduler), settings_(settings), unknown_wait_(config.unknown_wait.value),
+      idle_timeout_(config.idle_timeout.value), want_(profile.effective_versions().to_string()) {}
+
+asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& request) {
+  if (request.get("request") != "smtpd_access_policy" || request.get("protocol_state") != "RCPT") co_return "DUNNO";
+  const auto recipient = request.get("recipient");
+  const std::string domain = recipient_domain(recipient);
+  if (domain.empty()) co_return "DUNNO";
+  const auto queue_id = request.get("queue_id");
+  std::string line = (queue_id.empty() ? std::string("NOQUEUE") : sanitize(queue_id, 20)) + ": to=<" +
+                     sanitize(recipient, 120) + ">, domain=" + domain;
+
+  const CachedVerdict* verdict = cache_.find(domain);
+  std::string probe_note;
+  if (!verdict) {
+    const auto r = scheduler_.request(domain);
+    probe_note = r == Scheduler::Request::overloaded ? "overloaded" : r == Scheduler::Request::backing_off ? "backing-off" : "queued";
+    if (unknown_wait_.count() > 0 && r != Scheduler::Request::overloaded && r != Scheduler::Request::backing_off) {
+      co_await scheduler_.wait_for(domain, unknown_wait_);
+      verdict = cache_.find(domain);
+    }
+  } else if (verdict->expires_at < std::time(nullptr)) {
+    scheduler_.request(domain);  // stale: use it, refresh it
+  }
+
+  const Decision d = decide(verdict, domain, settings_);
+  if (!verdict) {
+    line += ", verdict=unknown, action=dunno, probe=" + probe_note;
+  } else {
+    line += ", mx=" + verdict->mx + ", verdict=" + std::string(severity_name(verdict->severity)) +
+            ", reason=" + std::string(reason_code(verdict->reason)) +
+            ", tls=" + (verdict->tls.empty() ? std::string("none") : verdict->tls) + ", want=" + want_ +
+            ", outcome=" + std::string(outcome_name(verdict->outcome)) +
+            ", action=" + std::string(action_name(d.action)) + (settings_.monitor ? "(monitor)" : "") +
+            ", cached=" + std::to_string(std::time(nullptr) - verdict->probed_at) + "s";
+  }
+  log::info(line);
+  co_return d.reply;
+}
+
+template <typename Socket>
+asio::awaitable<void> PolicyService::serve(Socket socket) {
+  auto watchdog = Watchdog::create(socket, Watchdog::clock::time_point::max());
+  std::string buffer;
+  char chunk[16384];
+  while (true) {
+    auto parsed = codec::parse_policy_request(buffer);
+    if (parsed.status == codec::ParseStatus::malformed) {
+      log::warning("policy: malformed request (" + parsed.error + ") after " + std::to_string(buffer.size()) +
+                   " bytes: \"" + sanitize_quoted(buffer, 80) + "\"; closing the connection");
+      co_return;
+    }
+    if (parsed.status == codec::ParseStatus::complete) {
+      buffer.erase(0, parsed.consumed);
+      const std::string reply = codec::format_policy_reply(co_await answer(parsed.request));
+      boost::system::error_code ec;
+      watchdog->arm(idle_timeout_);
+      co_await asio::async_write(socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+      watchdog->disarm();
+      if (ec) co_return;
+      continue;
+    }
+    boost::system::error_code ec;
+    watchdog->arm(idle_timeout_);
+    const std::size_t n = co_await socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    watchdog->disarm();
+    if (ec) {
+      if (watchdog->fired() && !buffer.empty())
+        log::warning("policy: client sent an incomplete request and went silent for " +
+                     std::to_string(idle_timeout_.count() / 1000) + "s; closing the connection");
+      co_return;
+    }
+    buffer.append(chunk, n);
+  }
+}
+
+template asio::awaitable<void> PolicyService::serve(tcp::socket);
+template asio::awaitable<void> PolicyService::serve(asio::local::stream_protocol::socket);
+
+}  // namespace mxtls

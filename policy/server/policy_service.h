@@ -1,0 +1,41 @@
+// The Postfix policy delegation server: reads requests on a long-lived
+// connection, answers each from the cached verdict of the recipient's domain
+// (unknown domains: DUNNO at once, probe in the background, optional short
+// wait), logs one Postfix-shaped line per decision. A malformed or oversized
+// request is logged and its connection closed; other connections go on.
+#pragma once
+#include <string>
+
+#include "codec/policy_request.h"
+#include "engine/decision.h"
+#include "engine/scheduler.h"
+#include "engine/verdict_cache.h"
+#include "tls/client_profile.h"
+#include "util/asio.h"
+
+namespace mxtls {
+
+class PolicyService {
+ public:
+  PolicyService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings, const PolicyConfig& config,
+                const ClientProfile& profile);
+
+  template <typename Socket>
+  asio::awaitable<void> serve(Socket socket);
+
+  // One request -> the reply's action text. Logs the decision.
+  asio::awaitable<std::string> answer(const codec::PolicyRequest& request);
+
+ private:
+  VerdictCache& cache_;
+  Scheduler& scheduler_;
+  const PolicySettings& settings_;
+  std::chrono::milliseconds unknown_wait_;
+  std::chrono::milliseconds idle_timeout_;
+  std::string want_;
+};
+
+// The recipient domain of an address ("" when there is none to act on).
+std::string recipient_domain(std::string_view recipient);
+
+}  // namespace mxtls

@@ -1,0 +1,111 @@
+#include "server/socketmap_service.h"
+
+#include "codec/netstring.h"
+#include "log/logger.h"
+#include "log/sanitize.h"
+#include "probe/target.h"
+#include "util/watchdog.h"
+
+namespace mxtls {
+namespace {
+
+bool is_certificate_reason(Reason r) {
+  switch (r) {
+    case Reason::cert_expired:
+    case Reason::cert_not_yet_valid:
+    case Reason::cert_self_signed:
+    case Reason::cert_untrusted_chain:
+    case Reason::cert_host_mismatch:
+    case Reason::weak_key: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+SocketmapService::SocketmapService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings,
+                                   const PolicyConfig& config, const ClientProfile& profile)
+    : cache_(cache), scheduler_(scheduler), settings_(settings), config_(config),
+      level_(level_name(profile.level)), idle_timeout_(config.idle_timeout.value) {}
+
+const CachedVerdict* SocketmapService::lookup(const std::string& key, std::string& domain) {
+  // Postfix also asks with full addresses and "[host]:port" next hops: those
+  // are not ours to answer (NOTFOUND lets it try the domain next).
+  if (key.find('@') != std::string::npos || key.starts_with("[")) return nullptr;
+  domain = key;
+  for (auto& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!is_valid_domain(domain)) return nullptr;
+  const CachedVerdict* v = cache_.find(domain);
+  if (!v) scheduler_.request(domain);
+  return v;
+}
+
+std::string SocketmapService::answer(const codec::SocketmapQuery& q) {
+  using codec::SocketmapStatus;
+  std::string domain;
+  const bool known_map = q.map == "transport" || q.map == "tlspolicy" || q.map == "mailertable";
+  if (!known_map) return codec::format_socketmap_reply(SocketmapStatus::perm, "unknown map " + sanitize(q.map, 40));
+  const CachedVerdict* v = lookup(q.key, domain);
+  std::string value;
+  if (v && !settings_.monitor) {
+    if (q.map == "transport" || q.map == "mailertable") {
+      if (decide(v, domain, settings_).action == Action::reroute)
+        value = q.map == "transport" ? settings_.reroute : config_.mailertable_reroute;
+    } else if (v->reason == Reason::sni_dependent && config_.tlspolicy_sni_fix) {
+      value = level_ + " servername=hostname";
+    } else if (v->outcome == Outcome::deferred && is_certificate_reason(v->reason) && config_.tlspolicy_relax_certificates) {
+      value = "encrypt";
+    } else if (v->outcome == Outcome::deferred && v->reason == Reason::protocol_version &&
+               config_.tlspolicy_relax_protocols && level_ == "encrypt") {
+      value = "encrypt protocols=>=TLSv1";
+    }
+  }
+  if (v) {
+    log::info("socketmap: map=" + q.map + ", key=" + sanitize(q.key, 120) + ", reason=" + std::string(reason_code(v->reason)) +
+              ", answer=" + (value.empty() ? std::string("NOTFOUND") : value) + (settings_.monitor ? " (monitor)" : ""));
+  }
+  return value.empty() ? codec::format_socketmap_reply(SocketmapStatus::notfound, "")
+                       : codec::format_socketmap_reply(SocketmapStatus::ok, value);
+}
+
+template <typename Socket>
+asio::awaitable<void> SocketmapService::serve(Socket socket) {
+  auto watchdog = Watchdog::create(socket, Watchdog::clock::time_point::max());
+  std::string buffer;
+  char chunk[16384];
+  while (true) {
+    const auto parsed = codec::parse_netstring(buffer, codec::kMaxSocketmapQuery);
+    if (parsed.status == codec::ParseStatus::malformed) {
+      log::warning("socketmap: malformed query (" + parsed.error + "); closing the connection");
+      co_return;
+    }
+    if (parsed.status == codec::ParseStatus::complete) {
+      const auto query = codec::parse_socketmap_query(parsed.payload);
+      std::string reply;
+      if (!query) {
+        log::warning("socketmap: query is not \"name key\": \"" + sanitize_quoted(parsed.payload, 80) + "\"");
+        reply = codec::encode_netstring(codec::format_socketmap_reply(codec::SocketmapStatus::perm, "malformed query"));
+      } else {
+        reply = codec::encode_netstring(answer(*query));
+      }
+      buffer.erase(0, parsed.consumed);
+      boost::system::error_code ec;
+      watchdog->arm(idle_timeout_);
+      co_await asio::async_write(socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+      watchdog->disarm();
+      if (ec) co_return;
+      continue;
+    }
+    boost::system::error_code ec;
+    watchdog->arm(idle_timeout_);
+    const std::size_t n = co_await socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    watchdog->disarm();
+    if (ec) co_return;
+    buffer.append(chunk, n);
+  }
+}
+
+template asio::awaitable<void> SocketmapService::serve(tcp::socket);
+template asio::awaitable<void> SocketmapService::serve(asio::local::stream_protocol::socket);
+
+}  // namespace mxtls

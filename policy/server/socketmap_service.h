@@ -1,0 +1,38 @@
+// The socketmap server (socketmap_table(5)) over the same verdicts, with
+// three maps: "transport" (transport_maps: reroute a recipient domain at
+// delivery time), "tlspolicy" (smtp_tls_policy_maps: a per-destination TLS
+// policy where the configuration allows one) and "mailertable" (Sendmail).
+// Unknown domains are NOTFOUND and queued for a probe.
+#pragma once
+#include <string>
+
+#include "codec/socketmap.h"
+#include "engine/decision.h"
+#include "engine/scheduler.h"
+#include "engine/verdict_cache.h"
+#include "tls/client_profile.h"
+
+namespace mxtls {
+
+class SocketmapService {
+ public:
+  SocketmapService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings, const PolicyConfig& config,
+                   const ClientProfile& profile);
+
+  template <typename Socket>
+  asio::awaitable<void> serve(Socket socket);
+
+  // One query -> the reply payload (without netstring framing).
+  std::string answer(const codec::SocketmapQuery& query);
+
+ private:
+  const CachedVerdict* lookup(const std::string& key, std::string& domain);
+  VerdictCache& cache_;
+  Scheduler& scheduler_;
+  const PolicySettings& settings_;
+  PolicyConfig config_;
+  std::string level_;
+  std::chrono::milliseconds idle_timeout_;
+};
+
+}  // namespace mxtls
