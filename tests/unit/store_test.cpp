@@ -1,0 +1,129 @@
+// store/: the suite every VerdictStore backend must pass (SQLite now; Redis
+// joins by adding a factory below), plus SQLite's persistence across
+// reopen and across a process killed in the middle of writing.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
+
+#include "store/sqlite_store.h"
+
+namespace mxtls {
+namespace {
+
+using Factory = std::function<std::unique_ptr<VerdictStore>(const std::string& dir)>;
+
+StoredVerdict sample(const std::string& domain, Reason r = Reason::protocol_version) {
+  StoredVerdict v;
+  v.domain = domain;
+  v.reason = r;
+  v.severity = Severity::incompatible;
+  v.outcome = Outcome::deferred;
+  v.level = "encrypt";
+  v.mx = "mx." + domain + "[192.0.2.1]:25";
+  v.tls = "";
+  v.detail = "tlsv1 alert protocol version";
+  v.probed_at = 1'800'000'000;
+  v.expires_at = 1'800'021'600;
+  return v;
+}
+
+class StoreSuite : public ::testing::TestWithParam<std::pair<const char*, Factory>> {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("mxtls-store-test-" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    store_ = GetParam().second(dir_.string());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<VerdictStore> store_;
+};
+
+TEST_P(StoreSuite, PutGetReplace) {
+  store_->put(sample("legacy.example"));
+  EXPECT_EQ(store_->get("legacy.example"), sample("legacy.example"));
+  auto changed = sample("legacy.example", Reason::cert_expired);
+  store_->put(changed);
+  EXPECT_EQ(store_->get("legacy.example")->reason, Reason::cert_expired);
+  EXPECT_FALSE(store_->get("absent.example"));
+}
+
+TEST_P(StoreSuite, ListForgetFlush) {
+  for (const char* d : {"b.example", "a.example", "c.example"}) store_->put(sample(d));
+  std::vector<std::string> seen;
+  store_->for_each([&](const StoredVerdict& v) { seen.push_back(v.domain); });
+  EXPECT_EQ(seen, (std::vector<std::string>{"a.example", "b.example", "c.example"}));
+  EXPECT_TRUE(store_->forget("b.example"));
+  EXPECT_FALSE(store_->forget("b.example"));
+  EXPECT_EQ(store_->flush(), 2u);
+  EXPECT_FALSE(store_->get("a.example"));
+}
+
+TEST_P(StoreSuite, HistoryIsKeptAcrossFlush) {
+  store_->record_probe(sample("a.example"));
+  store_->record_probe(sample("a.example"));
+  store_->flush();
+  EXPECT_EQ(store_->history_size(), 2u);
+}
+
+TEST_P(StoreSuite, UntrustedTextRoundTrips) {
+  auto v = sample("odd.example");
+  v.detail = std::string("quote ' \" semicolon; DROP TABLE verdicts; -- \xc3\xa9\x01");
+  store_->put(v);
+  EXPECT_EQ(store_->get("odd.example")->detail, v.detail);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreSuite,
+                         ::testing::Values(std::make_pair("sqlite", Factory([](const std::string& dir) {
+                           return std::make_unique<SqliteStore>(dir + "/cache.db");
+                         }))),
+                         [](const auto& info) { return std::string(info.param.first); });
+
+TEST(SqliteStore, SurvivesReopen) {
+  const auto path = std::filesystem::temp_directory_path() / ("mxtls-reopen-" + std::to_string(getpid()) + ".db");
+  std::filesystem::remove(path);
+  { SqliteStore(path.string()).put(sample("kept.example")); }
+  EXPECT_EQ(SqliteStore(path.string()).get("kept.example"), sample("kept.example"));
+  std::filesystem::remove(path);
+}
+
+// A child writes verdicts as fast as it can and reports each one put()
+// returned for; it is SIGKILLed mid-stream. Every reported verdict must be
+// there when the store is opened again.
+TEST(SqliteStore, KeepsEveryStoredVerdictAfterSigkill) {
+  const auto path = std::filesystem::temp_directory_path() / ("mxtls-kill-" + std::to_string(getpid()) + ".db");
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  if (child == 0) {
+    close(fds[0]);
+    SqliteStore store(path.string());
+    for (int i = 0;; ++i) {
+      store.put(sample("d" + std::to_string(i) + ".example"));
+      if (write(fds[1], &i, sizeof i) != sizeof i) _exit(1);
+    }
+  }
+  close(fds[1]);
+  int last = -1, i;
+  while (last < 200 && read(fds[0], &i, sizeof i) == sizeof i) last = i;
+  kill(child, SIGKILL);
+  while (read(fds[0], &i, sizeof i) == sizeof i) last = i;  // acknowledgements already in the pipe
+  close(fds[0]);
+  waitpid(child, nullptr, 0);
+  ASSERT_GE(last, 200);
+  SqliteStore reopened(path.string());
+  for (int k = 0; k <= last; ++k) ASSERT_TRUE(reopened.get("d" + std::to_string(k) + ".example")) << k;
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+}
+
+}  // namespace
+}  // namespace mxtls
