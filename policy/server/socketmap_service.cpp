@@ -29,10 +29,12 @@ SocketmapService::SocketmapService(VerdictCache& cache, Scheduler& scheduler, co
       level_(level_name(profile.level)), idle_timeout_(config.idle_timeout.value) {}
 
 const CachedVerdict* SocketmapService::lookup(const std::string& key, std::string& domain) {
-  // Postfix also asks with full addresses and "[host]:port" next hops: those
-  // are not ours to answer (NOTFOUND lets it try the domain next).
-  if (key.find('@') != std::string::npos || key.starts_with("[")) return nullptr;
-  domain = key;
+  // Postfix treats a socketmap like a pattern table: transport_maps asks
+  // with the full recipient address only, so the domain is taken from it.
+  // "[host]:port" next hops are not destinations we judge.
+  if (key.starts_with("[")) return nullptr;
+  const auto at = key.rfind('@');
+  domain = at == std::string::npos ? key : key.substr(at + 1);
   for (auto& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (!is_valid_domain(domain)) return nullptr;
   const CachedVerdict* v = cache_.find(domain);

@@ -2,7 +2,8 @@
 // three maps: "transport" (transport_maps: reroute a recipient domain at
 // delivery time), "tlspolicy" (smtp_tls_policy_maps: a per-destination TLS
 // policy where the configuration allows one) and "mailertable" (Sendmail).
-// Unknown domains are NOTFOUND and queued for a probe.
+// Unknown domains are NOTFOUND and queued for a probe. Keys may be domains
+// or full addresses (Postfix sends transport_maps the whole address).
 #pragma once
 #include <string>
 

@@ -51,6 +51,13 @@ class Lab:
         self.bench = bench  # extra destinations b0..bN-1.bench.test on 127.0.2+.x
         self.procs = []
         self.mxtls = self.build / "policy" / "mxtls"
+        self.policyd = self.build / "policy" / "mxtls-policyd"
+        self.policyd_proc = None
+        self.sink = self.dir / "sink"
+        self.policy_socket = self.dir / "policy.sock"
+        self.socketmap_socket = self.dir / "socketmap.sock"
+        self.policyd_conf = self.dir / "policyd.conf"
+        self.policyd_log = self.dir / "policyd.log"
         self.fakedest = self.build / "tests" / "mxtls-fakedest"
         self.certs = self.dir / "certs"
         self.spool = self.dir / "spool"
@@ -248,12 +255,72 @@ servername = hostname
         self.write_postfix(main_cf_extra)
         run(["postfix", "reload"])
 
+    # -- mxtls-policyd and a relay ------------------------------------------
+    RELAY = "127.0.0.50"
+    POLICY_PORT = 10040
+
+    def write_policyd_conf(self, policy_extra="", level="encrypt"):
+        self.policyd_conf.write_text(self.conf.read_text().replace("[log]\ntarget = stderr\n", "") + f"""
+security_level = {level}
+
+[policy]
+listen = inet:127.0.0.1:{self.POLICY_PORT} unix:{self.policy_socket}
+socketmap_listen = unix:{self.socketmap_socket}
+socket_mode = 0666
+idle_timeout = 3s
+reroute = relay:[{self.RELAY}]:25
+{policy_extra}
+
+[store]
+path = {self.dir}/cache.db
+
+[log]
+target = file:{self.policyd_log}
+""")
+
+    def start_policyd(self, policy_extra="", level="encrypt"):
+        """Starts mxtls-policyd (policy on inet:127.0.0.1:10040 and a unix
+        socket, socketmap on a unix socket, store in the lab dir)."""
+        self.write_policyd_conf(policy_extra, level)
+        r = subprocess.run([str(self.policyd), "--config", str(self.policyd_conf), "--check-config"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"mxtls-policyd --check-config: {r.stderr}")
+        with open(self.dir / "policyd.err", "a") as err:
+            self.policyd_proc = subprocess.Popen([str(self.policyd), "--config", str(self.policyd_conf)],
+                                                 stdout=subprocess.DEVNULL, stderr=err)
+        wait_port("127.0.0.1", self.POLICY_PORT)
+        return self.policyd_proc
+
+    def stop_policyd(self, sig=15):
+        if self.policyd_proc:
+            self.policyd_proc.send_signal(sig)
+            self.policyd_proc.wait(timeout=10)
+            self.policyd_proc = None
+
+    def start_sink(self):
+        """Postfix's smtp-sink as the relay that rerouted mail reaches; each
+        message lands in a file under lab/sink."""
+        self.sink.mkdir(exist_ok=True)
+        shutil.chown(self.sink, "postfix")  # smtp-sink drops to the postfix user
+        self.spawn("smtp-sink", ["smtp-sink", "-u", "postfix", "-d", f"{self.sink}/msg.", f"{self.RELAY}:25", "64"])
+        wait_port(self.RELAY, 25)
+
+    def sink_messages(self):
+        return [p.read_text(errors="replace") for p in sorted(self.sink.glob("msg.*"))]
+
     # -- lifecycle ----------------------------------------------------------
     def start(self):
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.spool.mkdir(exist_ok=True)
-        for f in self.spool.glob("*.log"):
-            f.unlink()
+        # Each start begins from nothing: no deliveries, queue, store or logs
+        # from an earlier run (certificates are kept; they are remade when
+        # the script that makes them changes).
+        for stale in ["spool", "sink", "postfix-queue"]:
+            shutil.rmtree(self.dir / stale, ignore_errors=True)
+        for pattern in ["cache.db*", "*.log", "*.err"]:
+            for f in self.dir.glob(pattern):
+                f.unlink()
+        self.spool.mkdir()
         self.make_certs()
         self.write_unbound()
         self.write_fakedest()
@@ -275,6 +342,7 @@ servername = hostname
             self.procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err))
 
     def stop(self):
+        self.stop_policyd()
         if getattr(self, "postfix_running", False):
             subprocess.run(["postfix", "stop"], capture_output=True)
             self.postfix_running = False
