@@ -15,8 +15,10 @@ inline constexpr std::size_t kMaxPolicyLine = 8192;
 inline constexpr std::size_t kMaxPolicyAttributes = 200;
 inline constexpr std::size_t kMaxPolicyRequest = 65536;
 
+// Names and values point into the parsed input, which must outlive the
+// request (no copies on the daemon's hot path).
 struct PolicyRequest {
-  std::vector<std::pair<std::string, std::string>> attributes;
+  std::vector<std::pair<std::string_view, std::string_view>> attributes;
   // The value of the first attribute called `name`, or "".
   std::string_view get(std::string_view name) const;
 };

@@ -3,11 +3,13 @@
 // Single-threaded (the daemon's io_context thread); no locking.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
 #include "classify/verdict.h"
 #include "store/store.h"
+#include "tls/protocols.h"
 
 namespace mxtls {
 
@@ -17,8 +19,8 @@ struct CachedVerdict {
   Outcome outcome = Outcome::tls;
   int64_t probed_at = 0;
   int64_t expires_at = 0;
-  std::string mx;   // deciding MX, "host[addr]:port"
-  std::string tls;  // negotiated version, "" if none
+  std::optional<TlsVersion> tls;  // negotiated version (1 byte, not a string: 1M entries add up)
+  std::string mx;                 // deciding MX, "host[addr]:port"
 };
 
 class VerdictCache {
@@ -29,7 +31,7 @@ class VerdictCache {
   }
   void put(const std::string& domain, CachedVerdict v) { entries_[domain] = std::move(v); }
   void put(const StoredVerdict& s) {
-    put(s.domain, CachedVerdict{s.reason, s.severity, s.outcome, s.probed_at, s.expires_at, s.mx, s.tls});
+    put(s.domain, CachedVerdict{s.reason, s.severity, s.outcome, s.probed_at, s.expires_at, version_from_name(s.tls), s.mx});
   }
   bool erase(const std::string& domain) { return entries_.erase(domain) > 0; }
   void clear() { entries_.clear(); }

@@ -1,5 +1,7 @@
 #include "server/policy_service.h"
 
+#include <fmt/format.h>
+
 #include <ctime>
 
 #include "log/logger.h"
@@ -29,8 +31,6 @@ asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& r
   const std::string domain = recipient_domain(recipient);
   if (domain.empty()) co_return "DUNNO";
   const auto queue_id = request.get("queue_id");
-  std::string line = (queue_id.empty() ? std::string("NOQUEUE") : sanitize(queue_id, 20)) + ": to=<" +
-                     sanitize(recipient, 120) + ">, domain=" + domain;
 
   const CachedVerdict* verdict = cache_.find(domain);
   std::string probe_note;
@@ -46,17 +46,18 @@ asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& r
   }
 
   const Decision d = decide(verdict, domain, settings_);
+  // One formatting pass: this line is written for every RCPT.
+  const std::string id = queue_id.empty() ? std::string("NOQUEUE") : sanitize(queue_id, 20);
   if (!verdict) {
-    line += ", verdict=unknown, action=dunno, probe=" + probe_note;
+    log::info(fmt::format("{}: to=<{}>, domain={}, verdict=unknown, action=dunno, probe={}", id, sanitize(recipient, 120),
+                          domain, probe_note));
   } else {
-    line += ", mx=" + verdict->mx + ", verdict=" + std::string(severity_name(verdict->severity)) +
-            ", reason=" + std::string(reason_code(verdict->reason)) +
-            ", tls=" + (verdict->tls.empty() ? std::string("none") : verdict->tls) + ", want=" + want_ +
-            ", outcome=" + std::string(outcome_name(verdict->outcome)) +
-            ", action=" + std::string(action_name(d.action)) + (settings_.monitor ? "(monitor)" : "") +
-            ", cached=" + std::to_string(std::time(nullptr) - verdict->probed_at) + "s";
+    log::info(fmt::format("{}: to=<{}>, domain={}, mx={}, verdict={}, reason={}, tls={}, want={}, outcome={}, action={}{}, cached={}s",
+                          id, sanitize(recipient, 120), domain, verdict->mx, severity_name(verdict->severity),
+                          reason_code(verdict->reason), verdict->tls ? version_name(*verdict->tls) : "none", want_,
+                          outcome_name(verdict->outcome), action_name(d.action), settings_.monitor ? "(monitor)" : "",
+                          std::time(nullptr) - verdict->probed_at));
   }
-  log::info(line);
   co_return d.reply;
 }
 
@@ -73,8 +74,9 @@ asio::awaitable<void> PolicyService::serve(Socket socket) {
       co_return;
     }
     if (parsed.status == codec::ParseStatus::complete) {
-      buffer.erase(0, parsed.consumed);
+      // The request's views point into the buffer: answer before erasing.
       const std::string reply = codec::format_policy_reply(co_await answer(parsed.request));
+      buffer.erase(0, parsed.consumed);
       boost::system::error_code ec;
       watchdog->arm(idle_timeout_);
       co_await asio::async_write(socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));

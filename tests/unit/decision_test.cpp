@@ -7,7 +7,7 @@
 namespace mxtls {
 namespace {
 
-CachedVerdict verdict(Reason r, Severity s, Outcome o) { return CachedVerdict{r, s, o, 0, 0, "mx[192.0.2.1]:25", ""}; }
+CachedVerdict verdict(Reason r, Severity s, Outcome o) { return CachedVerdict{r, s, o, 0, 0, std::nullopt, "mx[192.0.2.1]:25"}; }
 
 PolicySettings settings(PolicyConfig c = {}) { return build_policy_settings(c); }
 
