@@ -92,6 +92,7 @@ def wait_for(predicate, timeout=30, what="condition"):
 
 
 def policyd_log():
+    # Routine lines reach the file within a second (buffered); callers poll.
     return lab.policyd_log.read_text() if lab.policyd_log.exists() else ""
 
 
@@ -108,8 +109,8 @@ class A_FirstSeen(unittest.TestCase):
         first = rcpt("user@nostarttls.test", subject="first seen")
         self.assertEqual(first["user@nostarttls.test"][0], 250)  # unknown: DUNNO at once
         self.assertLess(time.time() - start, 5)
-        self.assertIn("to=<user@nostarttls.test>, domain=nostarttls.test, verdict=unknown, action=dunno, probe=queued",
-                      policyd_log())
+        wait_for(lambda: "to=<user@nostarttls.test>, domain=nostarttls.test, verdict=unknown, action=dunno, probe=queued"
+                 in policyd_log(), what="the first-seen log line")
         wait_for(lambda: "probe: domain=nostarttls.test," in policyd_log(), what="the probe")
         second = rcpt("user@nostarttls.test", subject="second")
         code, text = second["user@nostarttls.test"]
@@ -124,7 +125,9 @@ class B_Actions(unittest.TestCase):
         code, text = rcpt("user@starttls454.test")["user@starttls454.test"]
         self.assertEqual(code, 450)
         self.assertIn("starttls_refused", text)
-        line = next(l for l in policyd_log().splitlines() if "to=<user@starttls454.test>" in l and "action=defer" in l)
+        line = wait_for(lambda: next((l for l in policyd_log().splitlines()
+                                      if "to=<user@starttls454.test>" in l and "action=defer" in l), None),
+                        what="the decision log line")
         self.assertRegex(line, r"mxtls-policyd\[\d+\]: NOQUEUE: to=<user@starttls454\.test>, domain=starttls454\.test, "
                                r"mx=mx\.starttls454\.test\[127\.0\.0\.13\]:25, verdict=incompatible, reason=starttls_refused, "
                                r"tls=none, want=TLSv1,TLSv1\.1,TLSv1\.2,TLSv1\.3, outcome=deferred, action=defer, cached=\d+s")
@@ -134,7 +137,7 @@ class B_Actions(unittest.TestCase):
         replies = rcpt("user@nocipher.test", subject="rerouted by FILTER")
         self.assertEqual(replies["user@nocipher.test"][0], 250)
         wait_for(lambda: any("rerouted by FILTER" in m for m in lab.sink_messages()), what="the message at the relay")
-        self.assertIn("action=reroute", policyd_log())
+        wait_for(lambda: "action=reroute" in policyd_log(), what="the reroute log line")
 
     def test_socketmap_transport_reroutes_per_recipient(self):
         learn("nocipher.test")
