@@ -7,20 +7,16 @@ clients. Runs inside tests/lab/netns-run.
 
 usage: policyd_postfix_test.py BUILD_DIR"""
 
-import json
-import re
-import smtplib
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
-from lab import Lab  # noqa: E402
+from lab import Lab, smtp_submit, socketmap_query, wait_for  # noqa: E402
 
 BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build/release"
 lab = None
@@ -59,48 +55,20 @@ def tearDownModule():
 
 
 def rcpt(*recipients, subject="mxtls test"):
-    """Submits one message over SMTP; returns {recipient: (code, text)}."""
-    replies = {}
-    with smtplib.SMTP("127.0.0.1", 25, timeout=30) as s:
-        s.ehlo("client.lab.test")
-        s.mail("sender@lab.test")
-        for r in recipients:
-            code, text = s.rcpt(r)
-            replies[r] = (code, text.decode(errors="replace"))
-        if any(code == 250 for code, _ in replies.values()):
-            s.data(f"Subject: {subject}\r\n\r\nbody\r\n".encode())
-    return replies
+    return smtp_submit(recipients, subject)
 
 
 def socketmap(name, key):
-    payload = f"{name} {key}".encode()
-    with socket.socket(socket.AF_UNIX) as s:
-        s.connect(str(lab.socketmap_socket))
-        s.sendall(str(len(payload)).encode() + b":" + payload + b",")
-        data = s.recv(65536).decode()
-    return data[data.index(":") + 1:-1]
-
-
-def wait_for(predicate, timeout=30, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    return socketmap_query(lab.socketmap_socket, name, key)
 
 
 def policyd_log():
     # Routine lines reach the file within a second (buffered); callers poll.
-    return lab.policyd_log.read_text() if lab.policyd_log.exists() else ""
+    return lab.policyd_log_text()
 
 
 def learn(domain):
-    """Makes the daemon probe `domain` (a socketmap lookup queues it) and waits for the verdict."""
-    socketmap("tlspolicy", domain)
-    wait_for(lambda: f"probe: domain={domain}," in policyd_log(), what=f"probe of {domain}")
-    time.sleep(0.2)
+    lab.learn(domain)
 
 
 class A_FirstSeen(unittest.TestCase):

@@ -32,6 +32,42 @@ def run(cmd, **kw):
     return r
 
 
+def wait_for(predicate, timeout=30, what="condition"):
+    """Polls until predicate() is truthy; returns its value."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def smtp_submit(recipients, subject="mxtls test", host="127.0.0.1"):
+    """Submits one message to Postfix over SMTP; returns {recipient: (code, text)}."""
+    import smtplib
+    replies = {}
+    with smtplib.SMTP(host, 25, timeout=30) as s:
+        s.ehlo("client.lab.test")
+        s.mail("sender@lab.test")
+        for r in recipients:
+            code, text = s.rcpt(r)
+            replies[r] = (code, text.decode(errors="replace"))
+        if any(code == 250 for code, _ in replies.values()):
+            s.data(f"Subject: {subject}\r\n\r\nbody\r\n".encode())
+    return replies
+
+
+def socketmap_query(path, name, key):
+    """One socketmap lookup over a unix socket; returns the reply payload."""
+    payload = f"{name} {key}".encode()
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(path))
+        s.sendall(str(len(payload)).encode() + b":" + payload + b",")
+        data = s.recv(65536).decode()
+    return data[data.index(":") + 1:-1]
+
+
 def wait_port(addr, port, timeout=10.0):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -305,6 +341,15 @@ target = file:{self.policyd_log}
         shutil.chown(self.sink, "postfix")  # smtp-sink drops to the postfix user
         self.spawn("smtp-sink", ["smtp-sink", "-u", "postfix", "-d", f"{self.sink}/msg.", f"{self.RELAY}:25", "64"])
         wait_port(self.RELAY, 25)
+
+    def policyd_log_text(self):
+        return self.policyd_log.read_text() if self.policyd_log.exists() else ""
+
+    def learn(self, domain):
+        """Has mxtls-policyd probe `domain` (a socketmap lookup queues it) and waits for the verdict."""
+        socketmap_query(self.socketmap_socket, "tlspolicy", domain)
+        wait_for(lambda: f"probe: domain={domain}," in self.policyd_log_text(), what=f"probe of {domain}")
+        time.sleep(0.2)
 
     def sink_messages(self):
         return [p.read_text(errors="replace") for p in sorted(self.sink.glob("msg.*"))]
