@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
     if (!config.tls.security_level.empty()) level = level_from_name(config.tls.security_level);
     profile = build_client_profile(config.tls, level);
     settings = build_policy_settings(config.policy);
+    relayhost_key(config.policy.relayhost);  // validates it
     policy_specs = parse_listen_specs(config.policy.listen, "policy.listen");
     socketmap_specs = parse_listen_specs(config.policy.socketmap_listen, "policy.socketmap_listen");
     if (policy_specs.empty() && socketmap_specs.empty()) throw ConfigError("policy.listen and policy.socketmap_listen are both empty");

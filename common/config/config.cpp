@@ -85,6 +85,7 @@ po::options_description describe(Config& c) {
       ("policy.reason_actions", po::value(&c.policy.reason_actions))
       ("policy.domain_actions", po::value(&c.policy.domain_actions))
       ("policy.reroute", po::value(&c.policy.reroute))
+      ("policy.relayhost", po::value(&c.policy.relayhost))
       ("policy.defer_status", po::value(&c.policy.defer_status))
       ("policy.header", po::value(&c.policy.header))
       ("policy.mailertable_reroute", po::value(&c.policy.mailertable_reroute))

@@ -65,6 +65,7 @@ struct PolicyConfig {
   std::string reason_actions;   // "reason:action ..." overrides
   std::string domain_actions;   // "domain:action ..." overrides, win over all
   std::string reroute;          // FILTER/transport target, e.g. relay:[relay.example]:25
+  std::string relayhost;        // judge this next hop instead of recipient domains, e.g. [smarthost.example]:587
   std::string defer_status = "4.7.5";
   std::string header = "X-MXTLS";
   std::string mailertable_reroute;  // Sendmail mailertable value for reroute, e.g. esmtp:[relay.example]

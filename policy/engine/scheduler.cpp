@@ -49,9 +49,10 @@ void Scheduler::pump() {
 }
 
 asio::awaitable<void> Scheduler::probe_one(std::string domain) {
-  const Target target{domain, false, 0};
+  const auto parsed = parse_target(domain);  // a domain, or a [host]:port relayhost
   try {
-    DestinationProbe probe = co_await prober_.probe(target);
+    if (!parsed.target) throw std::invalid_argument(parsed.error);
+    DestinationProbe probe = co_await prober_.probe(*parsed.target);
     finish(domain, probe);
   } catch (const std::exception& e) {
     log::error("probe: domain=" + sanitize(domain) + ", internal error: " + e.what());

@@ -23,7 +23,17 @@ std::string recipient_domain(std::string_view recipient) {
 PolicyService::PolicyService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings,
                              const PolicyConfig& config, const ClientProfile& profile)
     : cache_(cache), scheduler_(scheduler), settings_(settings), unknown_wait_(config.unknown_wait.value),
-      idle_timeout_(config.idle_timeout.value), want_(profile.effective_versions().to_string()) {}
+      idle_timeout_(config.idle_timeout.value), want_(profile.effective_versions().to_string()),
+      relayhost_(relayhost_key(config.relayhost)) {}
+
+std::string relayhost_key(const std::string& relayhost) {
+  if (relayhost.empty()) return {};
+  const auto parsed = parse_target(relayhost);
+  if (!parsed.target) throw ConfigError("policy.relayhost: " + parsed.error);
+  const auto& t = *parsed.target;
+  if (!t.literal_host) return t.name;
+  return "[" + t.name + "]" + (t.port ? ":" + std::to_string(t.port) : "");
+}
 
 asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& request) {
   if (request.get("request") != "smtpd_access_policy" || request.get("protocol_state") != "RCPT") co_return "DUNNO";
@@ -32,17 +42,19 @@ asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& r
   if (domain.empty()) co_return "DUNNO";
   const auto queue_id = request.get("queue_id");
 
-  const CachedVerdict* verdict = cache_.find(domain);
+  // With a relayhost, TLS is spoken with it, whatever the recipient domain.
+  const std::string& next_hop = relayhost_.empty() ? domain : relayhost_;
+  const CachedVerdict* verdict = cache_.find(next_hop);
   std::string probe_note;
   if (!verdict) {
-    const auto r = scheduler_.request(domain);
+    const auto r = scheduler_.request(next_hop);
     probe_note = r == Scheduler::Request::overloaded ? "overloaded" : r == Scheduler::Request::backing_off ? "backing-off" : "queued";
     if (unknown_wait_.count() > 0 && r != Scheduler::Request::overloaded && r != Scheduler::Request::backing_off) {
-      co_await scheduler_.wait_for(domain, unknown_wait_);
-      verdict = cache_.find(domain);
+      co_await scheduler_.wait_for(next_hop, unknown_wait_);
+      verdict = cache_.find(next_hop);
     }
   } else if (verdict->expires_at < std::time(nullptr)) {
-    scheduler_.request(domain);  // stale: use it, refresh it
+    scheduler_.request(next_hop);  // stale: use it, refresh it
   }
 
   const Decision d = decide(verdict, domain, settings_);

@@ -33,7 +33,11 @@ class PolicyService {
   std::chrono::milliseconds unknown_wait_;
   std::chrono::milliseconds idle_timeout_;
   std::string want_;
+  std::string relayhost_;  // when set, the next hop judged for every recipient
 };
+
+// The cache key of a configured relayhost ("" for none); throws ConfigError.
+std::string relayhost_key(const std::string& relayhost);
 
 // The recipient domain of an address ("" when there is none to act on).
 std::string recipient_domain(std::string_view recipient);

@@ -208,5 +208,26 @@ class D_Lifecycle(unittest.TestCase):
             lab.postfix_reconfigure(postfix_settings())
 
 
+class E_Options(unittest.TestCase):
+    def restart(self, extra):
+        lab.stop_policyd()
+        lab.start_policyd(POLICY + "\n" + extra)
+
+    def tearDown(self):
+        self.restart("")
+
+    def test_unknown_wait_decides_a_first_seen_destination(self):
+        self.restart("unknown_wait = 8s")
+        code, text = rcpt("user@tlsonplain.test")["user@tlsonplain.test"]
+        self.assertEqual(code, 450, text)
+        self.assertIn("tls_on_plain_port", text)
+
+    def test_relayhost_is_judged_instead_of_the_recipient_domain(self):
+        self.restart("relayhost = [mx.nostarttls.test]:25\nunknown_wait = 5s")
+        code, text = rcpt("user@healthy13.test")["user@healthy13.test"]
+        self.assertEqual(code, 450, text)
+        self.assertIn("starttls_not_offered", text)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
