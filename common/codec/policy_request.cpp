@@ -60,11 +60,5 @@ PolicyParse parse_policy_request(std::string_view input) {
   }
 }
 
-std::string format_policy_reply(std::string_view action) {
-  std::string reply = "action=";
-  reply += action;
-  reply += "\n\n";
-  return reply;
-}
 
 }  // namespace mxtls::codec

@@ -35,7 +35,5 @@ struct PolicyParse {
 // Parses one request from the start of `input`.
 PolicyParse parse_policy_request(std::string_view input);
 
-// "action=TEXT\n\n"; TEXT must already be one safe line.
-std::string format_policy_reply(std::string_view action);
 
 }  // namespace mxtls::codec

@@ -93,6 +93,20 @@ struct StoreConfig {
   friend bool operator==(const StoreConfig&, const StoreConfig&) = default;
 };
 
+struct MilterConfig {
+  std::string socket = "unix:/run/mxtls/milter.sock";  // libmilter syntax: unix:/path, inet:PORT@HOST
+  std::string socket_owner;
+  std::string socket_group;
+  std::string socket_mode = "0660";
+  std::string engine = "unix:/run/mxtls/policy.sock";   // where mxtls-policyd listens
+  Duration engine_timeout{std::chrono::seconds(2)};
+  std::string on_engine_failure = "accept";            // accept | tempfail
+  std::string inspect = "authenticated networks";      // all | authenticated | networks (any combination)
+  std::string networks = "127.0.0.0/8 ::1/128";
+  bool header = true;
+  friend bool operator==(const MilterConfig&, const MilterConfig&) = default;
+};
+
 struct LogConfig {
   std::string target = "syslog";
   std::string facility = "mail";
@@ -107,6 +121,7 @@ struct Config {
   PolicyConfig policy;
   CacheConfig cache;
   StoreConfig store;
+  MilterConfig milter;
   LogConfig log;
   friend bool operator==(const Config&, const Config&) = default;
 };

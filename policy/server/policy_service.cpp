@@ -36,10 +36,12 @@ std::string relayhost_key(const std::string& relayhost) {
 }
 
 asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& request) {
-  if (request.get("request") != "smtpd_access_policy" || request.get("protocol_state") != "RCPT") co_return "DUNNO";
+  const bool from_milter = request.get("request") == "mxtls_verdict";
+  if (!from_milter && (request.get("request") != "smtpd_access_policy" || request.get("protocol_state") != "RCPT"))
+    co_return "action=DUNNO\n";
   const auto recipient = request.get("recipient");
   const std::string domain = recipient_domain(recipient);
-  if (domain.empty()) co_return "DUNNO";
+  if (domain.empty()) co_return from_milter ? "action=DUNNO\nmxtls_verdict=none\n" : "action=DUNNO\n";
   const auto queue_id = request.get("queue_id");
 
   // With a relayhost, TLS is spoken with it, whatever the recipient domain.
@@ -70,7 +72,15 @@ asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& r
                           outcome_name(verdict->outcome), action_name(d.action), settings_.monitor ? "(monitor)" : "",
                           std::time(nullptr) - verdict->probed_at));
   }
-  co_return d.reply;
+  std::string reply = "action=" + d.reply + "\n";
+  if (from_milter) {
+    reply += "mxtls_domain=" + domain + "\nmxtls_action=" + std::string(action_name(d.action)) + "\nmxtls_verdict=" +
+             (verdict ? std::string(severity_name(verdict->severity)) : "unknown") + "\n";
+    if (verdict)
+      reply += "mxtls_reason=" + std::string(reason_code(verdict->reason)) + "\nmxtls_outcome=" +
+               std::string(outcome_name(verdict->outcome)) + "\n";
+  }
+  co_return reply;
 }
 
 template <typename Socket>
@@ -87,7 +97,7 @@ asio::awaitable<void> PolicyService::serve(Socket socket) {
     }
     if (parsed.status == codec::ParseStatus::complete) {
       // The request's views point into the buffer: answer before erasing.
-      const std::string reply = codec::format_policy_reply(co_await answer(parsed.request));
+      const std::string reply = co_await answer(parsed.request) + "\n";
       buffer.erase(0, parsed.consumed);
       boost::system::error_code ec;
       watchdog->arm(idle_timeout_);

@@ -3,6 +3,9 @@
 // (unknown domains: DUNNO at once, probe in the background, optional short
 // wait), logs one Postfix-shaped line per decision. A malformed or oversized
 // request is logged and its connection closed; other connections go on.
+// Besides Postfix's request=smtpd_access_policy it answers
+// request=mxtls_verdict (mxtls-milter): the same decision, plus the verdict
+// as mxtls_* attributes, since a milter annotates every recipient domain.
 #pragma once
 #include <string>
 
@@ -23,7 +26,8 @@ class PolicyService {
   template <typename Socket>
   asio::awaitable<void> serve(Socket socket);
 
-  // One request -> the reply's action text. Logs the decision.
+  // One request -> the reply's attribute lines (without the final empty
+  // line). Logs the decision.
   asio::awaitable<std::string> answer(const codec::PolicyRequest& request);
 
  private:

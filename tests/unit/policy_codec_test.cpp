@@ -46,7 +46,6 @@ TEST(PolicyRequest, AcceptsUtf8Values) {
   EXPECT_EQ(r.status, ParseStatus::complete);
 }
 
-TEST(PolicyRequest, FormatsReplies) { EXPECT_EQ(format_policy_reply("DUNNO"), "action=DUNNO\n\n"); }
 
 TEST(Netstring, RoundTrips) {
   const std::string wire = encode_netstring("transport example.com");

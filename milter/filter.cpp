@@ -1,0 +1,231 @@
+#include "filter.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include "log/logger.h"
+#include "log/sanitize.h"
+#include "verdict_header.h"
+
+namespace mxtls {
+namespace {
+
+MilterSettings g_settings;
+std::unique_ptr<PolicyClient> g_engine;
+std::atomic<int64_t> g_last_engine_warning{0};
+
+struct MessageContext {
+  std::string sender;
+  std::string queue_id;
+  std::vector<DomainVerdict> verdicts;
+  std::string hold_reason;
+};
+
+struct ConnectionContext {
+  std::string client_address;
+  std::string client_name;
+  bool networks_match = false;
+  std::unique_ptr<MessageContext> message;
+};
+
+ConnectionContext* connection(SMFICTX* ctx) { return static_cast<ConnectionContext*>(smfi_getpriv(ctx)); }
+
+std::string macro(SMFICTX* ctx, const char* name) {
+  const char* v = smfi_getsymval(ctx, const_cast<char*>(name));
+  return v ? v : "";
+}
+
+std::string address_text(const sockaddr* sa) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  if (!sa) return "";
+  if (sa->sa_family == AF_INET) inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof buf);
+  else if (sa->sa_family == AF_INET6) inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, buf, sizeof buf);
+  return buf;
+}
+
+std::string strip_brackets(std::string a) {
+  if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
+  return a;
+}
+
+std::string queue_id(SMFICTX* ctx, const MessageContext& m) {
+  if (!m.queue_id.empty()) return m.queue_id;
+  const std::string i = macro(ctx, "i");
+  return i.empty() ? "NOQUEUE" : sanitize(i, 20);
+}
+
+// Logs at most one warning a minute when the engine cannot answer.
+void warn_engine_unavailable(const std::string& error) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  int64_t last = g_last_engine_warning.load();
+  if (now - last >= 60 && g_last_engine_warning.compare_exchange_strong(last, now))
+    log::warning("engine unavailable (" + sanitize(error) + "): " +
+                 (g_settings.tempfail_on_engine_failure ? "tempfailing recipients" : "accepting mail unchecked (fail open)"));
+}
+
+bool inspected(SMFICTX* ctx, const ConnectionContext& c) {
+  if (g_settings.inspect_all) return true;
+  if (g_settings.inspect_authenticated && !macro(ctx, "{auth_authen}").empty()) return true;
+  return g_settings.inspect_networks && c.networks_match;
+}
+
+sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) {
+  auto c = std::make_unique<ConnectionContext>();
+  c->client_address = address_text(hostaddr);
+  c->client_name = hostname ? hostname : "";
+  // Postfix's non_smtpd_milters (sendmail command) and Sendmail's local
+  // submissions come without an address: they are local, i.e. ours.
+  c->networks_match = c->client_address.empty() || g_settings.networks.contains(c->client_address);
+  smfi_setpriv(ctx, c.release());
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
+  auto* c = connection(ctx);
+  if (!c) return SMFIS_ACCEPT;
+  c->message = std::make_unique<MessageContext>();
+  c->message->sender = argv && argv[0] ? strip_brackets(argv[0]) : "";
+  if (!inspected(ctx, *c)) {
+    c->message.reset();
+    return SMFIS_ACCEPT;  // not outbound mail we look at: accept this message
+  }
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
+  auto* c = connection(ctx);
+  if (!c || !c->message) return SMFIS_CONTINUE;
+  auto& m = *c->message;
+  std::string rcpt = macro(ctx, "{rcpt_addr}");
+  if (rcpt.empty() && argv && argv[0]) rcpt = strip_brackets(argv[0]);
+  if (m.queue_id.empty()) m.queue_id = sanitize(macro(ctx, "i"), 20);
+
+  std::string error;
+  const auto reply = g_engine->ask({{"request", "mxtls_verdict"},
+                                    {"protocol_state", "RCPT"},
+                                    {"recipient", rcpt},
+                                    {"sender", m.sender},
+                                    {"queue_id", m.queue_id},
+                                    {"client_address", c->client_address}},
+                                   error);
+  if (!reply) {
+    warn_engine_unavailable(error);
+    if (g_settings.tempfail_on_engine_failure) {
+      smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.3.0"),
+                    const_cast<char*>("TLS policy engine unavailable, try again later"));
+      return SMFIS_TEMPFAIL;
+    }
+    return SMFIS_CONTINUE;
+  }
+  const auto get = [&](const char* k) {
+    const auto it = reply->find(k);
+    return it == reply->end() ? std::string() : it->second;
+  };
+  const std::string domain = get("mxtls_domain");
+  if (domain.empty()) return SMFIS_CONTINUE;  // no domain to judge (local part only, address literal)
+  const std::string action = get("mxtls_action");
+  log::info(queue_id(ctx, m) + ": to=<" + sanitize(rcpt, 120) + ">, domain=" + domain + ", verdict=" + get("mxtls_verdict") +
+            ", reason=" + (get("mxtls_reason").empty() ? "none" : get("mxtls_reason")) + ", action=" + action +
+            (action == "reroute" ? " (accepted: a milter cannot reroute; use the transport socketmap)" : ""));
+  if (action == "defer") {
+    // The engine's text after the status: "DEFER_IF_PERMIT 4.7.5 TEXT".
+    std::string text = get("action");
+    const auto space = text.find(' ', text.find(' ') + 1);
+    text = space == std::string::npos ? "TLS to " + domain + " would fail" : text.substr(space + 1);
+    for (auto& ch : text)
+      if (ch == '%') ch = ' ';  // smfi_setreply treats % specially
+    smfi_setreply(ctx, const_cast<char*>("450"), const_cast<char*>("4.7.5"), text.data());
+    return SMFIS_TEMPFAIL;
+  }
+  if (action == "hold" && m.hold_reason.empty()) m.hold_reason = "mxtls: TLS to " + domain + " " + get("mxtls_reason");
+  add_domain_verdict(m.verdicts, {domain, get("mxtls_verdict"), get("mxtls_reason")});
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_eom(SMFICTX* ctx) {
+  auto* c = connection(ctx);
+  if (!c || !c->message) return SMFIS_CONTINUE;
+  auto message = std::move(c->message);
+  if (g_settings.add_header && !message->verdicts.empty()) {
+    const std::string value = format_verdict_header(message->verdicts);
+    smfi_addheader(ctx, g_settings.header_name.data(), const_cast<char*>(value.c_str()));
+  }
+  if (!message->hold_reason.empty()) {
+    smfi_quarantine(ctx, message->hold_reason.data());
+    log::info(queue_id(ctx, *message) + ": hold: " + message->hold_reason);
+  }
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_abort(SMFICTX* ctx) {
+  if (auto* c = connection(ctx)) c->message.reset();
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_close(SMFICTX* ctx) {
+  delete connection(ctx);
+  smfi_setpriv(ctx, nullptr);
+  return SMFIS_CONTINUE;
+}
+
+// Only envelope steps matter: skip headers and body (and say so, so the MTA
+// does not send them).
+sfsistat on_negotiate(SMFICTX*, unsigned long f0, unsigned long f1, unsigned long, unsigned long, unsigned long* pf0,
+                      unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) {
+  *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_QUARANTINE);
+  *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+  *pf2 = *pf3 = 0;
+  return SMFIS_CONTINUE;
+}
+
+}  // namespace
+
+MilterSettings build_milter_settings(const MilterConfig& milter, const PolicyConfig& policy) {
+  MilterSettings s;
+  std::size_t pos = 0;
+  const auto& list = milter.inspect;
+  while (pos < list.size()) {
+    const auto end = list.find_first_of(" ,\t", pos);
+    const std::string item = list.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    pos = end == std::string::npos ? list.size() : end + 1;
+    if (item.empty()) continue;
+    if (item == "all") s.inspect_all = true;
+    else if (item == "authenticated") s.inspect_authenticated = true;
+    else if (item == "networks") s.inspect_networks = true;
+    else throw ConfigError("milter.inspect: unknown item '" + item + "' (expected all, authenticated, networks)");
+  }
+  if (!s.inspect_all && !s.inspect_authenticated && !s.inspect_networks)
+    throw ConfigError("milter.inspect: empty: nothing would be inspected");
+  s.networks = ClientNetworks(milter.networks);
+  s.tempfail_on_engine_failure = milter.on_engine_failure == "tempfail";
+  s.add_header = milter.header;
+  s.header_name = policy.header;
+  return s;
+}
+
+void install_filter(MilterSettings settings, std::unique_ptr<PolicyClient> engine) {
+  g_settings = std::move(settings);
+  g_engine = std::move(engine);
+}
+
+smfiDesc filter_description() {
+  smfiDesc d{};
+  d.xxfi_name = const_cast<char*>("mxtls-milter");
+  d.xxfi_version = SMFI_VERSION;
+  d.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE;
+  d.xxfi_connect = on_connect;
+  d.xxfi_envfrom = on_envfrom;
+  d.xxfi_envrcpt = on_envrcpt;
+  d.xxfi_eom = on_eom;
+  d.xxfi_abort = on_abort;
+  d.xxfi_close = on_close;
+  d.xxfi_negotiate = on_negotiate;
+  return d;
+}
+
+}  // namespace mxtls

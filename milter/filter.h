@@ -1,0 +1,37 @@
+// The libmilter callbacks of mxtls-milter. Per SMTP connection a context
+// (client address, whether its mail is inspected) made in xxfi_connect and
+// freed in xxfi_close; per message a context made in xxfi_envfrom and freed
+// at end of message or abort. Each recipient is asked of mxtls-policyd
+// (engine_client/policy_client.h); a "defer" becomes a per-recipient
+// tempfail, "hold" a quarantine (Postfix's hold queue), and every inspected
+// message gets one header summarising its recipient domains' verdicts.
+#pragma once
+#include <libmilter/mfapi.h>
+
+#include <memory>
+#include <string>
+
+#include "client_networks.h"
+#include "config/config.h"
+#include "engine_client/policy_client.h"
+
+namespace mxtls {
+
+struct MilterSettings {
+  bool inspect_all = false;
+  bool inspect_authenticated = false;
+  bool inspect_networks = false;
+  ClientNetworks networks{""};
+  bool tempfail_on_engine_failure = false;
+  bool add_header = true;
+  std::string header_name = "X-MXTLS";
+};
+
+// Validates [milter]; throws ConfigError naming the key.
+MilterSettings build_milter_settings(const MilterConfig& milter, const PolicyConfig& policy);
+
+// Installs settings and the engine client used by the callbacks (once, before smfi_main).
+void install_filter(MilterSettings settings, std::unique_ptr<PolicyClient> engine);
+smfiDesc filter_description();
+
+}  // namespace mxtls
