@@ -24,6 +24,10 @@ struct MessageContext {
   std::string queue_id;
   std::vector<DomainVerdict> verdicts;
   std::string hold_reason;
+  // Per-recipient log lines of accepted recipients, written at end of
+  // message: Postfix assigns the queue id ({i}) only after the first
+  // recipient is accepted.
+  std::vector<std::string> pending_lines;
 };
 
 struct ConnectionContext {
@@ -103,14 +107,13 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
   auto& m = *c->message;
   std::string rcpt = macro(ctx, "{rcpt_addr}");
   if (rcpt.empty() && argv && argv[0]) rcpt = strip_brackets(argv[0]);
-  if (m.queue_id.empty()) m.queue_id = sanitize(macro(ctx, "i"), 20);
 
   std::string error;
   const auto reply = g_engine->ask({{"request", "mxtls_verdict"},
                                     {"protocol_state", "RCPT"},
                                     {"recipient", rcpt},
                                     {"sender", m.sender},
-                                    {"queue_id", m.queue_id},
+                                    {"queue_id", macro(ctx, "i")},
                                     {"client_address", c->client_address}},
                                    error);
   if (!reply) {
@@ -129,10 +132,12 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
   const std::string domain = get("mxtls_domain");
   if (domain.empty()) return SMFIS_CONTINUE;  // no domain to judge (local part only, address literal)
   const std::string action = get("mxtls_action");
-  log::info(queue_id(ctx, m) + ": to=<" + sanitize(rcpt, 120) + ">, domain=" + domain + ", verdict=" + get("mxtls_verdict") +
-            ", reason=" + (get("mxtls_reason").empty() ? "none" : get("mxtls_reason")) + ", action=" + action +
-            (action == "reroute" ? " (accepted: a milter cannot reroute; use the transport socketmap)" : ""));
+  const std::string line = "to=<" + sanitize(rcpt, 120) + ">, domain=" + domain + ", verdict=" + get("mxtls_verdict") +
+                           ", reason=" + (get("mxtls_reason").empty() ? "none" : get("mxtls_reason")) + ", action=" + action +
+                           (action == "reroute" ? " (accepted: a milter cannot reroute; use the transport socketmap)" : "");
   if (action == "defer") {
+    // Logged now, like Postfix's own NOQUEUE reject lines: the recipient never joins the message.
+    log::info(queue_id(ctx, m) + ": " + line);
     // The engine's text after the status: "DEFER_IF_PERMIT 4.7.5 TEXT".
     std::string text = get("action");
     const auto space = text.find(' ', text.find(' ') + 1);
@@ -144,6 +149,7 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
   }
   if (action == "hold" && m.hold_reason.empty()) m.hold_reason = "mxtls: TLS to " + domain + " " + get("mxtls_reason");
   add_domain_verdict(m.verdicts, {domain, get("mxtls_verdict"), get("mxtls_reason")});
+  m.pending_lines.push_back(line);
   return SMFIS_CONTINUE;
 }
 
@@ -151,13 +157,16 @@ sfsistat on_eom(SMFICTX* ctx) {
   auto* c = connection(ctx);
   if (!c || !c->message) return SMFIS_CONTINUE;
   auto message = std::move(c->message);
+  message->queue_id = sanitize(macro(ctx, "i"), 20);
+  const std::string qid = queue_id(ctx, *message);
+  for (const auto& line : message->pending_lines) log::info(qid + ": " + line);
   if (g_settings.add_header && !message->verdicts.empty()) {
     const std::string value = format_verdict_header(message->verdicts);
     smfi_addheader(ctx, g_settings.header_name.data(), const_cast<char*>(value.c_str()));
   }
   if (!message->hold_reason.empty()) {
     smfi_quarantine(ctx, message->hold_reason.data());
-    log::info(queue_id(ctx, *message) + ": hold: " + message->hold_reason);
+    log::info(qid + ": hold: " + message->hold_reason);
   }
   return SMFIS_CONTINUE;
 }

@@ -6,7 +6,8 @@
 //
 // It speaks enough SMTP to take a message (EHLO, STARTTLS, MAIL, RCPT, DATA,
 // QUIT) and records each delivery, with the TLS version used, in
-// SPOOL/<case>.log so tests can prove what the real Postfix did.
+// SPOOL/<case>.log (and the message itself in SPOOL/<case>.msgs) so tests
+// can prove what the real Postfix did.
 // A lab tool: blocking sockets, one thread per connection; never a product.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -115,6 +116,12 @@ void record(const Case& c, const std::string& what) {
   std::ofstream(g_spool + "/" + c.get("case") + ".log", std::ios::app) << what << "\n";
 }
 
+// The whole message, for tests that look at headers: SPOOL/<case>.msgs.
+void keep_message(const Case& c, const std::string& message) {
+  std::lock_guard lock(g_spool_mutex);
+  std::ofstream(g_spool + "/" + c.get("case") + ".msgs", std::ios::app) << message << "--- end of message ---\n";
+}
+
 void wait_for_close(int fd) {
   char tmp[4096];
   while (recv(fd, tmp, sizeof tmp, 0) > 0) {}
@@ -165,10 +172,11 @@ void smtp_session(Case& c, int fd) {
       ch.send("250 2.1.5 Ok\r\n");
     } else if (verb == "DATA") {
       ch.send("354 End data with <CR><LF>.<CR><LF>\r\n");
-      std::size_t bytes = 0;
-      while (ch.line(line) && line != ".") bytes += line.size() + 2;
+      std::string message;
+      while (ch.line(line) && line != ".") message += line + "\n";
       record(c, "delivered tls=" + std::string(ch.ssl ? SSL_get_version(ch.ssl) : "none") + " bytes=" +
-                    std::to_string(bytes) + " rcpt=" + rcpts);
+                    std::to_string(message.size()) + " rcpt=" + rcpts);
+      keep_message(c, message);
       ch.send("250 2.0.0 Ok: queued\r\n");
     } else if (verb == "RSET" || verb == "NOOP") {
       ch.send("250 2.0.0 Ok\r\n");

@@ -94,6 +94,10 @@ class Lab:
         self.socketmap_socket = self.dir / "socketmap.sock"
         self.policyd_conf = self.dir / "policyd.conf"
         self.policyd_log = self.dir / "policyd.log"
+        self.milter = self.build / "milter" / "mxtls-milter"
+        self.milter_proc = None
+        self.milter_socket = self.dir / "milter.sock"
+        self.milter_log = self.dir / "milter.log"
         self.fakedest = self.build / "tests" / "mxtls-fakedest"
         self.certs = self.dir / "certs"
         self.spool = self.dir / "spool"
@@ -334,6 +338,41 @@ target = file:{self.policyd_log}
             self.policyd_proc.wait(timeout=10)
             self.policyd_proc = None
 
+    def start_milter(self, milter_extra="", engine=None):
+        """Starts mxtls-milter on a unix socket, asking the lab's mxtls-policyd."""
+        conf = self.dir / "milter.conf"
+        conf.write_text(self.policyd_conf.read_text() + f"""
+[milter]
+socket = unix:{self.milter_socket}
+socket_mode = 0666
+engine = {engine or f"unix:{self.policy_socket}"}
+engine_timeout = 1s
+{milter_extra}
+""")
+        with open(self.dir / "milter.err", "a") as err:
+            self.milter_proc = subprocess.Popen([str(self.milter), "--config", str(conf), "--log", f"file:{self.milter_log}"],
+                                                stdout=subprocess.DEVNULL, stderr=err)
+        wait_for(lambda: self.milter_socket.exists(), timeout=10, what="the milter socket")
+        return conf
+
+    def stop_milter(self):
+        if self.milter_proc:
+            self.milter_proc.terminate()
+            try:
+                self.milter_proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.milter_proc.kill()
+                self.milter_proc.wait()
+            self.milter_proc = None
+            self.milter_socket.unlink(missing_ok=True)
+
+    def milter_log_text(self):
+        return self.milter_log.read_text() if self.milter_log.exists() else ""
+
+    def delivered_messages(self, case):
+        f = self.spool / f"{case}.msgs"
+        return f.read_text().split("--- end of message ---\n")[:-1] if f.exists() else []
+
     def start_sink(self):
         """Postfix's smtp-sink as the relay that rerouted mail reaches; each
         message lands in a file under lab/sink."""
@@ -387,6 +426,7 @@ target = file:{self.policyd_log}
             self.procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err))
 
     def stop(self):
+        self.stop_milter()
         self.stop_policyd()
         if getattr(self, "postfix_running", False):
             subprocess.run(["postfix", "stop"], capture_output=True)

@@ -1,0 +1,107 @@
+"""mxtls-milter with the real Postfix (smtpd_milters and non_smtpd_milters)
+and mxtls-policyd in the lab: the verdict header on delivered mail, a
+per-recipient tempfail for an incompatible destination while the other
+recipient is accepted, quarantine into the hold queue, log lines with the
+queue id, and fail-open when the engine is down. Postfix has no policy
+service here: the milter alone acts. Runs inside tests/lab/netns-run.
+
+usage: milter_postfix_test.py BUILD_DIR"""
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
+from lab import Lab, smtp_submit, wait_for  # noqa: E402
+
+BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build/release"
+lab = None
+POLICY = "domain_actions = starttls454.test:hold"
+
+
+def setUpModule():
+    global lab
+    lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-milter", BUILD).start()
+    lab.start_postfix({
+        "smtp_tls_security_level": "encrypt",
+        "smtpd_milters": f"unix:{lab.milter_socket}",
+        "non_smtpd_milters": f"unix:{lab.milter_socket}",
+        "milter_default_action": "accept",
+    })
+    lab.start_policyd(POLICY)
+    lab.start_milter()
+    for domain in ["healthy12.test", "healthy13.test", "nostarttls.test", "starttls454.test", "expired.test"]:
+        lab.learn(domain)
+
+
+def tearDownModule():
+    lab.stop()
+
+
+def hold_queue():
+    out = subprocess.run(["postqueue", "-j"], capture_output=True, text=True, check=True).stdout
+    return [m for m in map(json.loads, out.splitlines()) if m["queue_name"] == "hold"]
+
+
+class Milter(unittest.TestCase):
+    def test_header_summarises_every_recipient_domain(self):
+        replies = smtp_submit(["user@healthy12.test", "user@expired.test"], subject="header check")
+        self.assertEqual([c for c, _ in replies.values()], [250, 250])
+        msg = wait_for(lambda: next((m for m in lab.delivered_messages("healthy12") if "header check" in m), None),
+                       what="delivery to healthy12.test")
+        self.assertIn("X-MXTLS: healthy12.test=ok; expired.test=warning(cert_expired)", msg)
+
+    def test_incompatible_recipient_is_tempfailed_the_other_accepted(self):
+        replies = smtp_submit(["user@nostarttls.test", "user@healthy13.test"], subject="mixed")
+        code, text = replies["user@nostarttls.test"]
+        self.assertEqual(code, 450)
+        self.assertIn("4.7.5", text)
+        self.assertIn("starttls_not_offered", text)
+        self.assertEqual(replies["user@healthy13.test"][0], 250)
+        msg = wait_for(lambda: next((m for m in lab.delivered_messages("healthy13") if "Subject: mixed" in m), None),
+                       what="delivery of the accepted recipient")
+        self.assertIn("X-MXTLS: healthy13.test=ok", msg)
+        self.assertNotIn("nostarttls", msg)
+
+    def test_hold_puts_the_message_in_the_hold_queue(self):
+        self.assertEqual(smtp_submit(["user@starttls454.test"], subject="to hold")["user@starttls454.test"][0], 250)
+        held = wait_for(hold_queue, what="a message in the hold queue")
+        self.assertEqual(held[0]["recipients"][0]["address"], "user@starttls454.test")
+        qid = held[0]["queue_id"]
+        wait_for(lambda: f"{qid}: hold: mxtls: TLS to starttls454.test starttls_refused" in lab.milter_log_text(),
+                 what="the hold log line")
+
+    def test_log_lines_carry_the_queue_id(self):
+        smtp_submit(["user@healthy12.test"], subject="queue id")
+        line = wait_for(lambda: next((l for l in lab.milter_log_text().splitlines()
+                                      if "to=<user@healthy12.test>" in l), None), what="a milter log line")
+        m = re.search(r"mxtls-milter\[\d+\]: ([0-9A-F]{6,}): to=<user@healthy12\.test>, domain=healthy12\.test, "
+                      r"verdict=ok, reason=ok, action=dunno", line)
+        self.assertTrue(m, line)
+        self.assertIn(f"{m.group(1)}: ", (lab.dir / "postfix.log").read_text())
+
+    def test_non_smtpd_submission_is_annotated(self):
+        subprocess.run(["sendmail", "-f", "sender@lab.test", "user@healthy13.test"], check=True, text=True,
+                       input="Subject: via sendmail\n\nbody\n")
+        msg = wait_for(lambda: next((m for m in lab.delivered_messages("healthy13") if "via sendmail" in m), None),
+                       what="delivery of the locally submitted message")
+        self.assertIn("X-MXTLS: healthy13.test=ok", msg)
+
+    def test_fails_open_when_the_engine_is_down(self):
+        lab.stop_policyd()
+        try:
+            replies = smtp_submit(["user@nostarttls.test"], subject="engine down")
+            self.assertEqual(replies["user@nostarttls.test"][0], 250)
+            wait_for(lambda: "engine unavailable" in lab.milter_log_text() and "fail open" in lab.milter_log_text(),
+                     what="the fail-open warning")
+        finally:
+            lab.start_policyd(POLICY)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
