@@ -2,6 +2,8 @@
 // turns its decisions into milter replies (tempfail, quarantine, a header)
 // and log lines with the queue id. Works with Postfix and Sendmail.
 #include <grp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -48,6 +50,13 @@ void apply_socket_permissions(const MilterConfig& m) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // libmilter stops on SIGTERM/SIGINT/SIGHUP by sigwait() in a thread of its
+  // own; that works only if no other thread (the log flusher) can take them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_signals, sig);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
   std::string config_path = kDefaultConfigPath;
   std::string log_target;
   po::options_description options("mxtls-milter [OPTIONS]\n\nMilter for Postfix and Sendmail: per-recipient TLS verdicts from mxtls-policyd.\nOptions");
