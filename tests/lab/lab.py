@@ -373,6 +373,56 @@ engine_timeout = 1s
         f = self.spool / f"{case}.msgs"
         return f.read_text().split("--- end of message ---\n")[:-1] if f.exists() else []
 
+    # -- Sendmail -----------------------------------------------------------
+    SENDMAIL_PORT = 2525
+
+    SENDMAIL_ROOT = Path(os.environ.get("MXTLS_SENDMAIL_ROOT", "/opt/mxtls-lab/sendmail"))
+
+    def sendmail_root(self):
+        """Sendmail conflicts with Postfix as a package: tests/setup-debian12
+        unpacks its .debs (apt-get download + dpkg -x) outside the namespace."""
+        if not (self.SENDMAIL_ROOT / "usr/libexec/sendmail/sendmail").exists():
+            raise RuntimeError(f"no Sendmail under {self.SENDMAIL_ROOT}: run tests/setup-debian12")
+        return self.SENDMAIL_ROOT
+
+    def start_sendmail(self):
+        """The real Sendmail (8.17, Debian's build) on 127.0.0.1:2525 with
+        mxtls-milter as INPUT_MAIL_FILTER, delivering to the lab by MX."""
+        root = self.sendmail_root()
+        sm = self.dir / "sendmail"
+        (sm / "queue").mkdir(parents=True, exist_ok=True)
+        (sm / "queue").chmod(0o700)
+        mc = f"""divert(0)dnl
+include(`{root}/usr/share/sendmail/cf/m4/cf.m4')dnl
+VERSIONID(`mxtls lab')dnl
+OSTYPE(`linux')dnl
+define(`confDOMAIN_NAME', `mta.lab.test')dnl
+define(`confDONT_PROBE_INTERFACES', `True')dnl
+define(`QUEUE_DIR', `{sm}/queue')dnl
+define(`confPID_FILE', `{sm}/sendmail.pid')dnl
+define(`STATUS_FILE', `{sm}/statistics')dnl
+define(`ALIAS_FILE', `')dnl
+define(`confTO_IDENT', `0s')dnl
+define(`confTO_CONNECT', `3s')dnl
+define(`confTO_INITIAL', `4s')dnl
+define(`confTO_HELO', `4s')dnl
+define(`confMILTER_MACROS_ENVFROM', `i, {{auth_authen}}, {{mail_addr}}')dnl
+define(`confMILTER_MACROS_ENVRCPT', `i, {{rcpt_mailer}}, {{rcpt_host}}, {{rcpt_addr}}')dnl
+define(`confMILTER_MACROS_EOM', `{{msg_id}}, i')dnl
+FEATURE(`nocanonify')dnl
+FEATURE(`accept_unresolvable_domains')dnl
+INPUT_MAIL_FILTER(`mxtls', `S=unix:{self.milter_socket}, F=T, T=S:10s;R:10s;E:1m')dnl
+DAEMON_OPTIONS(`Port={self.SENDMAIL_PORT}, Addr=127.0.0.1, Name=MTA')dnl
+MAILER(`smtp')dnl
+"""
+        (sm / "lab.mc").write_text(mc)
+        cf = run(["m4", str(sm / "lab.mc")]).stdout
+        (sm / "lab.cf").write_text(cf)
+        binary = root / "usr/libexec/sendmail/sendmail"
+        self.spawn("sendmail", [str(binary), "-bD", "-C", str(sm / "lab.cf"), "-L", "sm-mta-lab",
+                                "-O", "LogLevel=9"])
+        wait_port("127.0.0.1", self.SENDMAIL_PORT)
+
     def start_sink(self):
         """Postfix's smtp-sink as the relay that rerouted mail reaches; each
         message lands in a file under lab/sink."""
@@ -411,6 +461,11 @@ engine_timeout = 1s
         self.write_postfix()
         self.write_mxtls_conf()
         run(["mount", "--bind", str(self.dir / "resolv.conf"), "/etc/resolv.conf"])
+        # This host's name must qualify without DNS (Sendmail sleeps a minute
+        # at start if it cannot).
+        host = socket.gethostname().split(".")[0]
+        (self.dir / "hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {host}.lab.test {host}\n")
+        run(["mount", "--bind", str(self.dir / "hosts"), "/etc/hosts"])
         self.spawn("unbound", ["unbound", "-d", "-c", str(self.dir / "unbound.conf")])
         self.spawn("fakedest", [str(self.fakedest), str(self.dir / "fakedest.conf"), str(self.spool)])
         wait_port("127.0.0.1", 5353)
