@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cctype>
 #include <cstring>
+#include <map>
 #include <vector>
 
 #include "log/logger.h"
@@ -28,6 +30,9 @@ struct MessageContext {
   // message: Postfix assigns the queue id ({i}) only after the first
   // recipient is accepted.
   std::vector<std::string> pending_lines;
+  // Engine answers by recipient domain: recipients in one domain share one
+  // question per message.
+  std::map<std::string, std::map<std::string, std::string>> answers;
 };
 
 struct ConnectionContext {
@@ -108,14 +113,22 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
   std::string rcpt = macro(ctx, "{rcpt_addr}");
   if (rcpt.empty() && argv && argv[0]) rcpt = strip_brackets(argv[0]);
 
+  std::string rcpt_domain = rcpt.substr(rcpt.rfind('@') == std::string::npos ? rcpt.size() : rcpt.rfind('@') + 1);
+  for (auto& ch : rcpt_domain) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   std::string error;
-  const auto reply = g_engine->ask({{"request", "mxtls_verdict"},
-                                    {"protocol_state", "RCPT"},
-                                    {"recipient", rcpt},
-                                    {"sender", m.sender},
-                                    {"queue_id", macro(ctx, "i")},
-                                    {"client_address", c->client_address}},
-                                   error);
+  std::optional<std::map<std::string, std::string>> reply;
+  if (const auto known = m.answers.find(rcpt_domain); known != m.answers.end() && !rcpt_domain.empty()) {
+    reply = known->second;
+  } else {
+    reply = g_engine->ask({{"request", "mxtls_verdict"},
+                           {"protocol_state", "RCPT"},
+                           {"recipient", rcpt},
+                           {"sender", m.sender},
+                           {"queue_id", macro(ctx, "i")},
+                           {"client_address", c->client_address}},
+                          error);
+    if (reply && !rcpt_domain.empty()) m.answers.emplace(rcpt_domain, *reply);
+  }
   if (!reply) {
     warn_engine_unavailable(error);
     if (g_settings.tempfail_on_engine_failure) {

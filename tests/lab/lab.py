@@ -423,12 +423,13 @@ MAILER(`smtp')dnl
                                 "-O", "LogLevel=9"])
         wait_port("127.0.0.1", self.SENDMAIL_PORT)
 
-    def start_sink(self):
+    def start_sink(self, keep_messages=True):
         """Postfix's smtp-sink as the relay that rerouted mail reaches; each
-        message lands in a file under lab/sink."""
+        message lands in a file under lab/sink (unless keep_messages is off)."""
         self.sink.mkdir(exist_ok=True)
         shutil.chown(self.sink, "postfix")  # smtp-sink drops to the postfix user
-        self.spawn("smtp-sink", ["smtp-sink", "-u", "postfix", "-d", f"{self.sink}/msg.", f"{self.RELAY}:25", "64"])
+        dump = ["-d", f"{self.sink}/msg."] if keep_messages else []
+        self.spawn("smtp-sink", ["smtp-sink", "-u", "postfix", *dump, f"{self.RELAY}:25", "256"])
         wait_port(self.RELAY, 25)
 
     def policyd_log_text(self):

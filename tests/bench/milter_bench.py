@@ -1,0 +1,61 @@
+"""Body of tests/bench/milter_bench: see there."""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
+from lab import Lab  # noqa: E402
+
+
+def queue_size():
+    out = subprocess.run(["postqueue", "-j"], capture_output=True, text=True).stdout
+    return sum(1 for _ in out.splitlines())
+
+
+def run_once(lab, messages, recipients, milter):
+    extra = {"relayhost": f"[{lab.RELAY}]:25", "smtp_tls_security_level": "may",
+             "smtpd_milters": f"unix:{lab.milter_socket}" if milter else "",
+             "milter_default_action": "accept"}
+    lab.postfix_reconfigure(extra)
+    time.sleep(1)
+    start = time.monotonic()
+    subprocess.run(["smtp-source", "-s", "10", "-m", str(messages), "-r", str(recipients), "-l", "2000",
+                    "-f", "sender@lab.test", "-t", "user@healthy12.test", "127.0.0.1:25"], check=True)
+    injected = time.monotonic() - start
+    while queue_size() > 0 and time.monotonic() - start < 600:
+        time.sleep(0.2)
+    return injected, time.monotonic() - start
+
+
+def main():
+    build, messages, recipients = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    with Lab(Path("/run/mxtls-lab-milter-bench"), build) as lab:
+        lab.start_sink(keep_messages=False)
+        lab.start_postfix({"relayhost": f"[{lab.RELAY}]:25"})
+        lab.start_policyd()
+        lab.learn("healthy12.test")
+        results = {"without": [], "inspecting": [], "idle": []}
+        # "idle": the milter is in the path but inspects nothing (its client
+        # is not in `networks`): the cost of the milter protocol alone.
+        plan = [("without", None), ("inspecting", "inspect = all"), ("idle", "inspect = networks\nnetworks = 192.0.2.0/24")] * 2
+        for label, milter_conf in plan:
+            if milter_conf:
+                lab.stop_milter()
+                lab.start_milter(milter_conf)
+            injected, done = run_once(lab, messages, recipients, milter_conf is not None)
+            results[label].append(done)
+            print(f"{label:<12} {messages} messages x {recipients} recipients: accepted in {injected:6.2f} s, "
+                  f"delivered in {done:6.2f} s = {messages / done:7.1f} msg/s", flush=True)
+        mean = {k: sum(v) / len(v) for k, v in results.items()}
+        print(f"throughput with mxtls-milter inspecting = {mean['without'] / mean['inspecting']:.1%} of without "
+              f"(cost {1 - mean['without'] / mean['inspecting']:.1%}); milter protocol alone (idle milter) = "
+              f"{mean['without'] / mean['idle']:.1%} of without")
+        log = lab.milter_log_text()
+        print(f"milter log lines: {log.count('to=<')}")
+
+
+if __name__ == "__main__":
+    main()
