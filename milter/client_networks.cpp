@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "config/config.h"
+#include "util/split.h"
 
 namespace mxtls {
 namespace {
@@ -18,12 +19,7 @@ bool prefix_equal(const unsigned char* a, const unsigned char* b, unsigned bits)
 }  // namespace
 
 ClientNetworks::ClientNetworks(const std::string& list) {
-  std::size_t pos = 0;
-  while (pos < list.size()) {
-    const auto end = list.find_first_of(" ,\t", pos);
-    std::string item = list.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    pos = end == std::string::npos ? list.size() : end + 1;
-    if (item.empty()) continue;
+  for (const auto& item : split_list(list)) {
     const auto slash = item.find('/');
     boost::system::error_code ec;
     const auto base = asio::ip::make_address(item.substr(0, slash), ec);

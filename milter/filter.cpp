@@ -12,6 +12,7 @@
 
 #include "log/logger.h"
 #include "log/sanitize.h"
+#include "util/split.h"
 #include "verdict_header.h"
 
 namespace mxtls {
@@ -209,13 +210,7 @@ sfsistat on_negotiate(SMFICTX*, unsigned long f0, unsigned long f1, unsigned lon
 
 MilterSettings build_milter_settings(const MilterConfig& milter, const PolicyConfig& policy) {
   MilterSettings s;
-  std::size_t pos = 0;
-  const auto& list = milter.inspect;
-  while (pos < list.size()) {
-    const auto end = list.find_first_of(" ,\t", pos);
-    const std::string item = list.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    pos = end == std::string::npos ? list.size() : end + 1;
-    if (item.empty()) continue;
+  for (const auto& item : split_list(milter.inspect)) {
     if (item == "all") s.inspect_all = true;
     else if (item == "authenticated") s.inspect_authenticated = true;
     else if (item == "networks") s.inspect_networks = true;

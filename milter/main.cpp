@@ -1,50 +1,27 @@
 // mxtls-milter: the libmilter adapter. Asks mxtls-policyd per recipient and
 // turns its decisions into milter replies (tempfail, quarantine, a header)
 // and log lines with the queue id. Works with Postfix and Sendmail.
-#include <grp.h>
 #include <pthread.h>
 #include <signal.h>
-#include <pwd.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <boost/program_options.hpp>
-#include <charconv>
+#include <cstring>
 #include <iostream>
 
 #include "config/config.h"
+#include "config/daemon_options.h"
 #include "filter.h"
 #include "log/logger.h"
+#include "util/socket_permissions.h"
 
-namespace po = boost::program_options;
 using namespace mxtls;
 
 namespace {
 
-// libmilter creates the unix socket itself; we set its owner and mode after.
-void apply_socket_permissions(const MilterConfig& m) {
-  std::string path;
-  if (m.socket.rfind("unix:", 0) == 0) path = m.socket.substr(5);
-  else if (m.socket.rfind("local:", 0) == 0) path = m.socket.substr(6);
-  else return;
-  unsigned mode = 0;
-  const auto r = std::from_chars(m.socket_mode.data(), m.socket_mode.data() + m.socket_mode.size(), mode, 8);
-  if (r.ec != std::errc() || mode > 0777) throw ConfigError("milter.socket_mode: '" + m.socket_mode + "' is not an octal mode");
-  if (chmod(path.c_str(), mode) != 0) throw std::runtime_error("chmod " + path + " failed");
-  uid_t uid = static_cast<uid_t>(-1);
-  gid_t gid = static_cast<gid_t>(-1);
-  if (!m.socket_owner.empty()) {
-    const passwd* pw = getpwnam(m.socket_owner.c_str());
-    if (!pw) throw ConfigError("milter.socket_owner: no such user '" + m.socket_owner + "'");
-    uid = pw->pw_uid;
-  }
-  if (!m.socket_group.empty()) {
-    const group* gr = getgrnam(m.socket_group.c_str());
-    if (!gr) throw ConfigError("milter.socket_group: no such group '" + m.socket_group + "'");
-    gid = gr->gr_gid;
-  }
-  if ((uid != static_cast<uid_t>(-1) || gid != static_cast<gid_t>(-1)) && chown(path.c_str(), uid, gid) != 0)
-    throw std::runtime_error("chown " + path + " failed");
+// libmilter creates the unix socket itself; owner and mode are set after.
+void set_socket_permissions(const MilterConfig& m) {
+  for (const char* prefix : {"unix:", "local:"})
+    if (m.socket.rfind(prefix, 0) == 0)
+      apply_socket_permissions(m.socket.substr(std::strlen(prefix)), {m.socket_owner, m.socket_group, m.socket_mode}, "milter.");
 }
 
 }  // namespace
@@ -57,38 +34,22 @@ int main(int argc, char** argv) {
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_signals, sig);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  std::string config_path = kDefaultConfigPath;
-  std::string log_target;
-  po::options_description options("mxtls-milter [OPTIONS]\n\nMilter for Postfix and Sendmail: per-recipient TLS verdicts from mxtls-policyd.\nOptions");
-  options.add_options()
-      ("help,h", "show this help")
-      ("config,c", po::value(&config_path), "configuration file (default /etc/mxtls/mxtls.conf)")
-      ("log", po::value(&log_target), "override [log] target: syslog, stderr, file:/path")
-      ("check-config", "read the configuration, report errors, and exit");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, options), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "mxtls-milter: " << e.what() << "\n" << options;
-    return 64;
-  }
-  if (vm.count("help")) {
-    std::cout << options;
-    return 0;
-  }
+  int exit_status = 0;
+  const auto options = parse_daemon_options(
+      argc, argv, "mxtls-milter", "Milter for Postfix and Sendmail: per-recipient TLS verdicts from mxtls-policyd.", exit_status);
+  if (!options) return exit_status;
   Config config;
   MilterSettings settings;
   try {
-    config = load_config(config_path, !vm.count("config"));
-    if (!log_target.empty()) config.log.target = log_target;
+    config = load_config(options->config_path, !options->config_given);
+    if (!options->log_target.empty()) config.log.target = options->log_target;
     settings = build_milter_settings(config.milter, config.policy);
     log::init({config.log.target, config.log.facility, "mxtls-milter", config.log.level});
   } catch (const std::exception& e) {
     std::cerr << "mxtls-milter: " << e.what() << "\n";
     return 78;
   }
-  if (vm.count("check-config")) {
+  if (options->check_config) {
     std::cout << "mxtls-milter: configuration OK\n";
     return 0;
   }
@@ -104,7 +65,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
-    apply_socket_permissions(config.milter);
+    set_socket_permissions(config.milter);
   } catch (const std::exception& e) {
     std::cerr << "mxtls-milter: " << e.what() << "\n";
     return 78;

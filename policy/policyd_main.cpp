@@ -2,11 +2,11 @@
 // socketmap server answering from cached TLS verdicts; probes unknown and
 // expiring destinations in the background; persists verdicts in the store.
 // One io_context thread serves everything; the store writes on its own thread.
-#include <boost/program_options.hpp>
 #include <csignal>
 #include <iostream>
 
 #include "config/config.h"
+#include "config/daemon_options.h"
 #include "dns/resolver.h"
 #include "engine/decision.h"
 #include "engine/scheduler.h"
@@ -19,12 +19,10 @@
 #include "server/socketmap_service.h"
 #include "store/sqlite_store.h"
 
-namespace po = boost::program_options;
 using namespace mxtls;
 
 namespace {
 
-constexpr int kExitUsage = 64;
 constexpr int kExitConfig = 78;
 
 std::size_t load_cache(const StoreConfig& config, VerdictCache& cache) {
@@ -41,34 +39,18 @@ std::size_t load_cache(const StoreConfig& config, VerdictCache& cache) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string config_path = kDefaultConfigPath;
-  std::string log_target;
-  po::options_description options("mxtls-policyd [OPTIONS]\n\nPostfix policy and socketmap server for TLS verdicts.\nOptions");
-  options.add_options()
-      ("help,h", "show this help")
-      ("config,c", po::value(&config_path), "configuration file (default /etc/mxtls/mxtls.conf)")
-      ("log", po::value(&log_target), "override [log] target: syslog, stderr, file:/path")
-      ("check-config", "read the configuration, report errors, and exit");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, options), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "mxtls-policyd: " << e.what() << "\n" << options;
-    return kExitUsage;
-  }
-  if (vm.count("help")) {
-    std::cout << options;
-    return 0;
-  }
+  int exit_status = 0;
+  const auto options = parse_daemon_options(argc, argv, "mxtls-policyd",
+                                            "Postfix policy and socketmap server for TLS verdicts.", exit_status);
+  if (!options) return exit_status;
 
   Config config;
   ClientProfile profile;
   PolicySettings settings;
   std::vector<ListenSpec> policy_specs, socketmap_specs;
   try {
-    config = load_config(config_path, !vm.count("config"));
-    if (!log_target.empty()) config.log.target = log_target;
+    config = load_config(options->config_path, !options->config_given);
+    if (!options->log_target.empty()) config.log.target = options->log_target;
     std::optional<SecurityLevel> level;
     if (!config.tls.security_level.empty()) level = level_from_name(config.tls.security_level);
     profile = build_client_profile(config.tls, level);
@@ -82,7 +64,7 @@ int main(int argc, char** argv) {
     std::cerr << "mxtls-policyd: " << e.what() << "\n";
     return kExitConfig;
   }
-  if (vm.count("check-config")) {
+  if (options->check_config) {
     std::cout << "mxtls-policyd: configuration OK (profile " << profile.name << ", level " << level_name(profile.level) << ")\n";
     return 0;
   }

@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "util/split.h"
+
 namespace mxtls::dns {
 namespace {
 
@@ -51,16 +53,8 @@ Resolver::Resolver(asio::io_context& io, const DnsConfig& config)
   }
   // libunbound serves RFC 6761 names (test., invalid., ...) locally and
   // empty; listed zones are passed to the forwarder instead (lab use).
-  std::string zone;
-  for (std::size_t i = 0; i <= config.transparent_zones.size(); ++i) {
-    const char c = i < config.transparent_zones.size() ? config.transparent_zones[i] : ' ';
-    if (c == ' ' || c == ',') {
-      if (!zone.empty()) check(ub_ctx_set_option(ctx_, "local-zone:", (zone + " transparent").c_str()), "local-zone " + zone);
-      zone.clear();
-    } else {
-      zone.push_back(c);
-    }
-  }
+  for (const auto& zone : split_list(config.transparent_zones))
+    check(ub_ctx_set_option(ctx_, "local-zone:", (zone + " transparent").c_str()), "local-zone " + zone);
   fd_.assign(ub_fd(ctx_));
 }
 

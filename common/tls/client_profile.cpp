@@ -4,26 +4,15 @@
 #include <map>
 
 #include "tls/postfix_settings.h"
+#include "util/split.h"
 
 namespace mxtls {
 namespace {
 
 constexpr std::array<std::string_view, 5> kLevelNames{"none", "may", "encrypt", "verify", "secure"};
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == ' ' || c == ',' || c == ':' || c == '\t') {
-      if (!cur.empty()) out.push_back(std::move(cur));
-      cur.clear();
-    } else {
-      cur.push_back(c);
-    }
-  }
-  if (!cur.empty()) out.push_back(std::move(cur));
-  return out;
-}
+// Postfix lists also separate by ':' (e.g. "nexthop:dot-nexthop").
+std::vector<std::string> postfix_list(const std::string& s) { return split_list(s, " ,:\t"); }
 
 SecurityLevel postfix_level(const std::string& value) {
   if (value.empty() || value == "none") return SecurityLevel::none;
@@ -39,7 +28,7 @@ std::string postfix_cipher_list(const std::map<std::string, std::string>& pf, co
   const auto it = pf.find("tls_" + grade + "_cipherlist");
   if (it == pf.end()) throw ProfileError("postfix: unknown cipher grade '" + grade + "'");
   std::string list = it->second;
-  for (const auto& x : split_list(exclusions)) list += ":!" + x;
+  for (const auto& x : postfix_list(exclusions)) list += ":!" + x;
   return list;
 }
 
@@ -66,7 +55,7 @@ ClientProfile postfix_profile(const TlsConfig& config, std::optional<SecurityLev
     p.ca_file = "/etc/ssl/certs/ca-certificates.crt";
   const auto& servername = pf.at("smtp_tls_servername");
   p.send_sni = servername == "hostname";  // a fixed name is sent as-is by Postfix; rare for MX probing
-  p.match = split_list(pf.at(p.level == SecurityLevel::verify ? "smtp_tls_verify_cert_match" : "smtp_tls_secure_cert_match"));
+  p.match = postfix_list(pf.at(p.level == SecurityLevel::verify ? "smtp_tls_verify_cert_match" : "smtp_tls_secure_cert_match"));
   const auto parsed = parse_protocols(p.protocols_spec);
   if (!parsed.versions) throw ProfileError("postfix: " + parsed.error);
   p.versions = *parsed.versions;

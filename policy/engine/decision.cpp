@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "util/split.h"
+
 namespace mxtls {
 namespace {
 
@@ -16,12 +18,7 @@ Action parse_action(const std::string& value, const std::string& key) {
 // "a:b c:d" -> pairs, naming the key on a malformed item.
 template <typename F>
 void for_each_pair(const std::string& list, const std::string& key, F&& each) {
-  std::size_t pos = 0;
-  while (pos < list.size()) {
-    const auto end = list.find_first_of(" ,\t", pos);
-    const std::string item = list.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    pos = end == std::string::npos ? list.size() : end + 1;
-    if (item.empty()) continue;
+  for (const auto& item : split_list(list)) {
     const auto colon = item.rfind(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == item.size())
       throw ConfigError("policy." + key + ": expected name:action, got '" + item + "'");

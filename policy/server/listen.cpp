@@ -1,43 +1,13 @@
 #include "server/listen.h"
 
-#include <grp.h>
-#include <pwd.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <filesystem>
 
 #include "log/logger.h"
+#include "util/split.h"
 
 namespace mxtls {
 namespace {
-
-void apply_permissions(const std::string& path, const SocketPermissions& p) {
-  if (!p.mode.empty()) {
-    unsigned mode = 0;
-    const auto r = std::from_chars(p.mode.data(), p.mode.data() + p.mode.size(), mode, 8);
-    if (r.ec != std::errc() || r.ptr != p.mode.data() + p.mode.size() || mode > 0777)
-      throw ConfigError("policy.socket_mode: '" + p.mode + "' is not an octal mode");
-    if (chmod(path.c_str(), mode) != 0) throw std::runtime_error("chmod " + path + ": " + std::strerror(errno));
-  }
-  uid_t uid = static_cast<uid_t>(-1);
-  gid_t gid = static_cast<gid_t>(-1);
-  if (!p.owner.empty()) {
-    const passwd* pw = getpwnam(p.owner.c_str());
-    if (!pw) throw ConfigError("policy.socket_owner: no such user '" + p.owner + "'");
-    uid = pw->pw_uid;
-  }
-  if (!p.group.empty()) {
-    const group* gr = getgrnam(p.group.c_str());
-    if (!gr) throw ConfigError("policy.socket_group: no such group '" + p.group + "'");
-    gid = gr->gr_gid;
-  }
-  if ((uid != static_cast<uid_t>(-1) || gid != static_cast<gid_t>(-1)) && chown(path.c_str(), uid, gid) != 0)
-    throw std::runtime_error("chown " + path + ": " + std::strerror(errno));
-}
 
 template <typename Acceptor, typename Handler>
 asio::awaitable<void> accept_loop(std::shared_ptr<Acceptor> acceptor, Handler handler, ConnectionBudget& budget,
@@ -63,12 +33,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Acceptor> acceptor, Handler ha
 
 std::vector<ListenSpec> parse_listen_specs(const std::string& list, const std::string& key) {
   std::vector<ListenSpec> specs;
-  std::size_t pos = 0;
-  while (pos < list.size()) {
-    const auto end = list.find_first_of(" \t,", pos);
-    const std::string item = list.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    pos = end == std::string::npos ? list.size() : end + 1;
-    if (item.empty()) continue;
+  for (const auto& item : split_list(list)) {
     ListenSpec s;
     s.text = item;
     if (item.starts_with("unix:") && item.size() > 6 && item[5] == '/') {
@@ -103,7 +68,7 @@ void start_listeners(asio::io_context& io, const std::vector<ListenSpec>& specs,
         std::error_code fs_ec;
         if (std::filesystem::is_socket(s.path, fs_ec)) std::filesystem::remove(s.path, fs_ec);
         auto acceptor = std::make_shared<local_stream::acceptor>(io, local_stream::endpoint(s.path));
-        apply_permissions(s.path, perms);
+        apply_socket_permissions(s.path, perms, "policy.");
         asio::co_spawn(io, accept_loop(acceptor, handlers.on_unix, budget, where), asio::detached);
       } else {
         auto acceptor = std::make_shared<tcp::acceptor>(io, tcp::endpoint(asio::ip::make_address(s.address), s.port));

@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "util/asio.h"
+#include "util/socket_permissions.h"
 
 namespace mxtls {
 
@@ -24,10 +25,6 @@ struct ListenSpec {
 
 // Throws ConfigError naming `key` on a bad item.
 std::vector<ListenSpec> parse_listen_specs(const std::string& list, const std::string& key);
-
-struct SocketPermissions {
-  std::string owner, group, mode;
-};
 
 // Counts live connections against a limit.
 struct ConnectionBudget {
