@@ -7,7 +7,7 @@
 #include "log/logger.h"
 #include "log/sanitize.h"
 #include "probe/target.h"
-#include "util/watchdog.h"
+#include "server/request_loop.h"
 
 namespace mxtls {
 
@@ -85,39 +85,22 @@ asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& r
 
 template <typename Socket>
 asio::awaitable<void> PolicyService::serve(Socket socket) {
-  auto watchdog = Watchdog::create(socket, Watchdog::clock::time_point::max());
-  std::string buffer;
-  char chunk[16384];
-  while (true) {
-    auto parsed = codec::parse_policy_request(buffer);
+  const bool went_silent = co_await serve_requests(socket, idle_timeout_, [this](std::string_view buffer) -> asio::awaitable<HandlerStep> {
+    const auto parsed = codec::parse_policy_request(buffer);
     if (parsed.status == codec::ParseStatus::malformed) {
       log::warning("policy: malformed request (" + parsed.error + ") after " + std::to_string(buffer.size()) +
                    " bytes: \"" + sanitize_quoted(buffer, 80) + "\"; closing the connection");
-      co_return;
+      co_return HandlerStep{HandlerStep::close, {}, 0};
     }
-    if (parsed.status == codec::ParseStatus::complete) {
-      // The request's views point into the buffer: answer before erasing.
-      const std::string reply = co_await answer(parsed.request) + "\n";
-      buffer.erase(0, parsed.consumed);
-      boost::system::error_code ec;
-      watchdog->arm(idle_timeout_);
-      co_await asio::async_write(socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
-      watchdog->disarm();
-      if (ec) co_return;
-      continue;
-    }
-    boost::system::error_code ec;
-    watchdog->arm(idle_timeout_);
-    const std::size_t n = co_await socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
-    watchdog->disarm();
-    if (ec) {
-      if (watchdog->fired() && !buffer.empty())
-        log::warning("policy: client sent an incomplete request and went silent for " +
-                     std::to_string(idle_timeout_.count() / 1000) + "s; closing the connection");
-      co_return;
-    }
-    buffer.append(chunk, n);
-  }
+    if (parsed.status == codec::ParseStatus::need_more) co_return HandlerStep{};
+    // Named first: GCC 12 mishandles temporaries around co_await.
+    std::string reply = co_await answer(parsed.request);
+    reply += "\n";
+    co_return HandlerStep{HandlerStep::reply, std::move(reply), parsed.consumed};
+  });
+  if (went_silent)
+    log::warning("policy: client sent an incomplete request and went silent for " +
+                 std::to_string(idle_timeout_.count() / 1000) + "s; closing the connection");
 }
 
 template asio::awaitable<void> PolicyService::serve(tcp::socket);

@@ -4,7 +4,7 @@
 #include "log/logger.h"
 #include "log/sanitize.h"
 #include "probe/target.h"
-#include "util/watchdog.h"
+#include "server/request_loop.h"
 
 namespace mxtls {
 namespace {
@@ -72,39 +72,22 @@ std::string SocketmapService::answer(const codec::SocketmapQuery& q) {
 
 template <typename Socket>
 asio::awaitable<void> SocketmapService::serve(Socket socket) {
-  auto watchdog = Watchdog::create(socket, Watchdog::clock::time_point::max());
-  std::string buffer;
-  char chunk[16384];
-  while (true) {
+  co_await serve_requests(socket, idle_timeout_, [this](std::string_view buffer) -> asio::awaitable<HandlerStep> {
     const auto parsed = codec::parse_netstring(buffer, codec::kMaxSocketmapQuery);
     if (parsed.status == codec::ParseStatus::malformed) {
       log::warning("socketmap: malformed query (" + parsed.error + "); closing the connection");
-      co_return;
+      co_return HandlerStep{HandlerStep::close, {}, 0};
     }
-    if (parsed.status == codec::ParseStatus::complete) {
-      const auto query = codec::parse_socketmap_query(parsed.payload);
-      std::string reply;
-      if (!query) {
-        log::warning("socketmap: query is not \"name key\": \"" + sanitize_quoted(parsed.payload, 80) + "\"");
-        reply = codec::encode_netstring(codec::format_socketmap_reply(codec::SocketmapStatus::perm, "malformed query"));
-      } else {
-        reply = codec::encode_netstring(answer(*query));
-      }
-      buffer.erase(0, parsed.consumed);
-      boost::system::error_code ec;
-      watchdog->arm(idle_timeout_);
-      co_await asio::async_write(socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
-      watchdog->disarm();
-      if (ec) co_return;
-      continue;
+    if (parsed.status == codec::ParseStatus::need_more) co_return HandlerStep{};
+    const auto query = codec::parse_socketmap_query(parsed.payload);
+    if (!query) {
+      log::warning("socketmap: query is not \"name key\": \"" + sanitize_quoted(parsed.payload, 80) + "\"");
+      co_return HandlerStep{HandlerStep::reply,
+                            codec::encode_netstring(codec::format_socketmap_reply(codec::SocketmapStatus::perm, "malformed query")),
+                            parsed.consumed};
     }
-    boost::system::error_code ec;
-    watchdog->arm(idle_timeout_);
-    const std::size_t n = co_await socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
-    watchdog->disarm();
-    if (ec) co_return;
-    buffer.append(chunk, n);
-  }
+    co_return HandlerStep{HandlerStep::reply, codec::encode_netstring(answer(*query)), parsed.consumed};
+  });
 }
 
 template asio::awaitable<void> SocketmapService::serve(tcp::socket);
