@@ -29,48 +29,55 @@ class WaitGroup {
   int pending_ = 0;
 };
 
+// The count and queue live in shared state that every Permit co-owns: a
+// coroutine frame destroyed at shutdown (after the semaphore's owner) still
+// releases safely.
 class AsyncSemaphore {
  public:
-  AsyncSemaphore(asio::any_io_executor ex, int permits) : executor_(ex), permits_(permits) {}
+  AsyncSemaphore(asio::any_io_executor ex, int permits) : state_(std::make_shared<State>(State{ex, permits, {}})) {}
 
   asio::awaitable<void> acquire() {
-    if (permits_ > 0 && waiters_.empty()) {
-      --permits_;
+    auto state = state_;
+    if (state->permits > 0 && state->waiters.empty()) {
+      --state->permits;
       co_return;
     }
-    auto timer = std::make_shared<asio::steady_timer>(executor_, asio::steady_timer::time_point::max());
-    waiters_.push_back(timer);
+    auto timer = std::make_shared<asio::steady_timer>(state->executor, asio::steady_timer::time_point::max());
+    state->waiters.push_back(timer);
     boost::system::error_code ec;
     co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     // The releaser handed its permit straight to us.
   }
 
-  void release() {
-    if (waiters_.empty()) {
-      ++permits_;
-      return;
-    }
-    auto next = waiters_.front();
-    waiters_.pop_front();
-    next->cancel();
-  }
-
  private:
-  asio::any_io_executor executor_;
-  int permits_;
-  std::deque<std::shared_ptr<asio::steady_timer>> waiters_;
+  friend class Permit;
+  struct State {
+    asio::any_io_executor executor;
+    int permits;
+    std::deque<std::shared_ptr<asio::steady_timer>> waiters;
+    void release() {
+      if (waiters.empty()) {
+        ++permits;
+        return;
+      }
+      auto next = waiters.front();
+      waiters.pop_front();
+      next->cancel();
+    }
+  };
+  std::shared_ptr<State> state_;
 };
 
-// Holds one permit for a scope.
+// Holds one permit for a scope (construct it after acquire() returned).
 class Permit {
  public:
-  explicit Permit(AsyncSemaphore& s) : sem_(&s) {}
+  explicit Permit(AsyncSemaphore& s) : state_(s.state_) {}
   Permit(const Permit&) = delete;
   Permit& operator=(const Permit&) = delete;
-  ~Permit() { sem_->release(); }
+  ~Permit() { state_->release(); }
 
  private:
-  AsyncSemaphore* sem_;
+  std::shared_ptr<AsyncSemaphore::State> state_;
 };
 
 }  // namespace mxtls

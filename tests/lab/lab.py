@@ -332,11 +332,20 @@ target = file:{self.policyd_log}
         wait_port("127.0.0.1", self.POLICY_PORT)
         return self.policyd_proc
 
+    def check_clean_exit(self, proc, name):
+        """A daemon stopped with SIGTERM must exit 0: under the sanitizer
+        build a memory error or leak found at shutdown makes it exit 99."""
+        if proc.returncode != 0:
+            err = (self.dir / f"{name}.err").read_text(errors="replace")[-4000:]
+            raise RuntimeError(f"{name} exited with {proc.returncode} after SIGTERM:\n{err}")
+
     def stop_policyd(self, sig=15):
         if self.policyd_proc:
-            self.policyd_proc.send_signal(sig)
-            self.policyd_proc.wait(timeout=10)
-            self.policyd_proc = None
+            proc, self.policyd_proc = self.policyd_proc, None
+            proc.send_signal(sig)
+            proc.wait(timeout=30)
+            if sig == 15:
+                self.check_clean_exit(proc, "policyd")
 
     def start_milter(self, milter_extra="", engine=None):
         """Starts mxtls-milter on a unix socket, asking the lab's mxtls-policyd."""
@@ -357,14 +366,11 @@ engine_timeout = 1s
 
     def stop_milter(self):
         if self.milter_proc:
-            self.milter_proc.terminate()
-            try:
-                self.milter_proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.milter_proc.kill()
-                self.milter_proc.wait()
-            self.milter_proc = None
+            proc, self.milter_proc = self.milter_proc, None
+            proc.terminate()
+            proc.wait(timeout=30)
             self.milter_socket.unlink(missing_ok=True)
+            self.check_clean_exit(proc, "milter")
 
     def milter_log_text(self):
         return self.milter_log.read_text() if self.milter_log.exists() else ""
@@ -482,8 +488,14 @@ MAILER(`smtp')dnl
             self.procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err))
 
     def stop(self):
-        self.stop_milter()
-        self.stop_policyd()
+        """Stops everything; a daemon that did not exit cleanly raises, but
+        only after the rest of the lab is down."""
+        errors = []
+        for stop_daemon in (self.stop_milter, self.stop_policyd):
+            try:
+                stop_daemon()
+            except RuntimeError as e:
+                errors.append(str(e))
         if getattr(self, "postfix_running", False):
             subprocess.run(["postfix", "stop"], capture_output=True)
             self.postfix_running = False
@@ -495,6 +507,8 @@ MAILER(`smtp')dnl
             except subprocess.TimeoutExpired:
                 p.kill()
         self.procs = []
+        if errors:
+            raise RuntimeError("\n".join(errors))
 
     def __enter__(self):
         return self.start()
