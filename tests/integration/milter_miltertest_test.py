@@ -23,14 +23,13 @@ lab = None
 
 def setUpModule():
     global lab
-    lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-miltertest", BUILD).start()
+    lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-miltertest", BUILD)
+    unittest.addModuleCleanup(lab.stop)  # runs even when setUpModule fails
+    lab.start()
     lab.start_policyd("domain_actions = starttls454.test:hold")
     for domain in ["healthy12.test", "healthy13.test", "nostarttls.test", "starttls454.test"]:
         lab.learn(domain)
 
-
-def tearDownModule():
-    lab.stop()
 
 
 def miltertest(script, **env):

@@ -26,7 +26,9 @@ POLICY = "domain_actions = starttls454.test:hold"
 
 def setUpModule():
     global lab
-    lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-milter", BUILD).start()
+    lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-milter", BUILD)
+    unittest.addModuleCleanup(lab.stop)  # runs even when setUpModule fails
+    lab.start()
     lab.start_postfix({
         "smtp_tls_security_level": "encrypt",
         "smtpd_milters": f"unix:{lab.milter_socket}",
@@ -38,9 +40,6 @@ def setUpModule():
     for domain in ["healthy12.test", "healthy13.test", "nostarttls.test", "starttls454.test", "expired.test"]:
         lab.learn(domain)
 
-
-def tearDownModule():
-    lab.stop()
 
 
 def hold_queue():

@@ -21,16 +21,15 @@ lab = None
 
 def setUpModule():
     global lab
-    lab = Lab(Path("/run/mxtls-lab-sendmail"), BUILD).start()
+    lab = Lab(Path("/run/mxtls-lab-sendmail"), BUILD)
+    unittest.addModuleCleanup(lab.stop)  # runs even when setUpModule fails
+    lab.start()
     lab.start_policyd("domain_actions = starttls454.test:hold")
     for domain in ["healthy12.test", "nostarttls.test", "starttls454.test"]:
         lab.learn(domain)
     lab.start_milter()
     lab.start_sendmail()
 
-
-def tearDownModule():
-    lab.stop()
 
 
 def submit(recipients, subject):

@@ -44,14 +44,13 @@ def postfix_settings(with_transport_map=True):
 
 def setUpModule():
     global lab
-    lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-policyd", BUILD).start()
+    lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-policyd", BUILD)
+    unittest.addModuleCleanup(lab.stop)  # runs even when setUpModule fails
+    lab.start()
     lab.start_sink()
     lab.start_postfix(postfix_settings())
     lab.start_policyd(POLICY)
 
-
-def tearDownModule():
-    lab.stop()
 
 
 def rcpt(*recipients, subject="mxtls test"):

@@ -22,11 +22,10 @@ EXIT = {"ok": 0, "warning": 1, "incompatible": 2, "unreachable": 3}
 
 def setUpModule():
     global lab
-    lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-probe", BUILD).start()
+    lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-probe", BUILD)
+    unittest.addModuleCleanup(lab.stop)  # runs even when setUpModule fails
+    lab.start()
 
-
-def tearDownModule():
-    lab.stop()
 
 
 class EveryCase(unittest.TestCase):

@@ -68,6 +68,15 @@ def socketmap_query(path, name, key):
     return data[data.index(":") + 1:-1]
 
 
+def unix_socket_accepts(path):
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(path))
+        return True
+    except OSError:
+        return False
+
+
 def wait_port(addr, port, timeout=10.0):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -330,6 +339,9 @@ target = file:{self.policyd_log}
             self.policyd_proc = subprocess.Popen([str(self.policyd), "--config", str(self.policyd_conf)],
                                                  stdout=subprocess.DEVNULL, stderr=err)
         wait_port("127.0.0.1", self.POLICY_PORT)
+        # The unix sockets are bound a moment after the TCP port.
+        for path in (self.policy_socket, self.socketmap_socket):
+            wait_for(lambda: unix_socket_accepts(path), timeout=10, what=f"{path} to accept")
         return self.policyd_proc
 
     def check_clean_exit(self, proc, name):
@@ -458,7 +470,7 @@ MAILER(`smtp')dnl
         # the script that makes them changes).
         for stale in ["spool", "sink", "postfix-queue"]:
             shutil.rmtree(self.dir / stale, ignore_errors=True)
-        for pattern in ["cache.db*", "*.log", "*.err"]:
+        for pattern in ["cache.db*", "*.log", "*.err", "*.sock"]:
             for f in self.dir.glob(pattern):
                 f.unlink()
         self.spool.mkdir()
