@@ -123,6 +123,8 @@ std::string render_text_report(const DestinationProbe& probe, const DestinationV
     out += "    STARTTLS     " + std::string(!mx.starttls_offered ? "not offered"
                                              : mx.starttls_code == 220 ? "offered"
                                                                        : "refused: " + std::to_string(mx.starttls_code) + " " + sanitize(mx.starttls_reply, 100)) + "\n";
+    if (mx.injected_bytes)
+      out += "    warning      the server sent data after \"220\" to STARTTLS (would be injected into the TLS session)\n";
     if (mx.starttls_code == 220) {
       out += "    versions     " + mx.server_versions().to_string() + " (server accepts)\n";
       out += "    compat       " + handshake_line(mx.compat) + "\n";
@@ -158,6 +160,7 @@ void render_json_report(JsonWriter& j, const DestinationProbe& probe, const Dest
     j.key("banner").value(mx.banner)
         .key("starttls_offered").value(mx.starttls_offered)
         .key("starttls_reply_code").value(mx.starttls_code)
+        .key("starttls_injection").value(mx.injected_bytes)
         .key("server_versions").begin_array();
     for (auto v : kTlsVersions)
       if (mx.server_versions().has(v)) j.value(version_name(v));

@@ -31,7 +31,6 @@ class Scheduler {
   asio::awaitable<void> wait_for(const std::string& domain, std::chrono::milliseconds wait);
   // Starts the refresh sweep (every minute).
   void start();
-  std::size_t queued() const { return queue_.size(); }
 
  private:
   struct Backoff {

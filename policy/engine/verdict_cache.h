@@ -33,10 +33,8 @@ class VerdictCache {
   void put(const StoredVerdict& s) {
     put(s.domain, CachedVerdict{s.reason, s.severity, s.outcome, s.probed_at, s.expires_at, version_from_name(s.tls), s.mx});
   }
-  bool erase(const std::string& domain) { return entries_.erase(domain) > 0; }
   void clear() { entries_.clear(); }
   std::size_t size() const { return entries_.size(); }
-  void reserve(std::size_t n) { entries_.reserve(n); }
   template <typename F>
   void for_each(F&& visit) const {
     for (const auto& [domain, v] : entries_) visit(domain, v);
