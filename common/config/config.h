@@ -49,8 +49,8 @@ struct TlsConfig {
 };
 
 struct PolicyConfig {
-  std::string listen = "unix:/run/mxtls/policy.sock";        // space-separated list
-  std::string socketmap_listen = "unix:/run/mxtls/socketmap.sock";
+  std::string listen = "inet:127.0.0.1:10045";              // space-separated list
+  std::string socketmap_listen = "inet:127.0.0.1:10046";
   std::string socket_owner;   // empty: the daemon's user
   std::string socket_group;
   std::string socket_mode = "0660";
@@ -94,11 +94,11 @@ struct StoreConfig {
 };
 
 struct MilterConfig {
-  std::string socket = "unix:/run/mxtls/milter.sock";  // libmilter syntax: unix:/path, inet:PORT@HOST
+  std::string socket = "inet:10047@127.0.0.1";          // libmilter syntax: unix:/path, inet:PORT@HOST
   std::string socket_owner;
   std::string socket_group;
   std::string socket_mode = "0660";
-  std::string engine = "unix:/run/mxtls/policy.sock";   // where mxtls-policyd listens
+  std::string engine = "inet:127.0.0.1:10045";          // where mxtls-policyd listens
   Duration engine_timeout{std::chrono::seconds(2)};
   std::string on_engine_failure = "accept";            // accept | tempfail
   std::string inspect = "authenticated networks";      // all | authenticated | networks (any combination)
