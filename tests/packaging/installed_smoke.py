@@ -19,14 +19,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
 from lab import Lab, run, smtp_submit, wait_for, wait_port  # noqa: E402
 
-UNITS = Path("/lib/systemd/system")
+UNIT_DIRS = (Path("/lib/systemd/system"), Path("/usr/lib/systemd/system"))  # Debian, Fedora
 DOCS = Path("/usr/share/doc/mxtls")
 LOG = Path("/var/lib/mxtls/mxtls.log")
 
 
 def unit_command(name):
     """ExecStart= and User= of an installed unit."""
-    text = (UNITS / f"{name}.service").read_text()
+    text = next(d / f"{name}.service" for d in UNIT_DIRS if (d / f"{name}.service").exists()).read_text()
     exec_start = re.search(r"^ExecStart=(.+)$", text, re.M).group(1)
     user = re.search(r"^User=(.+)$", text, re.M).group(1)
     return shlex.split(exec_start), user
