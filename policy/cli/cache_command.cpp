@@ -2,6 +2,7 @@
 // A running mxtls-policyd sees forget/flush after `systemctl reload` (SIGHUP).
 #include <boost/program_options.hpp>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -57,6 +58,12 @@ int cache_command(const std::vector<std::string>& args) {
     if (config.store.backend != "sqlite") {
       std::cerr << "mxtls cache: store.backend is " << config.store.backend << ": nothing is stored\n";
       return kExitConfig;
+    }
+    if (!std::filesystem::exists(config.store.path)) {
+      // Never create the store here: a file made by root would lock the
+      // daemon's user out of it.
+      std::cerr << "mxtls cache: no store at " << config.store.path << " yet (mxtls-policyd creates it)\n";
+      return verb == "list" || verb == "flush" ? kExitOk : kExitUnreachable;
     }
     SqliteStore store(config.store.path);
     if (verb == "list") {

@@ -191,6 +191,18 @@ class D_Lifecycle(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("starttls_refused", out.stdout)
 
+    def test_cache_command_never_creates_the_store(self):
+        # Run as root before the daemon ever ran, a created store would be
+        # root's and the daemon's user could not write it.
+        missing = lab.dir / "no-store-yet" / "cache.db"
+        conf = lab.dir / "no-store.conf"
+        conf.write_text(lab.policyd_conf.read_text().replace(f"path = {lab.dir}/cache.db", f"path = {missing}"))
+        for words, status in ((["list"], 0), (["show", "a.test"], 3), (["forget", "a.test"], 3), (["flush"], 0)):
+            out = subprocess.run([str(lab.mxtls), "cache", "--config", str(conf), *words], capture_output=True, text=True)
+            self.assertEqual(out.returncode, status, out.stderr)
+            self.assertIn(f"no store at {missing} yet", out.stderr)
+        self.assertFalse(missing.parent.exists())
+
     def test_mail_flows_when_the_daemon_is_down(self):
         # check_policy_service's default_action=DUNNO keeps mail flowing. A
         # socketmap transport map cannot fail open (Postfix answers 4.3.0
