@@ -146,7 +146,7 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
   const std::string domain = get("mxtls_domain");
   if (domain.empty()) return SMFIS_CONTINUE;  // no domain to judge (local part only, address literal)
   const std::string action = get("mxtls_action");
-  const std::string line = "to=<" + sanitize(rcpt, 120) + ">, domain=" + domain + ", verdict=" + get("mxtls_verdict") +
+  const std::string line = "to=<" + sanitize_address(rcpt) + ">, domain=" + domain + ", verdict=" + get("mxtls_verdict") +
                            ", reason=" + (get("mxtls_reason").empty() ? "none" : get("mxtls_reason")) + ", action=" + action +
                            (action == "reroute" ? " (accepted: a milter cannot reroute; use the transport socketmap)" : "");
   if (action == "defer") {

@@ -19,4 +19,11 @@ std::string sanitize_quoted(std::string_view untrusted, std::size_t max_len) {
   return out;
 }
 
+std::string sanitize_address(std::string_view untrusted, std::size_t max_len) {
+  std::string out = sanitize(untrusted, max_len);
+  for (char& c : out)
+    if (c == '<' || c == '>') c = '?';
+  return out;
+}
+
 }  // namespace mxtls

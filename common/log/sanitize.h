@@ -18,4 +18,9 @@ std::string sanitize(std::string_view untrusted, std::size_t max_len = kLogField
 // sanitize(), then also replaces '"' so the value can sit inside key="...".
 std::string sanitize_quoted(std::string_view untrusted, std::size_t max_len = kLogFieldLimit);
 
+// sanitize(), then also replaces '<' and '>' so an address inside to=<...>
+// ends at the first '>' (a quoted local part cannot forge the fields after
+// it for `mxtls report`, which reads these lines back).
+std::string sanitize_address(std::string_view untrusted, std::size_t max_len = 120);
+
 }  // namespace mxtls

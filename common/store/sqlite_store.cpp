@@ -145,6 +145,16 @@ void SqliteStore::record_probe(const StoredVerdict& v) {
   if (sqlite3_step(s.get()) != SQLITE_DONE) throw StoreError("store " + path_ + ": " + sqlite3_errmsg(db_));
 }
 
+void SqliteStore::for_each_probe(int64_t since, const std::function<void(const StoredVerdict&)>& visit) {
+  auto s = prepare(db_, path_,
+                   "SELECT domain, reason, severity, outcome, level, mx, tls, detail, probed_at, 0 FROM probes"
+                   " WHERE probed_at >= ?1 ORDER BY probed_at, id");
+  sqlite3_bind_int64(s.get(), 1, since);
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) visit(row_to_verdict(s.get()));
+  if (rc != SQLITE_DONE) throw StoreError("store " + path_ + ": " + sqlite3_errmsg(db_));
+}
+
 std::size_t SqliteStore::history_size() {
   auto s = prepare(db_, path_, "SELECT COUNT(*) FROM probes");
   sqlite3_step(s.get());

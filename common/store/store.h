@@ -44,6 +44,8 @@ class VerdictStore {
   virtual std::size_t flush() = 0;  // forgets every verdict, keeps history
   // Appends to the probe history that `mxtls report` reads.
   virtual void record_probe(const StoredVerdict& v) = 0;
+  // The probe history from `since` (Unix seconds) on, oldest first.
+  virtual void for_each_probe(int64_t since, const std::function<void(const StoredVerdict&)>& visit) = 0;
   virtual std::size_t history_size() = 0;
 };
 

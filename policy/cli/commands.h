@@ -16,5 +16,6 @@ inline constexpr int kExitConfig = 78;  // EX_CONFIG
 
 int probe_command(const std::vector<std::string>& args);
 int cache_command(const std::vector<std::string>& args);
+int report_command(const std::vector<std::string>& args);
 
 }  // namespace mxtls::cli

@@ -15,6 +15,9 @@ Commands:
                     (TARGET: example.com for an MX lookup, or [mx.example.com]:25)
   cache list|show DOMAIN|forget DOMAIN|flush
                     inspect or edit the verdicts mxtls-policyd stored
+  report            what the verdicts, the recent probes and (--log) the
+                    decision log lines say: problems by reason with fixes,
+                    verdict changes, recipients affected per destination
 
 Run `mxtls COMMAND --help` for a command's options.
 
@@ -38,6 +41,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "probe") return mxtls::cli::probe_command(args);
   if (command == "cache") return mxtls::cli::cache_command(args);
+  if (command == "report") return mxtls::cli::report_command(args);
   std::fprintf(stderr, "mxtls: unknown command '%s'\n%s", command.c_str(), kUsage);
   return mxtls::cli::kExitUsage;
 }

@@ -63,11 +63,11 @@ asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& r
   // One formatting pass: this line is written for every RCPT.
   const std::string id = queue_id.empty() ? std::string("NOQUEUE") : sanitize(queue_id, 20);
   if (!verdict) {
-    log::info(fmt::format("{}: to=<{}>, domain={}, verdict=unknown, action=dunno, probe={}", id, sanitize(recipient, 120),
+    log::info(fmt::format("{}: to=<{}>, domain={}, verdict=unknown, action=dunno, probe={}", id, sanitize_address(recipient),
                           domain, probe_note));
   } else {
     log::info(fmt::format("{}: to=<{}>, domain={}, mx={}, verdict={}, reason={}, tls={}, want={}, outcome={}, action={}{}, cached={}s",
-                          id, sanitize(recipient, 120), domain, verdict->mx, severity_name(verdict->severity),
+                          id, sanitize_address(recipient), domain, verdict->mx, severity_name(verdict->severity),
                           reason_code(verdict->reason), verdict->tls ? version_name(*verdict->tls) : "none", want_,
                           outcome_name(verdict->outcome), action_name(d.action), settings_.monitor ? "(monitor)" : "",
                           std::time(nullptr) - verdict->probed_at));

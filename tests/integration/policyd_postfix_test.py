@@ -7,6 +7,7 @@ clients. Runs inside tests/lab/netns-run.
 
 usage: policyd_postfix_test.py BUILD_DIR"""
 
+import json
 import socket
 import subprocess
 import sys
@@ -202,6 +203,29 @@ class D_Lifecycle(unittest.TestCase):
             self.assertEqual(out.returncode, status, out.stderr)
             self.assertIn(f"no store at {missing} yet", out.stderr)
         self.assertFalse(missing.parent.exists())
+
+    def test_report_summarises_verdicts_history_and_decision_lines(self):
+        # By now the A tests have deferred nostarttls.test and rerouted nocipher.test.
+        rcpt("user@nostarttls.test", subject="for the report")
+        wait_for(lambda: policyd_log().count("to=<user@nostarttls.test>, domain=nostarttls.test, mx=") >= 2,
+                 what="decision lines")
+        report = subprocess.run([str(lab.mxtls), "report", "--config", str(lab.policyd_conf), "--log",
+                                 str(lab.policyd_log), "--json"], capture_output=True, text=True)
+        self.assertEqual(report.returncode, 0, report.stderr)
+        doc = json.loads(report.stdout)
+        self.assertIn("nostarttls.test", doc["problems"]["starttls_not_offered"])
+        self.assertIn("nocipher.test", doc["problems"]["no_shared_cipher"])
+        self.assertGreaterEqual(doc["probes"], 2)
+        logged = {d["domain"]: d for d in doc["logged"]["mxtls-policyd"]}
+        self.assertGreaterEqual(logged["nostarttls.test"]["actions"]["defer"], 2)
+        self.assertEqual(logged["nostarttls.test"]["reason"], "starttls_not_offered")
+        self.assertGreaterEqual(logged["nocipher.test"]["actions"]["reroute"], 1)
+        expected_lines = sum(1 for l in policyd_log().splitlines() if ": to=<" in l)
+        self.assertEqual(doc["decision_lines"], expected_lines)
+        text = subprocess.run([str(lab.mxtls), "report", "--config", str(lab.policyd_conf), "--log", str(lab.policyd_log)],
+                              capture_output=True, text=True).stdout
+        self.assertRegex(text, r"starttls_not_offered \(\d+\): .*nostarttls\.test")
+        self.assertRegex(text, r"nostarttls\.test +\d+  reason=starttls_not_offered  defer \d+")
 
     def test_mail_flows_when_the_daemon_is_down(self):
         # check_policy_service's default_action=DUNNO keeps mail flowing. A

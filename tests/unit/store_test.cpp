@@ -74,6 +74,21 @@ TEST_P(StoreSuite, HistoryIsKeptAcrossFlush) {
   EXPECT_EQ(store_->history_size(), 2u);
 }
 
+TEST_P(StoreSuite, HistoryReadsFromATimeOnOldestFirst) {
+  for (int64_t at : {1'800'000'300, 1'800'000'100, 1'800'000'200}) {
+    auto v = sample("h.example");
+    v.probed_at = at;
+    store_->record_probe(v);
+  }
+  std::vector<int64_t> seen;
+  store_->for_each_probe(1'800'000'200, [&](const StoredVerdict& v) {
+    EXPECT_EQ(v.domain, "h.example");
+    EXPECT_EQ(v.reason, Reason::protocol_version);
+    seen.push_back(v.probed_at);
+  });
+  EXPECT_EQ(seen, (std::vector<int64_t>{1'800'000'200, 1'800'000'300}));
+}
+
 TEST_P(StoreSuite, UntrustedTextRoundTrips) {
   auto v = sample("odd.example");
   v.detail = std::string("quote ' \" semicolon; DROP TABLE verdicts; -- \xc3\xa9\x01");

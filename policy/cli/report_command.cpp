@@ -1,0 +1,105 @@
+// `mxtls report`: the stored verdicts, the probe history of a recent
+// window and, if given, mxtls-policyd/mxtls-milter log files, summarised
+// (policy/report/summary.h does the work).
+#include <boost/program_options.hpp>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+
+#include "cli/commands.h"
+#include "config/config.h"
+#include "config/duration.h"
+#include "report/summary.h"
+#include "store/sqlite_store.h"
+
+namespace mxtls::cli {
+namespace po = boost::program_options;
+
+namespace {
+
+// Reads decision lines from one log file ("-": standard input). Lines past
+// kMaxDecisionLine are skipped whole, never buffered whole.
+bool read_log(const std::string& path, SummaryInput& in) {
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path);
+    if (!file) return false;
+  }
+  std::istream& stream = path == "-" ? std::cin : file;
+  char line[kMaxDecisionLine + 2];
+  while (true) {
+    stream.getline(line, sizeof line);
+    if (stream.bad() || (stream.gcount() == 0 && stream.eof())) break;
+    ++in.log_lines;
+    if (stream.fail() && !stream.eof()) {  // longer than any decision line: skip its rest
+      stream.clear();
+      stream.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+      continue;
+    }
+    if (auto d = parse_decision_line(line)) in.decisions.push_back(std::move(*d));
+    if (stream.eof()) break;
+  }
+  return true;
+}
+
+}  // namespace
+
+int report_command(const std::vector<std::string>& args) {
+  std::string config_path = kDefaultConfigPath;
+  std::string since_text = "7d";
+  std::vector<std::string> logs;
+  std::size_t top = 10;
+  po::options_description visible("mxtls report [OPTIONS]\n\nOptions");
+  visible.add_options()("help,h", "show this help")("config,c", po::value(&config_path), "configuration file")(
+      "since", po::value(&since_text), "window of probe history to read (default 7d)")(
+      "log", po::value(&logs), "a log file with mxtls-policyd/mxtls-milter lines (repeatable; - for stdin)")(
+      "top", po::value(&top), "destinations listed per group (default 10)")("json", "one JSON document");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(visible).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "mxtls report: " << e.what() << "\n" << visible;
+    return kExitUsage;
+  }
+  if (vm.count("help")) {
+    std::cout << visible;
+    return kExitOk;
+  }
+  const auto since = parse_duration(since_text);
+  if (!since || since->value.count() <= 0) {
+    std::cerr << "mxtls report: --since: '" << since_text << "' is not a duration (e.g. 24h, 7d)\n";
+    return kExitUsage;
+  }
+
+  SummaryInput in;
+  in.now = std::time(nullptr);
+  in.since = in.now - std::chrono::duration_cast<std::chrono::seconds>(since->value).count();
+  try {
+    const Config config = load_config(config_path, !vm.count("config"));
+    // Never create the store here (see `mxtls cache`): no store, no verdicts.
+    if (config.store.backend == "sqlite" && std::filesystem::exists(config.store.path)) {
+      SqliteStore store(config.store.path);
+      store.for_each([&](const StoredVerdict& v) { in.verdicts.push_back(v); });
+      store.for_each_probe(in.since, [&](const StoredVerdict& v) { in.history.push_back(v); });
+    } else {
+      std::cerr << "mxtls report: no store at " << config.store.path << ": verdicts and history are empty\n";
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "mxtls report: " << e.what() << "\n";
+    return kExitConfig;
+  }
+  for (const auto& path : logs) {
+    if (!read_log(path, in)) {
+      std::cerr << "mxtls report: cannot read " << path << "\n";
+      return kExitUsage;
+    }
+  }
+  const Summary summary = summarize(in);
+  std::cout << (vm.count("json") ? render_summary_json(summary) : render_summary_text(summary, top));
+  return kExitOk;
+}
+
+}  // namespace mxtls::cli
