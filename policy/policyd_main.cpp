@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    StoreWriter writer(store.get());
+    StoreWriter writer(store.get(), std::chrono::duration_cast<std::chrono::seconds>(config.store.history.value));
     dns::Resolver resolver(io, config.dns);
     Prober prober(io, config.probe, profile, resolver);
     Scheduler scheduler(io, prober, profile, config.cache, cache, writer);

@@ -102,6 +102,7 @@ po::options_description describe(Config& c) {
       ("cache.max_parallel", bounded(&c.cache.max_parallel, 1, 10000, "cache.max_parallel"))
       ("store.backend", one_of(&c.store.backend, {"sqlite", "none"}, "store.backend"))
       ("store.path", po::value(&c.store.path))
+      ("store.history", po::value(&c.store.history))
       ("milter.socket", po::value(&c.milter.socket))
       ("milter.socket_owner", po::value(&c.milter.socket_owner))
       ("milter.socket_group", po::value(&c.milter.socket_group))

@@ -90,6 +90,7 @@ struct CacheConfig {
 struct StoreConfig {
   std::string backend = "sqlite";
   std::string path = "/var/lib/mxtls/cache.db";
+  Duration history{std::chrono::hours(24 * 30)};  // probe history kept for `mxtls report`
   friend bool operator==(const StoreConfig&, const StoreConfig&) = default;
 };
 

@@ -17,7 +17,7 @@ std::optional<Duration> parse_duration(std::string_view text) {
   else if (unit == "h") ms_per_unit = 3'600'000;
   else if (unit == "d") ms_per_unit = 86'400'000;
   else return std::nullopt;
-  constexpr long long kMaxMs = 7LL * 86'400'000;
+  constexpr long long kMaxMs = 400LL * 86'400'000;
   if (number > kMaxMs / ms_per_unit) return std::nullopt;
   return Duration{std::chrono::milliseconds(number * ms_per_unit)};
 }

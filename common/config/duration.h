@@ -1,6 +1,7 @@
 // Time values as operators write them in mxtls.conf and on the command line,
 // Postfix-style: a number with a unit (ms, s, m, h, d); a bare number is
-// seconds. Bounded to [0, 7d] so no typo becomes an unbounded wait.
+// seconds. Bounded to [0, 400d] (history is kept for months) so no typo
+// becomes an unbounded wait.
 #pragma once
 #include <chrono>
 #include <optional>

@@ -155,6 +155,13 @@ void SqliteStore::for_each_probe(int64_t since, const std::function<void(const S
   if (rc != SQLITE_DONE) throw StoreError("store " + path_ + ": " + sqlite3_errmsg(db_));
 }
 
+std::size_t SqliteStore::prune_history(int64_t before) {
+  auto s = prepare(db_, path_, "DELETE FROM probes WHERE probed_at < ?1");
+  sqlite3_bind_int64(s.get(), 1, before);
+  if (sqlite3_step(s.get()) != SQLITE_DONE) throw StoreError("store " + path_ + ": " + sqlite3_errmsg(db_));
+  return static_cast<std::size_t>(sqlite3_changes(db_));
+}
+
 std::size_t SqliteStore::history_size() {
   auto s = prepare(db_, path_, "SELECT COUNT(*) FROM probes");
   sqlite3_step(s.get());

@@ -26,6 +26,7 @@ class SqliteStore final : public VerdictStore {
   std::size_t flush() override;
   void record_probe(const StoredVerdict& v) override;
   void for_each_probe(int64_t since, const std::function<void(const StoredVerdict&)>& visit) override;
+  std::size_t prune_history(int64_t before) override;
   std::size_t history_size() override;
 
  private:

@@ -46,6 +46,8 @@ class VerdictStore {
   virtual void record_probe(const StoredVerdict& v) = 0;
   // The probe history from `since` (Unix seconds) on, oldest first.
   virtual void for_each_probe(int64_t since, const std::function<void(const StoredVerdict&)>& visit) = 0;
+  // Deletes the probe history before `before` (Unix seconds); returns how many records.
+  virtual std::size_t prune_history(int64_t before) = 0;
   virtual std::size_t history_size() = 0;
 };
 

@@ -1,7 +1,9 @@
 // Writes finished probes to the store on a thread of its own, so a slow
-// disk never stalls the policy hot path. A failing store degrades to
+// disk never stalls the policy hot path, and deletes probe history older
+// than the configured age once an hour. A failing store degrades to
 // memory-only operation with one log line per minute, never a crash.
 #pragma once
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -14,7 +16,8 @@ namespace mxtls {
 
 class StoreWriter {
  public:
-  explicit StoreWriter(VerdictStore* store);  // null: nothing is written
+  // store null: nothing is written. history: how long probe records are kept.
+  StoreWriter(VerdictStore* store, std::chrono::seconds history);
   ~StoreWriter();                              // writes what is queued, then stops
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
@@ -26,6 +29,7 @@ class StoreWriter {
  private:
   void run();
   VerdictStore* store_;
+  std::chrono::seconds history_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::pair<StoredVerdict, bool>> queue_;

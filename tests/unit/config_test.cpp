@@ -69,7 +69,8 @@ TEST(Duration, ParsesUnitsAndBounds) {
   EXPECT_EQ(parse_duration("1d")->value, std::chrono::hours(24));
   EXPECT_FALSE(parse_duration(""));
   EXPECT_FALSE(parse_duration("-1s"));
-  EXPECT_FALSE(parse_duration("8d"));
+  EXPECT_TRUE(parse_duration("400d"));
+  EXPECT_FALSE(parse_duration("401d"));
   EXPECT_FALSE(parse_duration("5 s"));
   EXPECT_FALSE(parse_duration("99999999999999999999"));
 }

@@ -6,9 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <filesystem>
 #include <functional>
 
+#include "engine/store_writer.h"
 #include "store/sqlite_store.h"
 
 namespace mxtls {
@@ -89,6 +91,16 @@ TEST_P(StoreSuite, HistoryReadsFromATimeOnOldestFirst) {
   EXPECT_EQ(seen, (std::vector<int64_t>{1'800'000'200, 1'800'000'300}));
 }
 
+TEST_P(StoreSuite, PrunesHistoryBeforeATime) {
+  for (int64_t at : {1'800'000'100, 1'800'000'200, 1'800'000'300}) {
+    auto v = sample("p.example");
+    v.probed_at = at;
+    store_->record_probe(v);
+  }
+  EXPECT_EQ(store_->prune_history(1'800'000'200), 1u);
+  EXPECT_EQ(store_->history_size(), 2u);
+}
+
 TEST_P(StoreSuite, UntrustedTextRoundTrips) {
   auto v = sample("odd.example");
   v.detail = std::string("quote ' \" semicolon; DROP TABLE verdicts; -- \xc3\xa9\x01");
@@ -101,6 +113,30 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreSuite,
                            return std::make_unique<SqliteStore>(dir + "/cache.db");
                          }))),
                          [](const auto& info) { return std::string(info.param.first); });
+
+TEST(StoreWriter, KeepsHistoryForItsConfiguredAgeAndWritesWhatIsQueued) {
+  const auto dir = std::filesystem::temp_directory_path() / ("mxtls-writer-test-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    SqliteStore store((dir / "cache.db").string());
+    const int64_t now = std::time(nullptr);
+    auto old = sample("old.example");
+    old.probed_at = now - 40 * 86400;
+    store.record_probe(old);
+    {
+      StoreWriter writer(&store, std::chrono::hours(24 * 30));  // prunes at start
+      auto fresh = sample("fresh.example");
+      fresh.probed_at = now;
+      writer.save(fresh, true);
+    }  // the destructor writes what is queued
+    std::vector<std::string> history;
+    store.for_each_probe(0, [&](const StoredVerdict& v) { history.push_back(v.domain); });
+    EXPECT_EQ(history, (std::vector<std::string>{"fresh.example"}));
+    EXPECT_TRUE(store.get("fresh.example"));
+  }
+  std::filesystem::remove_all(dir);
+}
 
 TEST(SqliteStore, SurvivesReopen) {
   const auto path = std::filesystem::temp_directory_path() / ("mxtls-reopen-" + std::to_string(getpid()) + ".db");
