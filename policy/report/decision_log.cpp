@@ -16,12 +16,19 @@ std::optional<std::string_view> last_field(std::string_view line, std::string_vi
   return value.substr(0, value.find(", "));
 }
 
+// The syslog tag: the line's first "]: " must close "mxtls-policyd[PID" or
+// "mxtls-milter[PID", so another program's line quoting ours (Postfix logs
+// raw recipient addresses) is never taken for it.
 std::string_view program_of(std::string_view line, std::size_t& message_start) {
+  const auto end = line.find("]: ");
+  if (end == std::string_view::npos) return {};
+  const auto space = line.rfind(' ', end);
+  const std::string_view tag = line.substr(space == std::string_view::npos ? 0 : space + 1,
+                                           end - (space == std::string_view::npos ? 0 : space + 1));
   for (std::string_view program : {"mxtls-policyd", "mxtls-milter"}) {
-    const auto at = line.find(std::string(program) + "[");
-    if (at == std::string_view::npos) continue;
-    const auto end = line.find("]: ", at);
-    if (end == std::string_view::npos) continue;
+    if (!tag.starts_with(program) || tag.size() <= program.size() + 1 || tag[program.size()] != '[') continue;
+    const auto pid = tag.substr(program.size() + 1);
+    if (pid.find_first_not_of("0123456789") != std::string_view::npos) continue;
     message_start = end + 3;
     return program;
   }

@@ -48,6 +48,10 @@ TEST(DecisionLog, SkipsWhatIsNotADecisionLine) {
            "mxtls-policyd[1]: Q: to=<a@b.test>, domain=b.test, verdict=ok, reason=no_such_code, action=dunno",
            "mxtls-policyd[1]: Q: to=<a@b.test>, domain=b.test, verdict=ok, reason=ok, action=explode",
            "mxtls-policyd[1]: Q: to=<a@b.test, domain=b.test",
+           // Postfix logs raw addresses: a line of another program quoting ours.
+           "Nov 24 12:00:00 mta postfix/smtpd[7]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 550; from=<> "
+           "to=<mxtls-policyd[1]: Q: to=<a@b.test>, domain=b.test, verdict=ok, reason=ok, action=defer, @c.test> proto=ESMTP",
+           "mxtls-policyd[x1]: Q: to=<a@b.test>, domain=b.test, verdict=ok, reason=ok, action=dunno",
            ""}) {
     EXPECT_FALSE(parse_decision_line(line)) << line;
   }
