@@ -5,13 +5,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <cctype>
 #include <cstring>
 #include <map>
 #include <vector>
 
 #include "log/logger.h"
 #include "log/sanitize.h"
+#include "probe/target.h"
 #include "util/split.h"
 #include "verdict_header.h"
 
@@ -98,12 +98,10 @@ sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) {
 sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
   auto* c = connection(ctx);
   if (!c) return SMFIS_ACCEPT;
+  c->message.reset();
+  if (!inspected(ctx, *c)) return SMFIS_ACCEPT;  // not outbound mail we look at: accept this message
   c->message = std::make_unique<MessageContext>();
   c->message->sender = argv && argv[0] ? strip_brackets(argv[0]) : "";
-  if (!inspected(ctx, *c)) {
-    c->message.reset();
-    return SMFIS_ACCEPT;  // not outbound mail we look at: accept this message
-  }
   return SMFIS_CONTINUE;
 }
 
@@ -114,11 +112,12 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
   std::string rcpt = macro(ctx, "{rcpt_addr}");
   if (rcpt.empty() && argv && argv[0]) rcpt = strip_brackets(argv[0]);
 
-  std::string rcpt_domain = rcpt.substr(rcpt.rfind('@') == std::string::npos ? rcpt.size() : rcpt.rfind('@') + 1);
-  for (auto& ch : rcpt_domain) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  // No domain to judge (local part only, address literal): nothing to ask.
+  const std::string rcpt_domain = recipient_domain(rcpt);
+  if (rcpt_domain.empty()) return SMFIS_CONTINUE;
   std::string error;
   std::optional<std::map<std::string, std::string>> reply;
-  if (const auto known = m.answers.find(rcpt_domain); known != m.answers.end() && !rcpt_domain.empty()) {
+  if (const auto known = m.answers.find(rcpt_domain); known != m.answers.end()) {
     reply = known->second;
   } else {
     reply = g_engine->ask({{"request", "mxtls_verdict"},
@@ -128,7 +127,7 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
                            {"queue_id", macro(ctx, "i")},
                            {"client_address", c->client_address}},
                           error);
-    if (reply && !rcpt_domain.empty()) m.answers.emplace(rcpt_domain, *reply);
+    if (reply) m.answers.emplace(rcpt_domain, *reply);
   }
   if (!reply) {
     warn_engine_unavailable(error);
@@ -144,11 +143,11 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
     return it == reply->end() ? std::string() : it->second;
   };
   const std::string domain = get("mxtls_domain");
-  if (domain.empty()) return SMFIS_CONTINUE;  // no domain to judge (local part only, address literal)
+  if (domain.empty()) return SMFIS_CONTINUE;
   const std::string action = get("mxtls_action");
   const std::string line = "to=<" + sanitize_address(rcpt) + ">, domain=" + domain + ", verdict=" + get("mxtls_verdict") +
                            ", reason=" + (get("mxtls_reason").empty() ? "none" : get("mxtls_reason")) + ", action=" + action +
-                           (action == "reroute" ? " (accepted: a milter cannot reroute; use the transport socketmap)" : "");
+                           (action == "reroute" ? ", note=accepted (a milter cannot reroute; the transport socketmap does)" : "");
   if (action == "defer") {
     // Logged now, like Postfix's own NOQUEUE reject lines: the recipient never joins the message.
     log::info(queue_id(ctx, m) + ": " + line);

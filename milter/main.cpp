@@ -40,10 +40,12 @@ int main(int argc, char** argv) {
   if (!options) return exit_status;
   Config config;
   MilterSettings settings;
+  SocketAddress engine;
   try {
     config = load_config(options->config_path, !options->config_given);
     if (!options->log_target.empty()) config.log.target = options->log_target;
     settings = build_milter_settings(config.milter, config.policy);
+    engine = parse_socket_address(config.milter.engine, "milter.engine");
     log::init({config.log.target, config.log.facility, "mxtls-milter", config.log.level});
   } catch (const std::exception& e) {
     std::cerr << "mxtls-milter: " << e.what() << "\n";
@@ -53,7 +55,7 @@ int main(int argc, char** argv) {
     std::cout << "mxtls-milter: configuration OK\n";
     return 0;
   }
-  install_filter(std::move(settings), std::make_unique<PolicyClient>(config.milter.engine, config.milter.engine_timeout.value));
+  install_filter(std::move(settings), std::make_unique<PolicyClient>(engine, config.milter.engine_timeout.value));
   smfiDesc desc = filter_description();
   std::string socket = config.milter.socket;
   if (smfi_setconn(socket.data()) == MI_FAILURE || smfi_register(desc) == MI_FAILURE) {

@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   Config config;
   ClientProfile profile;
   PolicySettings settings;
-  std::vector<ListenSpec> policy_specs, socketmap_specs;
+  std::vector<SocketAddress> policy_specs, socketmap_specs;
   try {
     config = load_config(options->config_path, !options->config_given);
     if (!options->log_target.empty()) config.log.target = options->log_target;

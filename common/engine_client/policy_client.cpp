@@ -41,7 +41,7 @@ std::string single_line(const std::string& value) {
 
 }  // namespace
 
-PolicyClient::PolicyClient(std::string target, std::chrono::milliseconds timeout, std::size_t max_idle)
+PolicyClient::PolicyClient(SocketAddress target, std::chrono::milliseconds timeout, std::size_t max_idle)
     : target_(std::move(target)), timeout_(timeout), max_idle_(max_idle) {}
 
 PolicyClient::~PolicyClient() {
@@ -52,28 +52,25 @@ int PolicyClient::open_connection(Clock::time_point deadline, std::string& error
   sockaddr_storage ss{};
   socklen_t len = 0;
   int family = AF_UNIX;
-  if (target_.rfind("unix:", 0) == 0) {
+  if (target_.unix_socket) {
     auto* sa = reinterpret_cast<sockaddr_un*>(&ss);
     sa->sun_family = AF_UNIX;
-    if (target_.size() - 5 >= sizeof sa->sun_path) {
-      error = "socket path too long: " + target_;
+    if (target_.path.size() >= sizeof sa->sun_path) {
+      error = "socket path too long: " + target_.text;
       return -1;
     }
-    std::strcpy(sa->sun_path, target_.c_str() + 5);
+    std::strcpy(sa->sun_path, target_.path.c_str());
     len = sizeof(sockaddr_un);
-  } else if (target_.rfind("inet:", 0) == 0) {
-    const auto colon = target_.rfind(':');
-    auto* sa = reinterpret_cast<sockaddr_in*>(&ss);
-    sa->sin_family = family = AF_INET;
-    sa->sin_port = htons(static_cast<uint16_t>(std::atoi(target_.c_str() + colon + 1)));
-    if (colon <= 5 || inet_pton(AF_INET, target_.substr(5, colon - 5).c_str(), &sa->sin_addr) != 1) {
-      error = "bad engine address " + target_;
-      return -1;
-    }
+  } else if (auto* v4 = reinterpret_cast<sockaddr_in*>(&ss); inet_pton(AF_INET, target_.address.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = family = AF_INET;
+    v4->sin_port = htons(target_.port);
     len = sizeof(sockaddr_in);
   } else {
-    error = "bad engine address " + target_ + " (expected unix:/path or inet:ADDRESS:PORT)";
-    return -1;
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    inet_pton(AF_INET6, target_.address.c_str(), &v6->sin6_addr);  // parse_socket_address checked it
+    v6->sin6_family = family = AF_INET6;
+    v6->sin6_port = htons(target_.port);
+    len = sizeof(sockaddr_in6);
   }
   const int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
@@ -89,7 +86,7 @@ int PolicyClient::open_connection(Clock::time_point deadline, std::string& error
       err = ETIMEDOUT;
     }
     if (err != 0) {
-      error = "connect " + target_ + ": " + std::strerror(err);
+      error = "connect " + target_.text + ": " + std::strerror(err);
       close(fd);
       return -1;
     }

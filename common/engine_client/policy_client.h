@@ -12,12 +12,14 @@
 #include <utility>
 #include <vector>
 
+#include "config/socket_address.h"
+
 namespace mxtls {
 
 class PolicyClient {
  public:
-  // target: unix:/path or inet:ADDRESS:PORT (as in [policy] listen).
-  PolicyClient(std::string target, std::chrono::milliseconds timeout, std::size_t max_idle = 16);
+  // target: one of mxtls-policyd's [policy] listen addresses.
+  PolicyClient(SocketAddress target, std::chrono::milliseconds timeout, std::size_t max_idle = 16);
   ~PolicyClient();
   PolicyClient(const PolicyClient&) = delete;
   PolicyClient& operator=(const PolicyClient&) = delete;
@@ -32,7 +34,7 @@ class PolicyClient {
   std::optional<std::map<std::string, std::string>> exchange(int fd, const std::string& wire,
                                                              std::chrono::steady_clock::time_point deadline,
                                                              std::string& error);
-  std::string target_;
+  SocketAddress target_;
   std::chrono::milliseconds timeout_;
   std::size_t max_idle_;
   std::mutex mutex_;

@@ -22,6 +22,18 @@ bool is_valid_domain(std::string_view name) {
   return label > 0;
 }
 
+std::string mail_domain(std::string_view name) {
+  if (name.ends_with('.')) name.remove_suffix(1);
+  std::string domain(name);
+  for (auto& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return is_valid_domain(domain) ? domain : std::string();
+}
+
+std::string recipient_domain(std::string_view address) {
+  const auto at = address.rfind('@');
+  return at == std::string_view::npos ? std::string() : mail_domain(address.substr(at + 1));
+}
+
 TargetParse parse_target(std::string_view text) {
   Target t;
   if (text.size() > 300) return {std::nullopt, "target longer than 300 characters"};

@@ -1,6 +1,5 @@
 #include "server/listen.h"
 
-#include <charconv>
 #include <filesystem>
 
 #include "log/logger.h"
@@ -31,35 +30,13 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Acceptor> acceptor, Handler ha
 
 }  // namespace
 
-std::vector<ListenSpec> parse_listen_specs(const std::string& list, const std::string& key) {
-  std::vector<ListenSpec> specs;
-  for (const auto& item : split_list(list)) {
-    ListenSpec s;
-    s.text = item;
-    if (item.starts_with("unix:") && item.size() > 6 && item[5] == '/') {
-      s.unix_socket = true;
-      s.path = item.substr(5);
-    } else if (item.starts_with("inet:")) {
-      const auto colon = item.rfind(':');
-      int port = 0;
-      const auto r = std::from_chars(item.data() + colon + 1, item.data() + item.size(), port);
-      if (colon <= 5 || r.ec != std::errc() || r.ptr != item.data() + item.size() || port < 1 || port > 65535)
-        throw ConfigError(key + ": '" + item + "' is not inet:ADDRESS:PORT");
-      s.address = item.substr(5, colon - 5);
-      if (s.address.size() > 2 && s.address.front() == '[' && s.address.back() == ']') s.address = s.address.substr(1, s.address.size() - 2);
-      s.port = static_cast<unsigned short>(port);
-      boost::system::error_code ec;
-      asio::ip::make_address(s.address, ec);
-      if (ec) throw ConfigError(key + ": '" + s.address + "' is not an IP address");
-    } else {
-      throw ConfigError(key + ": '" + item + "' is neither unix:/path nor inet:ADDRESS:PORT");
-    }
-    specs.push_back(std::move(s));
-  }
+std::vector<SocketAddress> parse_listen_specs(const std::string& list, const std::string& key) {
+  std::vector<SocketAddress> specs;
+  for (const auto& item : split_list(list)) specs.push_back(parse_socket_address(item, key));
   return specs;
 }
 
-void start_listeners(asio::io_context& io, const std::vector<ListenSpec>& specs, const SocketPermissions& perms,
+void start_listeners(asio::io_context& io, const std::vector<SocketAddress>& specs, const SocketPermissions& perms,
                      ConnectionBudget& budget, const ConnectionHandlers& handlers, const std::string& service) {
   for (const auto& s : specs) {
     const std::string where = service + " " + s.text;

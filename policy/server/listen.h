@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/socket_address.h"
 #include "util/asio.h"
 #include "util/socket_permissions.h"
 
@@ -15,16 +16,9 @@ namespace mxtls {
 
 using local_stream = asio::local::stream_protocol;
 
-struct ListenSpec {
-  bool unix_socket = false;
-  std::string path;          // unix
-  std::string address;       // inet
-  unsigned short port = 0;   // inet
-  std::string text;          // as written, for logs
-};
-
-// Throws ConfigError naming `key` on a bad item.
-std::vector<ListenSpec> parse_listen_specs(const std::string& list, const std::string& key);
+// A space-separated list of socket addresses; throws ConfigError naming
+// `key` on a bad item.
+std::vector<SocketAddress> parse_listen_specs(const std::string& list, const std::string& key);
 
 // Counts live connections against a limit.
 struct ConnectionBudget {
@@ -40,7 +34,7 @@ struct ConnectionHandlers {
 
 // Binds every spec and spawns its accept loop on `io`. Throws
 // std::runtime_error naming the socket on failure (start-up error).
-void start_listeners(asio::io_context& io, const std::vector<ListenSpec>& specs, const SocketPermissions& perms,
+void start_listeners(asio::io_context& io, const std::vector<SocketAddress>& specs, const SocketPermissions& perms,
                      ConnectionBudget& budget, const ConnectionHandlers& handlers, const std::string& service);
 
 }  // namespace mxtls

@@ -11,15 +11,6 @@
 
 namespace mxtls {
 
-std::string recipient_domain(std::string_view recipient) {
-  const auto at = recipient.rfind('@');
-  if (at == std::string_view::npos) return {};
-  std::string domain(recipient.substr(at + 1));
-  for (auto& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (!domain.empty() && domain.back() == '.') domain.pop_back();
-  return is_valid_domain(domain) ? domain : std::string();
-}
-
 PolicyService::PolicyService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings,
                              const PolicyConfig& config, const ClientProfile& profile)
     : cache_(cache), scheduler_(scheduler), settings_(settings), unknown_wait_(config.unknown_wait.value),

@@ -43,7 +43,4 @@ class PolicyService {
 // The cache key of a configured relayhost ("" for none); throws ConfigError.
 std::string relayhost_key(const std::string& relayhost);
 
-// The recipient domain of an address ("" when there is none to act on).
-std::string recipient_domain(std::string_view recipient);
-
 }  // namespace mxtls

@@ -33,10 +33,8 @@ const CachedVerdict* SocketmapService::lookup(const std::string& key, std::strin
   // with the full recipient address only, so the domain is taken from it.
   // "[host]:port" next hops are not destinations we judge.
   if (key.starts_with("[")) return nullptr;
-  const auto at = key.rfind('@');
-  domain = at == std::string::npos ? key : key.substr(at + 1);
-  for (auto& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (!is_valid_domain(domain)) return nullptr;
+  domain = key.find('@') == std::string::npos ? mail_domain(key) : recipient_domain(key);
+  if (domain.empty()) return nullptr;
   const CachedVerdict* v = cache_.find(domain);
   if (!v) scheduler_.request(domain);
   return v;

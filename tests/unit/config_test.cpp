@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "config/ini.h"
+#include "config/socket_address.h"
 
 namespace mxtls {
 namespace {
@@ -78,6 +79,26 @@ TEST(Duration, ParsesUnitsAndBounds) {
 // conf/mxtls.conf documents every key, commented out, with its default.
 // Uncommenting those lines must give exactly the code's defaults, and the
 // file must name every key the code knows (and no other).
+TEST(Config, SocketAddresses) {
+  const auto unix_socket = parse_socket_address("unix:/run/mxtls/policy.sock", "policy.listen");
+  EXPECT_TRUE(unix_socket.unix_socket);
+  EXPECT_EQ(unix_socket.path, "/run/mxtls/policy.sock");
+  const auto v4 = parse_socket_address("inet:127.0.0.1:10045", "milter.engine");
+  EXPECT_EQ(v4.address, "127.0.0.1");
+  EXPECT_EQ(v4.port, 10045);
+  const auto v6 = parse_socket_address("inet:[::1]:10045", "milter.engine");
+  EXPECT_EQ(v6.address, "::1");
+  for (const char* bad : {"unix:relative.sock", "inet:127.0.0.1", "inet:127.0.0.1:0", "inet:127.0.0.1:x",
+                          "inet:localhost:25", "tcp:127.0.0.1:25", ""}) {
+    try {
+      parse_socket_address(bad, "milter.engine");
+      ADD_FAILURE() << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("milter.engine"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Config, DocumentedDefaultsMatchTheCode) {
   std::ifstream in(MXTLS_SOURCE_DIR "/conf/mxtls.conf");
   ASSERT_TRUE(in) << "cannot open conf/mxtls.conf";

@@ -29,6 +29,12 @@ TEST(DecisionLog, ReadsPolicydMilterAndUnknownLines) {
   EXPECT_EQ(d->program, "mxtls-milter");
   EXPECT_EQ(d->reason, "ok");
 
+  d = parse_decision_line("mxtls-milter[2]: 4F1A: to=<a@legacy.test>, domain=legacy.test, verdict=incompatible, "
+                          "reason=protocol_version, action=reroute, note=accepted (a milter cannot reroute; the transport "
+                          "socketmap does)");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->action, Action::reroute);
+
   d = parse_decision_line("mxtls-policyd[1]: NOQUEUE: to=<a@new.test>, domain=new.test, verdict=unknown, action=dunno, probe=queued");
   ASSERT_TRUE(d);
   EXPECT_EQ(d->reason, "unknown");
