@@ -11,7 +11,8 @@
 
 #include "log/logger.h"
 #include "log/sanitize.h"
-#include "probe/target.h"
+#include "address/domain.h"
+#include "codec/engine_verdict.h"
 #include "util/split.h"
 #include "verdict_header.h"
 
@@ -33,7 +34,7 @@ struct MessageContext {
   std::vector<std::string> pending_lines;
   // Engine answers by recipient domain: recipients in one domain share one
   // question per message.
-  std::map<std::string, std::map<std::string, std::string>> answers;
+  std::map<std::string, codec::EngineVerdict> answers;
 };
 
 struct ConnectionContext {
@@ -105,63 +106,66 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
   return SMFIS_CONTINUE;
 }
 
+// The engine's answer for the recipient's domain: asked once per domain
+// and message. nullopt when the engine could not answer (logged).
+std::optional<codec::EngineVerdict> ask_engine(SMFICTX* ctx, const ConnectionContext& c, MessageContext& m,
+                                               const std::string& rcpt, const std::string& rcpt_domain) {
+  if (const auto known = m.answers.find(rcpt_domain); known != m.answers.end()) return known->second;
+  std::string error;
+  const auto reply = g_engine->ask(
+      codec::encode_verdict_question({.recipient = rcpt, .sender = m.sender, .queue_id = macro(ctx, "i"),
+                                      .client_address = c.client_address}),
+      error);
+  auto answer = reply ? codec::decode_engine_verdict(*reply, error) : std::nullopt;
+  if (!answer) {
+    warn_engine_unavailable(error);
+    return std::nullopt;
+  }
+  m.answers.emplace(rcpt_domain, *answer);
+  return answer;
+}
+
+std::string decision_line(const std::string& rcpt, const codec::EngineVerdict& v) {
+  return "to=<" + sanitize_address(rcpt) + ">, domain=" + v.domain +
+         ", verdict=" + std::string(v.severity ? severity_name(*v.severity) : "unknown") +
+         ", reason=" + std::string(v.reason ? reason_code(*v.reason) : "none") + ", action=" +
+         std::string(action_name(v.action)) + (v.monitor ? "(monitor)" : "") +
+         (v.action == Action::reroute ? ", note=accepted (a milter cannot reroute; the transport socketmap does)" : "");
+}
+
 sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
   auto* c = connection(ctx);
   if (!c || !c->message) return SMFIS_CONTINUE;
   auto& m = *c->message;
   std::string rcpt = macro(ctx, "{rcpt_addr}");
   if (rcpt.empty() && argv && argv[0]) rcpt = strip_brackets(argv[0]);
-
   // No domain to judge (local part only, address literal): nothing to ask.
   const std::string rcpt_domain = recipient_domain(rcpt);
   if (rcpt_domain.empty()) return SMFIS_CONTINUE;
-  std::string error;
-  std::optional<std::map<std::string, std::string>> reply;
-  if (const auto known = m.answers.find(rcpt_domain); known != m.answers.end()) {
-    reply = known->second;
-  } else {
-    reply = g_engine->ask({{"request", "mxtls_verdict"},
-                           {"protocol_state", "RCPT"},
-                           {"recipient", rcpt},
-                           {"sender", m.sender},
-                           {"queue_id", macro(ctx, "i")},
-                           {"client_address", c->client_address}},
-                          error);
-    if (reply) m.answers.emplace(rcpt_domain, *reply);
-  }
-  if (!reply) {
-    warn_engine_unavailable(error);
-    if (g_settings.tempfail_on_engine_failure) {
-      smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.3.0"),
-                    const_cast<char*>("TLS policy engine unavailable, try again later"));
-      return SMFIS_TEMPFAIL;
-    }
-    return SMFIS_CONTINUE;
-  }
-  const auto get = [&](const char* k) {
-    const auto it = reply->find(k);
-    return it == reply->end() ? std::string() : it->second;
-  };
-  const std::string domain = get("mxtls_domain");
-  if (domain.empty()) return SMFIS_CONTINUE;
-  const std::string action = get("mxtls_action");
-  const std::string line = "to=<" + sanitize_address(rcpt) + ">, domain=" + domain + ", verdict=" + get("mxtls_verdict") +
-                           ", reason=" + (get("mxtls_reason").empty() ? "none" : get("mxtls_reason")) + ", action=" + action +
-                           (action == "reroute" ? ", note=accepted (a milter cannot reroute; the transport socketmap does)" : "");
-  if (action == "defer") {
-    // Logged now, like Postfix's own NOQUEUE reject lines: the recipient never joins the message.
-    log::info(queue_id(ctx, m) + ": " + line);
-    // The engine's text after the status: "DEFER_IF_PERMIT 4.7.5 TEXT".
-    std::string text = get("action");
-    const auto space = text.find(' ', text.find(' ') + 1);
-    text = space == std::string::npos ? "TLS to " + domain + " would fail" : text.substr(space + 1);
-    for (auto& ch : text)
-      if (ch == '%') ch = ' ';  // smfi_setreply treats % specially
-    smfi_setreply(ctx, const_cast<char*>("450"), const_cast<char*>("4.7.5"), text.data());
+
+  const auto answer = ask_engine(ctx, *c, m, rcpt, rcpt_domain);
+  if (!answer) {
+    if (!g_settings.tempfail_on_engine_failure) return SMFIS_CONTINUE;
+    smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.3.0"),
+                  const_cast<char*>("TLS policy engine unavailable, try again later"));
     return SMFIS_TEMPFAIL;
   }
-  if (action == "hold" && m.hold_reason.empty()) m.hold_reason = "mxtls: TLS to " + domain + " " + get("mxtls_reason");
-  add_domain_verdict(m.verdicts, {domain, get("mxtls_verdict"), get("mxtls_reason")});
+  if (answer->domain.empty()) return SMFIS_CONTINUE;
+  const std::string line = decision_line(rcpt, *answer);
+  const Action action = answer->monitor ? Action::dunno : answer->action;
+  if (action == Action::defer) {
+    // Logged now, like Postfix's own NOQUEUE reject lines: the recipient never joins the message.
+    log::info(queue_id(ctx, m) + ": " + line);
+    std::string status = answer->defer_status, text = answer->defer_text;
+    for (auto& ch : text)
+      if (ch == '%') ch = ' ';  // smfi_setreply treats % specially
+    smfi_setreply(ctx, const_cast<char*>("450"), status.data(), text.data());
+    return SMFIS_TEMPFAIL;
+  }
+  const std::string reason(answer->reason ? reason_code(*answer->reason) : "");
+  if (action == Action::hold && m.hold_reason.empty()) m.hold_reason = "mxtls: TLS to " + answer->domain + " " + reason;
+  add_domain_verdict(m.verdicts,
+                     {answer->domain, std::string(answer->severity ? severity_name(*answer->severity) : "unknown"), reason});
   m.pending_lines.push_back(line);
   return SMFIS_CONTINUE;
 }

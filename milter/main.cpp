@@ -11,17 +11,16 @@
 #include "config/daemon_options.h"
 #include "filter.h"
 #include "log/logger.h"
-#include "util/socket_permissions.h"
+#include "config/socket_access.h"
 
 using namespace mxtls;
 
 namespace {
 
 // libmilter creates the unix socket itself; owner and mode are set after.
-void set_socket_permissions(const MilterConfig& m) {
+void set_socket_permissions(const std::string& socket, const SocketPermissions& perms) {
   for (const char* prefix : {"unix:", "local:"})
-    if (m.socket.rfind(prefix, 0) == 0)
-      apply_socket_permissions(m.socket.substr(std::strlen(prefix)), {m.socket_owner, m.socket_group, m.socket_mode}, "milter.");
+    if (socket.rfind(prefix, 0) == 0) apply_socket_permissions(socket.substr(std::strlen(prefix)), perms);
 }
 
 }  // namespace
@@ -41,11 +40,14 @@ int main(int argc, char** argv) {
   Config config;
   MilterSettings settings;
   SocketAddress engine;
+  SocketPermissions socket_permissions;
   try {
     config = load_config(options->config_path, !options->config_given);
     if (!options->log_target.empty()) config.log.target = options->log_target;
     settings = build_milter_settings(config.milter, config.policy);
     engine = parse_socket_address(config.milter.engine, "milter.engine");
+    socket_permissions = resolve_socket_access(config.milter.socket_owner, config.milter.socket_group,
+                                               config.milter.socket_mode, "milter.");
     log::init({config.log.target, config.log.facility, "mxtls-milter", config.log.level});
   } catch (const std::exception& e) {
     std::cerr << "mxtls-milter: " << e.what() << "\n";
@@ -67,7 +69,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
-    set_socket_permissions(config.milter);
+    set_socket_permissions(socket, socket_permissions);
   } catch (const std::exception& e) {
     std::cerr << "mxtls-milter: " << e.what() << "\n";
     return 78;

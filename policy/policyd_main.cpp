@@ -7,17 +7,19 @@
 
 #include "config/config.h"
 #include "config/daemon_options.h"
+#include "config/socket_access.h"
 #include "dns/resolver.h"
 #include "engine/decision.h"
 #include "engine/scheduler.h"
 #include "engine/store_writer.h"
 #include "engine/verdict_cache.h"
 #include "log/logger.h"
+#include "probe/probe_setup.h"
 #include "probe/prober.h"
 #include "server/listen.h"
 #include "server/policy_service.h"
 #include "server/socketmap_service.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 
 using namespace mxtls;
 
@@ -25,11 +27,13 @@ namespace {
 
 constexpr int kExitConfig = 78;
 
+// Reads every verdict through a connection of its own: the writer thread
+// owns the daemon's.
 std::size_t load_cache(const StoreConfig& config, VerdictCache& cache) {
-  if (config.backend == "none") return 0;
-  SqliteStore reader(config.path);  // its own connection: the writer thread owns the other
+  const auto reader = open_store(config, StoreAccess::existing);
+  if (!reader) return 0;
   std::size_t n = 0;
-  reader.for_each([&](const StoredVerdict& v) {
+  reader->for_each([&](const StoredVerdict& v) {
     cache.put(v);
     ++n;
   });
@@ -48,18 +52,18 @@ int main(int argc, char** argv) {
   ClientProfile profile;
   PolicySettings settings;
   std::vector<SocketAddress> policy_specs, socketmap_specs;
+  SocketPermissions socket_permissions;
   try {
     config = load_config(options->config_path, !options->config_given);
     if (!options->log_target.empty()) config.log.target = options->log_target;
-    std::optional<SecurityLevel> level;
-    if (!config.tls.security_level.empty()) level = level_from_name(config.tls.security_level);
-    profile = build_client_profile(config.tls, level);
     settings = build_policy_settings(config.policy);
     relayhost_key(config.policy.relayhost);  // validates it
     policy_specs = parse_listen_specs(config.policy.listen, "policy.listen");
     socketmap_specs = parse_listen_specs(config.policy.socketmap_listen, "policy.socketmap_listen");
     if (policy_specs.empty() && socketmap_specs.empty()) throw ConfigError("policy.listen and policy.socketmap_listen are both empty");
-    log::init({config.log.target, config.log.facility, "mxtls-policyd", config.log.level});
+    socket_permissions = resolve_socket_access(config.policy.socket_owner, config.policy.socket_group,
+                                               config.policy.socket_mode, "policy.");
+    profile = start_probe_side(config, "mxtls-policyd");
   } catch (const std::exception& e) {
     std::cerr << "mxtls-policyd: " << e.what() << "\n";
     return kExitConfig;
@@ -72,14 +76,14 @@ int main(int argc, char** argv) {
   asio::io_context io(1);
   VerdictCache cache;
   std::unique_ptr<VerdictStore> store;
-  if (config.store.backend == "sqlite") {
-    try {
-      const auto loaded = load_cache(config.store, cache);
-      store = std::make_unique<SqliteStore>(config.store.path);
-      log::info("store: " + config.store.path + ": " + std::to_string(loaded) + " verdicts loaded");
-    } catch (const StoreError& e) {
-      log::error(std::string("store: ") + e.what() + "; running with verdicts in memory only");
-    }
+  try {
+    store = open_store(config.store, StoreAccess::create);
+    if (store)
+      log::info("store: " + describe_store(config.store) + ": " + std::to_string(load_cache(config.store, cache)) +
+                " verdicts loaded");
+  } catch (const StoreError& e) {
+    store.reset();
+    log::error(std::string("store: ") + e.what() + "; running with verdicts in memory only");
   }
   try {
     StoreWriter writer(store.get(), std::chrono::duration_cast<std::chrono::seconds>(config.store.history.value));
@@ -89,12 +93,11 @@ int main(int argc, char** argv) {
     PolicyService policy(cache, scheduler, settings, config.policy, profile);
     SocketmapService socketmap(cache, scheduler, settings, config.policy, profile);
     ConnectionBudget budget{0, config.policy.max_connections};
-    const SocketPermissions perms{config.policy.socket_owner, config.policy.socket_group, config.policy.socket_mode};
-    start_listeners(io, policy_specs, perms, budget,
+    start_listeners(io, policy_specs, socket_permissions, budget,
                     {[&](tcp::socket s) { return policy.serve(std::move(s)); },
                      [&](local_stream::socket s) { return policy.serve(std::move(s)); }},
                     "policy");
-    start_listeners(io, socketmap_specs, perms, budget,
+    start_listeners(io, socketmap_specs, socket_permissions, budget,
                     {[&](tcp::socket s) { return socketmap.serve(std::move(s)); },
                      [&](local_stream::socket s) { return socketmap.serve(std::move(s)); }},
                     "socketmap");

@@ -6,7 +6,7 @@
 // to plaintext only on a later attempt; a refused or absent STARTTLS goes
 // out in plaintext at once.
 #pragma once
-#include "classify/verdict.h"
+#include "verdict/verdict.h"
 #include "probe/probe_result.h"
 #include "tls/client_profile.h"
 

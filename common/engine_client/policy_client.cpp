@@ -32,13 +32,6 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
   }
 }
 
-std::string single_line(const std::string& value) {
-  std::string out = value;
-  for (auto& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  return out;
-}
-
 }  // namespace
 
 PolicyClient::PolicyClient(SocketAddress target, std::chrono::milliseconds timeout, std::size_t max_idle)
@@ -94,8 +87,8 @@ int PolicyClient::open_connection(Clock::time_point deadline, std::string& error
   return fd;
 }
 
-std::optional<std::map<std::string, std::string>> PolicyClient::exchange(int fd, const std::string& wire,
-                                                                         Clock::time_point deadline, std::string& error) {
+std::optional<std::string> PolicyClient::exchange(int fd, const std::string& wire, Clock::time_point deadline,
+                                                  std::string& error) {
   std::size_t sent = 0;
   while (sent < wire.size()) {
     const ssize_t n = send(fd, wire.data() + sent, wire.size() - sent, MSG_NOSIGNAL);
@@ -113,9 +106,8 @@ std::optional<std::map<std::string, std::string>> PolicyClient::exchange(int fd,
   while (true) {
     const auto parsed = codec::parse_policy_request(buffer);
     if (parsed.status == codec::ParseStatus::complete) {
-      std::map<std::string, std::string> reply;
-      for (const auto& [name, value] : parsed.request.attributes) reply.emplace(name, value);
-      return reply;
+      buffer.resize(parsed.consumed);
+      return buffer;
     }
     if (parsed.status == codec::ParseStatus::malformed) {
       error = "malformed reply from engine: " + parsed.error;
@@ -134,10 +126,7 @@ std::optional<std::map<std::string, std::string>> PolicyClient::exchange(int fd,
   }
 }
 
-std::optional<std::map<std::string, std::string>> PolicyClient::ask(const Attributes& request, std::string& error) {
-  std::string wire;
-  for (const auto& [name, value] : request) wire += name + "=" + single_line(value) + "\n";
-  wire += "\n";
+std::optional<std::string> PolicyClient::ask(const std::string& wire, std::string& error) {
   const auto deadline = Clock::now() + timeout_;
   // A pooled connection may have been closed by the daemon's idle timeout:
   // on failure, one more try on a fresh connection.

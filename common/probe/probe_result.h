@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "classify/reason.h"
+#include "verdict/reason.h"
 #include "tls/handshake.h"
 
 namespace mxtls {
@@ -18,7 +18,8 @@ struct MxProbe {
   std::string address;
   int port = 25;
   // Set when the probe could not reach the TLS stage: connect_failed,
-  // timeout, banner_rejected, target_forbidden, tls_on_plain_port, dns_failure.
+  // timeout, banner_rejected, target_forbidden, tls_on_plain_port, dns_failure,
+  // probe_error (a step of ours failed: the detail has the error).
   std::optional<Reason> failure;
   std::string failure_detail;
   std::string banner;               // first greeting line (untrusted)
@@ -37,6 +38,9 @@ struct MxProbe {
     return s;
   }
 };
+
+// "mx1.example[192.0.2.1]:25", the host name sanitized for logs.
+std::string format_mx(const MxProbe& mx);
 
 struct DestinationProbe {
   std::string domain;         // what was asked for (domain or [host])

@@ -219,10 +219,10 @@ asio::awaitable<DestinationProbe> Prober::probe(const Target& target) {
   const Deadline deadline = Clock::now() + config_.destination_timeout.value;
   WaitGroup all(io_.get_executor());
   for (std::size_t i = 0; i < hosts.size(); ++i) {
-    all.add();
-    asio::co_spawn(io_, probe_host(hosts[i], target, deadline, out.hosts[i]), [&all](std::exception_ptr e) {
-      all.done();
-      if (e) std::rethrow_exception(e);
+    MxProbe& mx = out.hosts[i];
+    all.spawn(probe_host(hosts[i], target, deadline, mx), [&mx](const std::string& error) {
+      mx.failure = Reason::probe_error;
+      mx.failure_detail = "internal error: " + error;
     });
   }
   co_await all.wait();
@@ -253,10 +253,10 @@ asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target,
         // the two together show whether the certificate depends on SNI.
         WaitGroup survey(io_.get_executor());
         for (auto v : kTlsVersions) {
-          survey.add();
-          asio::co_spawn(io_, run_survey(mx, v, !mx.compat.sni_sent, deadline), [&survey](std::exception_ptr e) {
-            survey.done();
-            if (e) std::rethrow_exception(e);
+          auto& result = mx.survey[static_cast<std::size_t>(v)];
+          survey.spawn(run_survey(mx, v, !mx.compat.sni_sent, deadline), [&result](const std::string& error) {
+            result.attempted = true;
+            result.error = "internal error: " + error;
           });
         }
         co_await survey.wait();

@@ -23,14 +23,6 @@ struct TargetParse {
 };
 
 TargetParse parse_target(std::string_view text);
-bool is_valid_domain(std::string_view name);
-
-// A destination domain as the policy server, socketmap and milter key it:
-// lower case, trailing dot dropped; "" when not a valid domain name.
-// mail_domain takes a bare domain, recipient_domain the part after the
-// last '@' of an address ("" without one).
-std::string mail_domain(std::string_view name);
-std::string recipient_domain(std::string_view address);
 
 // False for loopback, private (RFC 1918, ULA), link-local, CGNAT, multicast,
 // documentation, benchmarking and other reserved ranges: an MX pointing

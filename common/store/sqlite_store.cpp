@@ -21,16 +21,6 @@ CREATE INDEX IF NOT EXISTS probes_by_time ON probes(probed_at);
 
 using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
 
-template <typename E, std::size_t N>
-E from_name(const std::string& name, const std::string_view (&names)[N], E fallback) {
-  for (std::size_t i = 0; i < N; ++i)
-    if (names[i] == name) return static_cast<E>(i);
-  return fallback;
-}
-
-constexpr std::string_view kSeverities[] = {"ok", "warning", "incompatible", "unreachable"};
-constexpr std::string_view kOutcomes[] = {"tls", "plaintext", "plaintext_after_delay", "deferred", "bounced"};
-
 std::string column(sqlite3_stmt* s, int i) {
   const auto* text = sqlite3_column_text(s, i);
   return text ? reinterpret_cast<const char*>(text) : "";
@@ -40,8 +30,8 @@ StoredVerdict row_to_verdict(sqlite3_stmt* s) {
   StoredVerdict v;
   v.domain = column(s, 0);
   v.reason = reason_from_code(column(s, 1)).value_or(Reason::handshake_failed);
-  v.severity = from_name(column(s, 2), kSeverities, Severity::unreachable);
-  v.outcome = from_name(column(s, 3), kOutcomes, Outcome::deferred);
+  v.severity = severity_from_name(column(s, 2)).value_or(Severity::unreachable);
+  v.outcome = outcome_from_name(column(s, 3)).value_or(Outcome::deferred);
   v.level = column(s, 4);
   v.mx = column(s, 5);
   v.tls = column(s, 6);

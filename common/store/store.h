@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "classify/verdict.h"
+#include "verdict/verdict.h"
 
 namespace mxtls {
 

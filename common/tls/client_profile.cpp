@@ -32,13 +32,11 @@ std::string postfix_cipher_list(const std::map<std::string, std::string>& pf, co
   return list;
 }
 
-ClientProfile postfix_profile(const TlsConfig& config, std::optional<SecurityLevel> level_override) {
+ClientProfile postfix_profile(const TlsConfig& config, std::optional<SecurityLevel> configured_level) {
   const auto pf = read_postfix_tls_settings(config.postconf, config.postfix_config_dir);
   ClientProfile p;
   p.name = "postfix";
-  p.level = level_override ? *level_override
-            : config.security_level.empty() ? postfix_level(pf.at("smtp_tls_security_level"))
-                                            : *level_from_name(config.security_level);
+  p.level = configured_level ? *configured_level : postfix_level(pf.at("smtp_tls_security_level"));
   const bool mandatory = level_requires_tls(p.level);
   p.protocols_spec = pf.at(mandatory ? "smtp_tls_mandatory_protocols" : "smtp_tls_protocols");
   std::string exclusions = pf.at("smtp_tls_exclude_ciphers");
@@ -62,12 +60,10 @@ ClientProfile postfix_profile(const TlsConfig& config, std::optional<SecurityLev
   return p;
 }
 
-ClientProfile custom_profile(const TlsConfig& config, std::optional<SecurityLevel> level_override) {
+ClientProfile custom_profile(const TlsConfig& config, std::optional<SecurityLevel> configured_level) {
   ClientProfile p;
   p.name = "custom";
-  p.level = level_override ? *level_override
-            : config.security_level.empty() ? SecurityLevel::may
-                                            : *level_from_name(config.security_level);
+  p.level = configured_level.value_or(SecurityLevel::may);
   p.protocols_spec = config.protocols;
   const auto parsed = parse_protocols(config.protocols);
   if (!parsed.versions) throw ProfileError("tls.protocols: " + parsed.error);
@@ -91,9 +87,13 @@ std::optional<SecurityLevel> level_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-ClientProfile build_client_profile(const TlsConfig& config, std::optional<SecurityLevel> level_override) {
-  if (config.profile == "postfix") return postfix_profile(config, level_override);
-  if (config.profile == "custom") return custom_profile(config, level_override);
+ClientProfile build_client_profile(const TlsConfig& config) {
+  std::optional<SecurityLevel> level;
+  if (!config.security_level.empty() && !(level = level_from_name(config.security_level)))
+    throw ProfileError("tls.security_level: unknown level '" + config.security_level +
+                       "' (expected none, may, encrypt, verify or secure)");
+  if (config.profile == "postfix") return postfix_profile(config, level);
+  if (config.profile == "custom") return custom_profile(config, level);
   throw ProfileError("tls.profile: unknown profile '" + config.profile + "' (expected postfix or custom)");
 }
 

@@ -51,8 +51,9 @@ class ProfileError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Builds the profile for `level_override` (or the configured/Postfix level).
+// Builds the profile at tls.security_level, or the profile's own level
+// when that is empty (Postfix: smtp_tls_security_level; custom: may).
 // Throws ProfileError naming the setting that is wrong.
-ClientProfile build_client_profile(const TlsConfig& config, std::optional<SecurityLevel> level_override);
+ClientProfile build_client_profile(const TlsConfig& config);
 
 }  // namespace mxtls

@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "util/asio.h"  // first: see its note on <utility>
+#include <boost/asio/ssl.hpp>
+
 #include "tls/certificate.h"
 #include "tls/client_profile.h"
 #include "util/asio.h"

@@ -1,10 +1,13 @@
 // Coroutine synchronisation for a single-threaded io_context: a wait group
-// (join N spawned coroutines) and a counting semaphore (bound concurrency).
+// (spawn and join N coroutines, whose exceptions come back as values) and a
+// counting semaphore (bound concurrency).
 // Both park waiters on a steady_timer set to "never" and cancel it to wake
 // them. Not thread-safe: use them from one io_context thread only.
 #pragma once
 #include <deque>
+#include <exception>
 #include <memory>
+#include <string>
 
 #include "util/asio.h"
 
@@ -13,10 +16,19 @@ namespace mxtls {
 class WaitGroup {
  public:
   explicit WaitGroup(asio::any_io_executor ex) : timer_(ex, asio::steady_timer::time_point::max()) {}
-  void add(int n = 1) { pending_ += n; }
-  void done() {
-    if (--pending_ == 0) timer_.cancel();
+
+  // Spawns `task` as a member. An exception that escapes it goes to
+  // `on_error` with its message: rethrown from a completion handler it
+  // would leave io_context::run() and stop every other coroutine.
+  template <typename OnError>
+  void spawn(asio::awaitable<void> task, OnError on_error) {
+    ++pending_;
+    asio::co_spawn(timer_.get_executor(), std::move(task), [this, on_error = std::move(on_error)](std::exception_ptr e) {
+      if (e) on_error(exception_text(e));
+      if (--pending_ == 0) timer_.cancel();
+    });
   }
+
   asio::awaitable<void> wait() {
     while (pending_ > 0) {
       boost::system::error_code ec;
@@ -25,6 +37,15 @@ class WaitGroup {
   }
 
  private:
+  static std::string exception_text(const std::exception_ptr& e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      return x.what();
+    } catch (...) {
+      return "unknown exception";
+    }
+  }
   asio::steady_timer timer_;
   int pending_ = 0;
 };

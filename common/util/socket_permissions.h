@@ -1,16 +1,21 @@
-// Owner, group and mode for a unix socket the daemons create, as operators
-// name them in mxtls.conf (user and group names, octal mode). Bad names or
-// modes are configuration errors naming `key_prefix` + the key.
+// Applies owner, group and mode to a unix socket the daemons created.
+// Resolving the names operators write in mxtls.conf is configuration's job
+// (config/socket_access.h), done before start so --check-config catches it.
 #pragma once
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 
 namespace mxtls {
 
 struct SocketPermissions {
-  std::string owner, group, mode;
+  std::optional<mode_t> mode;
+  std::optional<uid_t> owner;
+  std::optional<gid_t> group;
 };
 
-// Throws ConfigError (bad value) or std::runtime_error (chmod/chown failed).
-void apply_socket_permissions(const std::string& path, const SocketPermissions& perms, const std::string& key_prefix);
+// Throws std::system_error naming the path when chmod or chown fails.
+void apply_socket_permissions(const std::string& path, const SocketPermissions& perms);
 
 }  // namespace mxtls

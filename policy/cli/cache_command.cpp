@@ -1,17 +1,14 @@
 // `mxtls cache list|show|forget|flush`: inspect and edit the verdict store.
 // A running mxtls-policyd sees forget/flush after `systemctl reload` (SIGHUP).
-#include <boost/program_options.hpp>
 #include <ctime>
-#include <filesystem>
 #include <iostream>
 
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "log/sanitize.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 #include "tls/certificate.h"
-
-namespace po = boost::program_options;
 
 namespace mxtls::cli {
 namespace {
@@ -29,52 +26,33 @@ void print_row(const StoredVerdict& v) {
 int cache_command(const std::vector<std::string>& args) {
   std::string config_path = kDefaultConfigPath;
   std::vector<std::string> words;
-  po::options_description visible("mxtls cache [OPTIONS] list | show DOMAIN | forget DOMAIN | flush\n\nOptions");
-  visible.add_options()("help,h", "show this help")("config,c", po::value(&config_path), "configuration file");
-  po::options_description all;
-  all.add(visible).add_options()("words", po::value(&words));
-  po::positional_options_description positional;
-  positional.add("words", -1);
+  CommandLine line{"mxtls cache", po::options_description("mxtls cache [OPTIONS] list | show DOMAIN | forget DOMAIN | flush\n\nOptions"),
+                   "words", &words};
+  line.visible.add_options()("help,h", "show this help")("config,c", po::value(&config_path), "configuration file");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "mxtls cache: " << e.what() << "\n" << visible;
-    return kExitUsage;
-  }
-  if (vm.count("help")) {
-    std::cout << visible;
-    return kExitOk;
-  }
+  if (const auto stop = parse_command_line(line, args, vm)) return *stop;
   const std::string verb = words.empty() ? "" : words[0];
   const bool needs_domain = verb == "show" || verb == "forget";
-  if (!(verb == "list" || verb == "flush" || needs_domain) || words.size() != (needs_domain ? 2u : 1u)) {
-    std::cerr << "mxtls cache: expected list, show DOMAIN, forget DOMAIN or flush\n" << visible;
-    return kExitUsage;
-  }
+  if (!(verb == "list" || verb == "flush" || needs_domain) || words.size() != (needs_domain ? 2u : 1u))
+    return usage_error(line, "expected list, show DOMAIN, forget DOMAIN or flush");
   try {
     const Config config = load_config(config_path, !vm.count("config"));
-    if (config.store.backend != "sqlite") {
-      std::cerr << "mxtls cache: store.backend is " << config.store.backend << ": nothing is stored\n";
-      return kExitConfig;
-    }
-    if (!std::filesystem::exists(config.store.path)) {
-      // Never create the store here: a file made by root would lock the
-      // daemon's user out of it.
-      std::cerr << "mxtls cache: no store at " << config.store.path << " yet (mxtls-policyd creates it)\n";
+    // Never create the store here: a file made by root would lock the
+    // daemon's user out of it.
+    const auto store = open_store(config.store, StoreAccess::existing);
+    if (!store) {
+      std::cerr << "mxtls cache: no store at " << describe_store(config.store) << " yet (mxtls-policyd creates it)\n";
       return verb == "list" || verb == "flush" ? kExitOk : kExitUnreachable;
     }
-    SqliteStore store(config.store.path);
     if (verb == "list") {
       std::size_t n = 0;
-      store.for_each([&](const StoredVerdict& v) {
+      store->for_each([&](const StoredVerdict& v) {
         print_row(v);
         ++n;
       });
-      std::cerr << n << " verdict(s) in " << config.store.path << "\n";
+      std::cerr << n << " verdict(s) in " << describe_store(config.store) << "\n";
     } else if (verb == "show") {
-      const auto v = store.get(words[1]);
+      const auto v = store->get(words[1]);
       if (!v) {
         std::cerr << "mxtls cache: no verdict for " << sanitize(words[1]) << "\n";
         return kExitUnreachable;
@@ -83,13 +61,13 @@ int cache_command(const std::vector<std::string>& args) {
       std::cout << "  level " << v->level << "\n  detail " << sanitize(v->detail, 400) << "\n  fix "
                 << reason_info(v->reason).remediation << "\n";
     } else if (verb == "forget") {
-      if (!store.forget(words[1])) {
+      if (!store->forget(words[1])) {
         std::cerr << "mxtls cache: no verdict for " << sanitize(words[1]) << "\n";
         return kExitUnreachable;
       }
       std::cout << "forgot " << sanitize(words[1]) << " (reload mxtls-policyd to apply)\n";
     } else {
-      std::cout << "flushed " << store.flush() << " verdict(s) (reload mxtls-policyd to apply)\n";
+      std::cout << "flushed " << store->flush() << " verdict(s) (reload mxtls-policyd to apply)\n";
     }
   } catch (const std::exception& e) {
     std::cerr << "mxtls cache: " << e.what() << "\n";

@@ -1,19 +1,18 @@
 // `mxtls probe`: probe destinations in parallel, classify under the compat
 // profile, print a report (text or JSON) and exit with the worst verdict.
-#include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
 
 #include "classify/classifier.h"
+#include "classify/probe_log.h"
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/probe_report.h"
 #include "config/config.h"
 #include "dns/resolver.h"
 #include "log/logger.h"
-#include "probe/probe_log.h"
+#include "probe/probe_setup.h"
 #include "probe/prober.h"
-
-namespace po = boost::program_options;
 
 namespace mxtls::cli {
 namespace {
@@ -54,15 +53,21 @@ void apply_overrides(Config& config, const ProbeOptions& o) {
   config.log.level = "info";
 }
 
+asio::awaitable<void> probe_into(Prober& prober, Target target, DestinationProbe& out) {
+  out = co_await prober.probe(target);
+}
+
 }  // namespace
 
 int probe_command(const std::vector<std::string>& args) {
   ProbeOptions o;
-  po::options_description visible("mxtls probe [OPTIONS] TARGET...\n\n"
-                                  "TARGET is a mail domain (MX lookup) or [host]:port (no MX lookup).\n"
-                                  "Exit status: 0 ok, 1 warnings, 2 incompatible, 3 could not probe,\n"
-                                  "64 usage error, 78 configuration error.\n\nOptions");
-  visible.add_options()
+  CommandLine line{"mxtls probe",
+                   po::options_description("mxtls probe [OPTIONS] TARGET...\n\n"
+                                           "TARGET is a mail domain (MX lookup) or [host]:port (no MX lookup).\n"
+                                           "Exit status: 0 ok, 1 warnings, 2 incompatible, 3 could not probe,\n"
+                                           "64 usage error, 78 configuration error.\n\nOptions"),
+                   "target", &o.targets};
+  line.visible.add_options()
       ("help,h", "show this help")
       ("config,c", po::value(&o.config_path), "configuration file (default /etc/mxtls/mxtls.conf; missing is fine)")
       ("profile", po::value(&o.profile), "compat profile: postfix (read postconf) or custom ([tls] keys)")
@@ -74,26 +79,9 @@ int probe_command(const std::vector<std::string>& args) {
       ("no-survey", po::bool_switch(&o.no_survey), "skip the per-version survey handshakes")
       ("json", po::bool_switch(&o.json), "print one JSON document instead of the report")
       ("verbose,v", po::bool_switch(&o.verbose), "log one probe line per MX host to stderr");
-  po::options_description all;
-  all.add(visible).add_options()("target", po::value(&o.targets));
-  po::positional_options_description positional;
-  positional.add("target", -1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "mxtls probe: " << e.what() << "\n" << visible;
-    return kExitUsage;
-  }
-  if (vm.count("help")) {
-    std::cout << visible;
-    return kExitOk;
-  }
-  if (o.targets.empty()) {
-    std::cerr << "mxtls probe: no TARGET given\n" << visible;
-    return kExitUsage;
-  }
+  if (const auto stop = parse_command_line(line, args, vm)) return *stop;
+  if (o.targets.empty()) return usage_error(line, "no TARGET given");
   std::vector<Target> targets;
   for (const auto& t : o.targets) {
     auto parsed = parse_target(t);
@@ -112,13 +100,7 @@ int probe_command(const std::vector<std::string>& args) {
   try {
     config = load_config(o.config_path, !vm.count("config"));
     apply_overrides(config, o);
-    std::optional<SecurityLevel> level;
-    if (!config.tls.security_level.empty()) {
-      level = level_from_name(config.tls.security_level);
-      if (!level) throw ConfigError("unknown security level '" + config.tls.security_level + "'");
-    }
-    log::init({config.log.target, config.log.facility, "mxtls", config.log.level});
-    profile = build_client_profile(config.tls, level);
+    profile = start_probe_side(config, "mxtls");
     resolver = std::make_unique<dns::Resolver>(io, config.dns);
     prober = std::make_unique<Prober>(io, config.probe, profile, *resolver);
   } catch (const std::exception& e) {
@@ -127,19 +109,25 @@ int probe_command(const std::vector<std::string>& args) {
   }
 
   std::vector<DestinationProbe> results(targets.size());
-  for (std::size_t i = 0; i < targets.size(); ++i)
-    asio::co_spawn(io, prober->probe(targets[i]), [&results, i](std::exception_ptr e, DestinationProbe p) {
-      if (e) std::rethrow_exception(e);
-      results[i] = std::move(p);
+  std::vector<bool> failed(targets.size());
+  int status = kExitOk;
+  WaitGroup all(io.get_executor());
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    all.spawn(probe_into(*prober, targets[i], results[i]), [&, i](const std::string& error) {
+      std::cerr << "mxtls probe: " << o.targets[i] << ": internal error: " << error << "\n";
+      failed[i] = true;
+      status = kExitUnreachable;
     });
+  }
   io.run();
 
-  int status = kExitOk;
   JsonWriter json;
   if (o.json && results.size() > 1) json.begin_array();
-  for (const auto& probe : results) {
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (failed[i]) continue;
+    const auto& probe = results[i];
     const auto verdict = classify_destination(probe, profile);
-    for (const auto& line : format_probe_lines(probe, verdict, profile)) log::info(line);
+    for (const auto& text : format_probe_lines(probe, verdict, profile)) log::info(text);
     if (o.json) render_json_report(json, probe, verdict, profile);
     else std::cout << render_text_report(probe, verdict, profile) << (results.size() > 1 ? "\n" : "");
     status = std::max(status, exit_status_for(verdict.overall.severity));

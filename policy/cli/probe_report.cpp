@@ -3,7 +3,7 @@
 #include <ctime>
 
 #include "log/sanitize.h"
-#include "probe/probe_log.h"
+#include "classify/probe_log.h"
 
 namespace mxtls {
 namespace {

@@ -4,7 +4,7 @@
 #pragma once
 #include <string>
 
-#include "classify/verdict.h"
+#include "verdict/verdict.h"
 #include "probe/probe_result.h"
 #include "tls/client_profile.h"
 #include "util/json.h"

@@ -1,21 +1,19 @@
 // `mxtls report`: the stored verdicts, the probe history of a recent
 // window and, if given, mxtls-policyd/mxtls-milter log files, summarised
 // (policy/report/summary.h does the work).
-#include <boost/program_options.hpp>
 #include <ctime>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
 
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "config/duration.h"
 #include "report/summary.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 
 namespace mxtls::cli {
-namespace po = boost::program_options;
 
 namespace {
 
@@ -51,28 +49,16 @@ int report_command(const std::vector<std::string>& args) {
   std::string since_text = "7d";
   std::vector<std::string> logs;
   std::size_t top = 10;
-  po::options_description visible("mxtls report [OPTIONS]\n\nOptions");
-  visible.add_options()("help,h", "show this help")("config,c", po::value(&config_path), "configuration file")(
+  CommandLine line{"mxtls report", po::options_description("mxtls report [OPTIONS]\n\nOptions"), "", nullptr};
+  line.visible.add_options()("help,h", "show this help")("config,c", po::value(&config_path), "configuration file")(
       "since", po::value(&since_text), "window of probe history to read (default 7d)")(
       "log", po::value(&logs), "a log file with mxtls-policyd/mxtls-milter lines (repeatable; - for stdin)")(
       "top", po::value(&top), "destinations listed per group (default 10)")("json", "one JSON document");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(visible).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "mxtls report: " << e.what() << "\n" << visible;
-    return kExitUsage;
-  }
-  if (vm.count("help")) {
-    std::cout << visible;
-    return kExitOk;
-  }
+  if (const auto stop = parse_command_line(line, args, vm)) return *stop;
   const auto since = parse_duration(since_text);
-  if (!since || since->value.count() <= 0) {
-    std::cerr << "mxtls report: --since: '" << since_text << "' is not a duration (e.g. 24h, 7d)\n";
-    return kExitUsage;
-  }
+  if (!since || since->value.count() <= 0)
+    return usage_error(line, "--since: '" + since_text + "' is not a duration (e.g. 24h, 7d)");
 
   SummaryInput in;
   in.now = std::time(nullptr);
@@ -80,12 +66,11 @@ int report_command(const std::vector<std::string>& args) {
   try {
     const Config config = load_config(config_path, !vm.count("config"));
     // Never create the store here (see `mxtls cache`): no store, no verdicts.
-    if (config.store.backend == "sqlite" && std::filesystem::exists(config.store.path)) {
-      SqliteStore store(config.store.path);
-      store.for_each([&](const StoredVerdict& v) { in.verdicts.push_back(v); });
-      store.for_each_probe(in.since, [&](const StoredVerdict& v) { in.history.push_back(v); });
+    if (const auto store = open_store(config.store, StoreAccess::existing)) {
+      store->for_each([&](const StoredVerdict& v) { in.verdicts.push_back(v); });
+      store->for_each_probe(in.since, [&](const StoredVerdict& v) { in.history.push_back(v); });
     } else {
-      std::cerr << "mxtls report: no store at " << config.store.path << ": verdicts and history are empty\n";
+      std::cerr << "mxtls report: no store at " << describe_store(config.store) << ": verdicts and history are empty\n";
     }
   } catch (const std::exception& e) {
     std::cerr << "mxtls report: " << e.what() << "\n";

@@ -1,13 +1,11 @@
 #include "engine/decision.h"
 
-#include <array>
 
+#include "address/domain.h"
 #include "util/split.h"
 
 namespace mxtls {
 namespace {
-
-constexpr std::array<std::string_view, 6> kActionNames{"dunno", "warn", "prepend", "defer", "reroute", "hold"};
 
 Action parse_action(const std::string& value, const std::string& key) {
   if (auto a = action_from_name(value)) return *a;
@@ -26,12 +24,6 @@ void for_each_pair(const std::string& list, const std::string& key, F&& each) {
   }
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 Action configured_action(const CachedVerdict& v, std::string_view domain, const PolicySettings& s) {
   if (const auto it = s.by_domain.find(domain); it != s.by_domain.end()) return it->second;
   if (v.severity == Severity::ok || v.severity == Severity::unreachable) return Action::dunno;
@@ -48,14 +40,6 @@ Action configured_action(const CachedVerdict& v, std::string_view domain, const 
 
 }  // namespace
 
-std::string_view action_name(Action a) { return kActionNames[static_cast<std::size_t>(a)]; }
-
-std::optional<Action> action_from_name(std::string_view name) {
-  for (std::size_t i = 0; i < kActionNames.size(); ++i)
-    if (kActionNames[i] == name) return static_cast<Action>(i);
-  return std::nullopt;
-}
-
 PolicySettings build_policy_settings(const PolicyConfig& c) {
   PolicySettings s;
   s.on_warning = parse_action(c.on_warning, "on_warning");
@@ -67,7 +51,11 @@ PolicySettings build_policy_settings(const PolicyConfig& c) {
     if (!r) throw ConfigError("policy.reason_actions: unknown reason code '" + code + "'");
     s.by_reason[*r] = a;
   });
-  for_each_pair(c.domain_actions, "domain_actions", [&](const std::string& domain, Action a) { s.by_domain[lower(domain)] = a; });
+  for_each_pair(c.domain_actions, "domain_actions", [&](const std::string& name, Action a) {
+    const std::string domain = mail_domain(name);
+    if (domain.empty()) throw ConfigError("policy.domain_actions: '" + name + "' is not a domain name");
+    s.by_domain[domain] = a;
+  });
   s.reroute = c.reroute;
   s.defer_status = c.defer_status;
   s.header = c.header;
@@ -99,8 +87,8 @@ Decision decide(const CachedVerdict* v, std::string_view domain, const PolicySet
     case Action::warn: d.reply = "WARN mxtls: TLS to " + summary; break;
     case Action::prepend: d.reply = "PREPEND " + s.header + ": " + summary; break;
     case Action::defer:
-      d.reply = "DEFER_IF_PERMIT " + s.defer_status + " TLS to " + std::string(domain) + " would fail: " + code + " (" +
-                std::string(outcome_name(v->outcome)) + ")";
+      d.defer_text = "TLS to " + std::string(domain) + " would fail: " + code + " (" + std::string(outcome_name(v->outcome)) + ")";
+      d.reply = "DEFER_IF_PERMIT " + s.defer_status + " " + d.defer_text;
       break;
     case Action::reroute: d.reply = "FILTER " + s.reroute; break;
     case Action::hold: d.reply = "HOLD mxtls: TLS to " + summary; break;

@@ -10,12 +10,9 @@
 
 #include "config/config.h"
 #include "engine/verdict_cache.h"
+#include "verdict/action.h"
 
 namespace mxtls {
-
-enum class Action { dunno, warn, prepend, defer, reroute, hold };
-std::string_view action_name(Action a);
-std::optional<Action> action_from_name(std::string_view name);
 
 struct PolicySettings {
   Action on_warning = Action::dunno;
@@ -37,6 +34,7 @@ PolicySettings build_policy_settings(const PolicyConfig& config);
 struct Decision {
   Action action = Action::dunno;  // what the configuration decided
   std::string reply;               // the policy reply's action text (DUNNO in monitor mode)
+  std::string defer_text;          // action defer: the reason in the reply, after the status code
 };
 
 // `verdict` null: unknown destination (answered DUNNO).

@@ -5,7 +5,7 @@
 #include "classify/classifier.h"
 #include "log/logger.h"
 #include "log/sanitize.h"
-#include "probe/probe_log.h"
+#include "classify/probe_log.h"
 
 namespace mxtls {
 namespace {
@@ -49,14 +49,22 @@ void Scheduler::pump() {
 }
 
 asio::awaitable<void> Scheduler::probe_one(std::string domain) {
-  const auto parsed = parse_target(domain);  // a domain, or a [host]:port relayhost
-  try {
-    if (!parsed.target) throw std::invalid_argument(parsed.error);
-    DestinationProbe probe = co_await prober_.probe(*parsed.target);
-    finish(domain, probe);
-  } catch (const std::exception& e) {
-    log::error("probe: domain=" + sanitize(domain) + ", internal error: " + e.what());
+  // Callers pass a mail domain or the [host]:port relayhost, both validated.
+  if (const auto parsed = parse_target(domain); !parsed.target) {
+    log::error("probe: domain=" + sanitize(domain) + ", not a probe target: " + parsed.error);
     pending_.erase(domain);
+  } else {
+    std::string error;
+    try {
+      DestinationProbe probe = co_await prober_.probe(*parsed.target);
+      finish(domain, probe);
+    } catch (const std::exception& e) {  // per-host faults are values; this is the destination's own step
+      error = e.what();
+    }
+    if (!error.empty()) {
+      log::error("probe: domain=" + sanitize(domain) + ", internal error: " + error);
+      pending_.erase(domain);
+    }
   }
   --running_;
   pump();

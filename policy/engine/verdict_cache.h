@@ -7,7 +7,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "classify/verdict.h"
+#include "verdict/verdict.h"
 #include "store/store.h"
 #include "tls/protocols.h"
 

@@ -1,7 +1,7 @@
 #include "decision_log.h"
 
-#include "classify/reason.h"
-#include "probe/target.h"
+#include "verdict/reason.h"
+#include "address/domain.h"
 
 namespace mxtls {
 namespace {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
-#include "classify/reason.h"
+#include "verdict/reason.h"
 #include "util/json.h"
 
 namespace mxtls {

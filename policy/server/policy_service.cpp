@@ -6,6 +6,8 @@
 
 #include "log/logger.h"
 #include "log/sanitize.h"
+#include "address/domain.h"
+#include "codec/engine_verdict.h"
 #include "probe/target.h"
 #include "server/request_loop.h"
 
@@ -27,12 +29,12 @@ std::string relayhost_key(const std::string& relayhost) {
 }
 
 asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& request) {
-  const bool from_milter = request.get("request") == "mxtls_verdict";
+  const bool from_milter = request.get("request") == codec::kVerdictRequest;
   if (!from_milter && (request.get("request") != "smtpd_access_policy" || request.get("protocol_state") != "RCPT"))
     co_return "action=DUNNO\n";
   const auto recipient = request.get("recipient");
   const std::string domain = recipient_domain(recipient);
-  if (domain.empty()) co_return from_milter ? "action=DUNNO\nmxtls_verdict=none\n" : "action=DUNNO\n";
+  if (domain.empty()) co_return "action=DUNNO\n";
   const auto queue_id = request.get("queue_id");
 
   // With a relayhost, TLS is spoken with it, whatever the recipient domain.
@@ -63,15 +65,22 @@ asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& r
                           outcome_name(verdict->outcome), action_name(d.action), settings_.monitor ? "(monitor)" : "",
                           std::time(nullptr) - verdict->probed_at));
   }
-  std::string reply = "action=" + d.reply + "\n";
-  if (from_milter) {
-    reply += "mxtls_domain=" + domain + "\nmxtls_action=" + std::string(action_name(d.action)) + "\nmxtls_verdict=" +
-             (verdict ? std::string(severity_name(verdict->severity)) : "unknown") + "\n";
-    if (verdict)
-      reply += "mxtls_reason=" + std::string(reason_code(verdict->reason)) + "\nmxtls_outcome=" +
-               std::string(outcome_name(verdict->outcome)) + "\n";
+  if (!from_milter) co_return "action=" + d.reply + "\n";
+  codec::EngineVerdict answer;
+  answer.domain = domain;
+  answer.action = d.action;
+  answer.monitor = settings_.monitor;
+  answer.policy_reply = d.reply;
+  if (verdict) {
+    answer.severity = verdict->severity;
+    answer.reason = verdict->reason;
+    answer.outcome = verdict->outcome;
   }
-  co_return reply;
+  if (d.action == Action::defer) {
+    answer.defer_status = settings_.defer_status;
+    answer.defer_text = d.defer_text;
+  }
+  co_return codec::encode_engine_verdict(answer);
 }
 
 template <typename Socket>

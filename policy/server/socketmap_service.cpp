@@ -3,7 +3,7 @@
 #include "codec/netstring.h"
 #include "log/logger.h"
 #include "log/sanitize.h"
-#include "probe/target.h"
+#include "address/domain.h"
 #include "server/request_loop.h"
 
 namespace mxtls {

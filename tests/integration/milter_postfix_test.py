@@ -91,6 +91,23 @@ class Milter(unittest.TestCase):
                        what="delivery of the locally submitted message")
         self.assertIn("X-MXTLS: healthy13.test=ok", msg)
 
+    def test_the_engines_defer_status_and_monitor_mode_are_what_the_milter_applies(self):
+        lab.stop_policyd()
+        try:
+            lab.start_policyd(POLICY + "\ndefer_status = 4.7.1")
+            code, text = smtp_submit(["user@nostarttls.test"], subject="status")["user@nostarttls.test"]
+            self.assertEqual(code, 450)
+            self.assertIn("4.7.1 TLS to nostarttls.test would fail: starttls_not_offered", text)
+            lab.stop_policyd()
+            lab.start_policyd(POLICY + "\nmonitor = yes")
+            self.assertEqual(smtp_submit(["user@nostarttls.test"], subject="monitor")["user@nostarttls.test"][0], 250)
+            wait_for(lambda: "to=<user@nostarttls.test>, domain=nostarttls.test, verdict=incompatible, "
+                             "reason=starttls_not_offered, action=defer(monitor)" in lab.milter_log_text(),
+                     what="the milter's monitor-mode line")
+        finally:
+            lab.stop_policyd()
+            lab.start_policyd(POLICY)
+
     def test_fails_open_when_the_engine_is_down(self):
         lab.stop_policyd()
         try:

@@ -1,6 +1,7 @@
-// store/: the suite every VerdictStore backend must pass (SQLite now; Redis
-// joins by adding a factory below), plus SQLite's persistence across
-// reopen and across a process killed in the middle of writing.
+// store/: the suite every VerdictStore backend must pass, each opened by
+// open_store() from its [store] configuration (a backend joins by adding a
+// line to kBackends), plus SQLite's persistence across reopen and across a
+// process killed in the middle of writing.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,12 +12,21 @@
 #include <functional>
 
 #include "engine/store_writer.h"
+#include "store/open_store.h"
 #include "store/sqlite_store.h"
 
 namespace mxtls {
 namespace {
 
-using Factory = std::function<std::unique_ptr<VerdictStore>(const std::string& dir)>;
+// The [store] section of each backend, given a scratch directory.
+using BackendConfig = std::function<StoreConfig(const std::string& dir)>;
+
+StoreConfig store_config(const std::string& backend, const std::string& path = "") {
+  StoreConfig c;
+  c.backend = backend;
+  c.path = path;
+  return c;
+}
 
 StoredVerdict sample(const std::string& domain, Reason r = Reason::protocol_version) {
   StoredVerdict v;
@@ -33,13 +43,14 @@ StoredVerdict sample(const std::string& domain, Reason r = Reason::protocol_vers
   return v;
 }
 
-class StoreSuite : public ::testing::TestWithParam<std::pair<const char*, Factory>> {
+class StoreSuite : public ::testing::TestWithParam<std::pair<const char*, BackendConfig>> {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() / ("mxtls-store-test-" + std::to_string(getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    store_ = GetParam().second(dir_.string());
+    store_ = open_store(GetParam().second(dir_.string()), StoreAccess::create);
+    ASSERT_TRUE(store_);
   }
   void TearDown() override {
     store_.reset();
@@ -108,11 +119,25 @@ TEST_P(StoreSuite, UntrustedTextRoundTrips) {
   EXPECT_EQ(store_->get("odd.example")->detail, v.detail);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreSuite,
-                         ::testing::Values(std::make_pair("sqlite", Factory([](const std::string& dir) {
-                           return std::make_unique<SqliteStore>(dir + "/cache.db");
-                         }))),
+const std::pair<const char*, BackendConfig> kBackends[] = {
+    {"sqlite", [](const std::string& dir) { return store_config("sqlite", dir + "/cache.db"); }},
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreSuite, ::testing::ValuesIn(kBackends),
                          [](const auto& info) { return std::string(info.param.first); });
+
+TEST(OpenStore, ExistingAccessNeverCreatesAndNoneOpensNothing) {
+  const auto path = std::filesystem::temp_directory_path() / ("mxtls-open-" + std::to_string(getpid()) + ".db");
+  std::filesystem::remove(path);
+  const StoreConfig sqlite = store_config("sqlite", path.string());
+  EXPECT_FALSE(open_store(sqlite, StoreAccess::existing));
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_TRUE(open_store(sqlite, StoreAccess::create));
+  EXPECT_TRUE(open_store(sqlite, StoreAccess::existing));
+  EXPECT_FALSE(open_store(store_config("none"), StoreAccess::create));
+  EXPECT_THROW(open_store(store_config("bogus"), StoreAccess::create), StoreError);
+  std::filesystem::remove(path);
+}
 
 TEST(StoreWriter, KeepsHistoryForItsConfiguredAgeAndWritesWhatIsQueued) {
   const auto dir = std::filesystem::temp_directory_path() / ("mxtls-writer-test-" + std::to_string(getpid()));

@@ -3,11 +3,12 @@
 // `findings` lists every problem seen (an expired certificate is a finding
 // under `may` even though mail still goes out encrypted).
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "classify/reason.h"
+#include "verdict/reason.h"
 
 namespace mxtls {
 
@@ -21,6 +22,8 @@ enum class Outcome { tls, plaintext, plaintext_after_delay, deferred, bounced };
 
 std::string_view severity_name(Severity s);  // ok, warning, incompatible, unreachable
 std::string_view outcome_name(Outcome o);    // tls, plaintext, plaintext_after_delay, deferred, bounced
+std::optional<Severity> severity_from_name(std::string_view name);
+std::optional<Outcome> outcome_from_name(std::string_view name);
 
 struct Verdict {
   Reason reason = Reason::ok;

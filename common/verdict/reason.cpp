@@ -1,4 +1,4 @@
-#include "classify/reason.h"
+#include "verdict/reason.h"
 
 #include <array>
 #include <stdexcept>
@@ -52,9 +52,11 @@ constexpr std::array kReasons{
                "the domain has no MX and no address records: it cannot receive mail"},
     ReasonInfo{Reason::target_forbidden, "target_forbidden", "", true,
                "the MX resolves to a loopback/private/reserved address; probing it is refused (allow_private_targets turns this off for labs)"},
+    ReasonInfo{Reason::probe_error, "probe_error", "", true,
+               "mxtls could not finish the probe because of a fault on our side (the log line has the error, e.g. out of file descriptors): it is retried with backoff; report it if it persists"},
 };
 
-static_assert(kReasons.size() == static_cast<std::size_t>(Reason::target_forbidden) + 1);
+static_assert(kReasons.size() == static_cast<std::size_t>(Reason::probe_error) + 1);
 
 }  // namespace
 

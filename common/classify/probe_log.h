@@ -1,10 +1,12 @@
 // The one-line-per-MX "probe:" log record of design.md, in Postfix's shape:
 // identity first, then comma-separated key=value, untrusted text sanitized.
+// It lives with the classifier because each line carries the evidence and
+// the verdict together.
 #pragma once
 #include <string>
 #include <vector>
 
-#include "classify/verdict.h"
+#include "verdict/verdict.h"
 #include "probe/probe_result.h"
 #include "tls/client_profile.h"
 
@@ -14,8 +16,5 @@ namespace mxtls {
 // "program[pid]: " prefix that the logger adds.
 std::vector<std::string> format_probe_lines(const DestinationProbe& probe, const DestinationVerdict& verdict,
                                             const ClientProfile& profile);
-
-// "mx1.example[192.0.2.1]:25"
-std::string format_mx(const MxProbe& mx);
 
 }  // namespace mxtls

@@ -33,6 +33,7 @@ enum class Reason {
   null_mx,
   no_mx,
   target_forbidden,
+  probe_error,
 };
 
 struct ReasonInfo {

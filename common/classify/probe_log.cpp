@@ -1,4 +1,4 @@
-#include "probe/probe_log.h"
+#include "classify/probe_log.h"
 
 #include <cstdio>
 #include <ctime>
@@ -6,10 +6,6 @@
 #include "log/sanitize.h"
 
 namespace mxtls {
-
-std::string format_mx(const MxProbe& mx) {
-  return sanitize(mx.host) + "[" + (mx.address.empty() ? "?" : mx.address) + "]:" + std::to_string(mx.port);
-}
 
 std::vector<std::string> format_probe_lines(const DestinationProbe& probe, const DestinationVerdict& verdict,
                                             const ClientProfile& profile) {

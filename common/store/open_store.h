@@ -1,0 +1,25 @@
+// The one place that turns [store] into a VerdictStore: every caller (the
+// daemon, `mxtls cache`, `mxtls report`, the store test suite) opens its
+// store here and sees only the interface, so a backend is added in one file.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "store/store.h"
+
+namespace mxtls {
+
+enum class StoreAccess {
+  create,    // the daemon: make the store if it is missing
+  existing,  // the CLI (often run as root): never create one, which would lock the daemon's user out
+};
+
+// nullptr when there is nothing to open: backend "none", or an `existing`
+// store that is not there yet. Throws StoreError naming the store.
+std::unique_ptr<VerdictStore> open_store(const StoreConfig& config, StoreAccess access);
+
+// The store as messages name it: its path, or "store.backend = none".
+std::string describe_store(const StoreConfig& config);
+
+}  // namespace mxtls
