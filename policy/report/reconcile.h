@@ -1,0 +1,32 @@
+// What the MTA did for each destination (report/mta_log deliveries) beside
+// what mxtls predicted for it (the stored verdict): messages deferred,
+// bounced and sent (plaintext, untrusted, trusted, verified), the MTA's own
+// reason, and whether our prediction agreed. Disagreements come first: they
+// are how we find our own mistakes in production. Pure.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report/mta_log.h"
+#include "store/store.h"
+
+namespace mxtls {
+
+struct DestinationOutcomes {
+  std::string domain;
+  std::size_t deferred = 0, bounced = 0;
+  std::size_t sent_plaintext = 0, sent_untrusted = 0, sent_trusted = 0, sent_verified = 0;
+  std::optional<Reason> mta_reason;        // of the newest delivery that had a problem
+  std::string evidence;                    // the MTA's words for it
+  std::optional<StoredVerdict> predicted;  // our verdict for the destination, if any
+  std::size_t disagreements = 0;           // deliveries our prediction did not foresee
+  std::string first_disagreement;          // "mxtls predicted tls (ok); the MTA deferred (protocol_version)"
+};
+
+// The verdict judged at the time of the report stands for the whole log:
+// verdicts are refreshed daily, logs are read over days.
+std::vector<DestinationOutcomes> reconcile(const std::vector<MtaDelivery>& deliveries,
+                                           const std::vector<StoredVerdict>& verdicts);
+
+}  // namespace mxtls

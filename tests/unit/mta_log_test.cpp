@@ -1,0 +1,99 @@
+// report/mta_log: Postfix's own TLS lines joined to the status line and
+// classified. The lines are copied from the lab's real Postfix 3.7 log
+// (tests/integration/postfix_ground_truth_test.py produces them; the
+// integration test classifies them there too).
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "report/mta_log.h"
+
+namespace mxtls {
+namespace {
+
+std::vector<MtaDelivery> read_all(const std::vector<std::string>& lines) {
+  MtaLogReader reader;
+  std::vector<MtaDelivery> out;
+  for (const auto& l : lines)
+    if (auto d = reader.read(l)) out.push_back(*d);
+  return out;
+}
+
+const std::string kPrefix = "2026-11-29T23:01:02.123456+00:00 lab postfix/smtp[20841]: ";
+
+TEST(MtaLog, AHandshakeFailureTakesTheReasonOfTheLibraryProblemBeforeIt) {
+  const auto d = read_all({
+      kPrefix + "warning: TLS library problem: error:0A00042E:SSL routines::tlsv1 alert protocol version:"
+                "../ssl/record/rec_layer_s3.c:1602:SSL alert number 70:",
+      kPrefix + "SSL_connect error to mx.tls10.test[127.0.0.14]:25: -1",
+      kPrefix + "CA6C1A72022: to=<user@tls10.test>, relay=mx.tls10.test[127.0.0.14]:25, delay=4.4, "
+                "delays=4.4/0/0.01/0, dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)",
+  });
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].queue_id, "CA6C1A72022");
+  EXPECT_EQ(d[0].domain, "tls10.test");
+  EXPECT_EQ(d[0].status, "deferred");
+  EXPECT_EQ(d[0].reason, Reason::protocol_version);
+}
+
+TEST(MtaLog, CertificateFailuresStartTlsAndTransportTexts) {
+  const auto d = read_all({
+      kPrefix + "server certificate verification failed for mx.expired.test[127.0.0.20]:25: certificate has expired",
+      kPrefix + "9A8B6A724FC: to=<user@expired.test>, relay=mx.expired.test[127.0.0.20]:25, delay=4.3, "
+                "delays=4.2/0.02/0.02/0, dsn=4.7.5, status=deferred (Server certificate not verified)",
+      kPrefix + "A961FA72036: to=<user@nostarttls.test>, relay=mx.nostarttls.test[127.0.0.12]:25, delay=4.5, "
+                "delays=4.5/0/0/0, dsn=4.7.4, status=deferred (TLS is required, but was not offered by host "
+                "mx.nostarttls.test[127.0.0.12])",
+      kPrefix + "AF792A72055: to=<user@starttls454.test>, relay=mx.starttls454.test[127.0.0.13]:25, delay=0.07, "
+                "delays=0.01/0.06/0/0, dsn=4.7.0, status=deferred (TLS is required, but host "
+                "mx.starttls454.test[127.0.0.13] refused to start TLS: 454 4.7.0 TLS not available)",
+      kPrefix + "SSL_connect error to mx.stall.test[127.0.0.28]:25: Connection timed out",
+      kPrefix + "0CB11A72075: to=<user@stall.test>, relay=mx.stall.test[127.0.0.28]:25, delay=8.1, "
+                "delays=4.1/0/4/0, dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)",
+  });
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d[0].reason, Reason::cert_expired);
+  EXPECT_EQ(d[1].reason, Reason::starttls_not_offered);
+  EXPECT_EQ(d[2].reason, Reason::starttls_refused);
+  EXPECT_EQ(d[3].reason, Reason::timeout);
+}
+
+TEST(MtaLog, SentMailCarriesHowItsSessionWasProtected) {
+  const auto d = read_all({
+      kPrefix + "Untrusted TLS connection established to mx.expired.test[127.0.0.20]:25: TLSv1.3 with cipher "
+                "TLS_AES_256_GCM_SHA384 (256/256 bits)",
+      kPrefix + "1A2B3C4D5E: to=<user@expired.test>, relay=mx.expired.test[127.0.0.20]:25, delay=0.1, "
+                "delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued)",
+      kPrefix + "2A2B3C4D5E: to=<user@nostarttls.test>, relay=mx.nostarttls.test[127.0.0.12]:25, delay=0.1, "
+                "delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued)",
+  });
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].tls, MtaTls::untrusted);
+  EXPECT_EQ(d[1].tls, MtaTls::none);  // the session lines were about another relay
+}
+
+TEST(MtaLog, TextTheServerChoseCannotPickTheReason) {
+  const auto d = read_all({
+      kPrefix + "certificate verification failed for mx.a.test[127.0.0.23]:25: untrusted issuer /CN=certificate has expired",
+      kPrefix + "3A2B3C4D5E: to=<user@a.test>, relay=mx.a.test[127.0.0.23]:25, delay=0.1, delays=0/0/0/0.1, "
+                "dsn=4.7.5, status=deferred (Server certificate not trusted)",
+      kPrefix + "4A2B3C4D5E: to=<user@b.test>, relay=mx.b.test[127.0.0.24]:25, delay=0.1, delays=0/0/0/0.1, "
+                "dsn=4.7.1, status=deferred (host mx.b.test[127.0.0.24] said: 450 TLS is required, but was not offered "
+                "(in reply to RCPT TO command))",
+  });
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].reason, Reason::cert_untrusted_chain);
+  EXPECT_FALSE(d[1].reason);
+}
+
+TEST(MtaLog, OtherProgramsAndForgedLinesAreSkipped) {
+  const auto d = read_all({
+      "2026-11-29T23:01:02 lab postfix/smtpd[1]: 1A2B3C4D5E: to=<a@b.test>, relay=x, status=deferred (Connection refused)",
+      "2026-11-29T23:01:02 lab mxtls-policyd[2]: x postfix/smtp[3]: 1A2B: to=<a@b.test>, relay=x, status=sent (ok)",
+      std::string(5000, 'a') + " postfix/smtp[4]: 1A2B: to=<a@b.test>, relay=x, status=sent (ok)",
+  });
+  EXPECT_TRUE(d.empty());
+}
+
+}  // namespace
+}  // namespace mxtls

@@ -1,0 +1,63 @@
+// report/reconcile: what the MTA did beside what mxtls predicted.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "report/reconcile.h"
+
+namespace mxtls {
+namespace {
+
+MtaDelivery delivery(const std::string& domain, const std::string& status, std::optional<Reason> reason,
+                     MtaTls tls = MtaTls::none) {
+  MtaDelivery d;
+  d.queue_id = "1A2B3C";
+  d.domain = domain;
+  d.status = status;
+  d.reason = reason;
+  d.tls = tls;
+  return d;
+}
+
+StoredVerdict verdict(const std::string& domain, Reason r, Severity s, Outcome o) {
+  StoredVerdict v;
+  v.domain = domain;
+  v.reason = r;
+  v.severity = s;
+  v.outcome = o;
+  return v;
+}
+
+TEST(Reconcile, ADeferralWePredictedOkIsListedFirstAsADisagreement) {
+  const auto list = reconcile(
+      {delivery("fine.example", "deferred", Reason::protocol_version),
+       delivery("wrong.example", "deferred", Reason::protocol_version),
+       delivery("wrong.example", "sent", std::nullopt, MtaTls::verified)},
+      {verdict("fine.example", Reason::protocol_version, Severity::incompatible, Outcome::deferred),
+       verdict("wrong.example", Reason::ok, Severity::ok, Outcome::tls)});
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].domain, "wrong.example");
+  EXPECT_EQ(list[0].disagreements, 1u);
+  EXPECT_EQ(list[0].deferred, 1u);
+  EXPECT_EQ(list[0].sent_verified, 1u);
+  EXPECT_EQ(list[0].first_disagreement, "mxtls predicted tls (ok); the MTA deferred it (protocol_version)");
+  EXPECT_EQ(list[1].disagreements, 0u);
+}
+
+TEST(Reconcile, NamesTheMtaUsesForOurReasonsAgree) {
+  const auto list = reconcile({delivery("sni.example", "deferred", Reason::cert_host_mismatch),
+                               delivery("plain.example", "sent", std::nullopt),
+                               delivery("gone.example", "deferred", Reason::connect_failed),
+                               delivery("new.example", "deferred", Reason::cert_expired)},
+                              {verdict("sni.example", Reason::sni_dependent, Severity::incompatible, Outcome::deferred),
+                               verdict("plain.example", Reason::starttls_not_offered, Severity::warning, Outcome::plaintext),
+                               verdict("gone.example", Reason::timeout, Severity::unreachable, Outcome::deferred)});
+  for (const auto& o : list) EXPECT_EQ(o.disagreements, 0u) << o.domain << ": " << o.first_disagreement;
+  const auto fresh = std::find_if(list.begin(), list.end(), [](const auto& o) { return o.domain == "new.example"; });
+  ASSERT_NE(fresh, list.end());
+  EXPECT_FALSE(fresh->predicted);  // no verdict: nothing to compare
+  EXPECT_EQ(fresh->mta_reason, Reason::cert_expired);
+}
+
+}  // namespace
+}  // namespace mxtls
