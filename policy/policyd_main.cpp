@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
     policy_specs = parse_listen_specs(config.policy.listen, "policy.listen");
     socketmap_specs = parse_listen_specs(config.policy.socketmap_listen, "policy.socketmap_listen");
     if (policy_specs.empty() && socketmap_specs.empty()) throw ConfigError("policy.listen and policy.socketmap_listen are both empty");
+    check_store_config(config.store);
     socket_permissions = resolve_socket_access(config.policy.socket_owner, config.policy.socket_group,
                                                config.policy.socket_mode, "policy.");
     profile = start_probe_side(config, "mxtls-policyd");

@@ -91,6 +91,13 @@ struct StoreConfig {
   std::string backend = "sqlite";
   std::string path = "/var/lib/mxtls/cache.db";
   Duration history{std::chrono::hours(24 * 30)};  // probe history kept for `mxtls report`
+  std::string redis = "inet:127.0.0.1:6379";      // backend redis: unix:/path or inet:ADDRESS:PORT
+  std::string redis_password_file;                 // empty: no AUTH
+  int redis_database = 0;
+  std::string redis_prefix = "mxtls:";
+  std::string redis_sentinels;                     // space-separated host:port; set: ask them for the master
+  std::string redis_sentinel_master = "mymaster";
+  Duration redis_timeout{std::chrono::seconds(2)};
   friend bool operator==(const StoreConfig&, const StoreConfig&) = default;
 };
 

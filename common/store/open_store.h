@@ -15,6 +15,10 @@ enum class StoreAccess {
   existing,  // the CLI (often run as root): never create one, which would lock the daemon's user out
 };
 
+// Checks what can be checked without opening the store (addresses, the
+// password file). Throws ConfigError naming the key.
+void check_store_config(const StoreConfig& config);
+
 // nullptr when there is nothing to open: backend "none", or an `existing`
 // store that is not there yet. Throws StoreError naming the store.
 std::unique_ptr<VerdictStore> open_store(const StoreConfig& config, StoreAccess access);

@@ -9,7 +9,9 @@
 
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <vector>
 
 #include "engine/store_writer.h"
 #include "store/open_store.h"
@@ -17,6 +19,47 @@
 
 namespace mxtls {
 namespace {
+
+// A real redis-server on a unix socket in a scratch directory, for the
+// Redis backend; stopped when the object goes.
+class RedisServer {
+ public:
+  explicit RedisServer(const std::string& password = "") {
+    static int n = 0;
+    dir_ = std::filesystem::temp_directory_path() / ("mxtls-redis-test-" + std::to_string(getpid()) + "-" + std::to_string(++n));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    socket_ = (dir_ / "redis.sock").string();
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::vector<std::string> args{"redis-server", "--port", "0", "--unixsocket", socket_, "--save", "",
+                                    "--appendonly", "no", "--dir", dir_.string(), "--logfile", (dir_ / "log").string()};
+      if (!password.empty()) args.insert(args.end(), {"--requirepass", password});
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execvp("redis-server", argv.data());
+      _exit(127);
+    }
+    for (int i = 0; i < 500 && !std::filesystem::exists(socket_); ++i) usleep(10000);
+    if (!std::filesystem::exists(socket_)) throw std::runtime_error("redis-server did not start (is it installed?)");
+  }
+  ~RedisServer() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+    std::filesystem::remove_all(dir_);
+  }
+  const std::string& socket() const { return socket_; }
+  static const RedisServer& shared() {
+    static RedisServer server;
+    return server;
+  }
+
+ private:
+  std::filesystem::path dir_;
+  std::string socket_;
+  pid_t pid_ = -1;
+};
 
 // The [store] section of each backend, given a scratch directory.
 using BackendConfig = std::function<StoreConfig(const std::string& dir)>;
@@ -121,6 +164,14 @@ TEST_P(StoreSuite, UntrustedTextRoundTrips) {
 
 const std::pair<const char*, BackendConfig> kBackends[] = {
     {"sqlite", [](const std::string& dir) { return store_config("sqlite", dir + "/cache.db"); }},
+    {"redis",
+     [](const std::string& dir) {
+       StoreConfig c = store_config("redis");
+       c.redis = "unix:" + RedisServer::shared().socket();
+       static int test = 0;
+       c.redis_prefix = dir + "-" + std::to_string(++test) + ":";  // each test its own keys
+       return c;
+     }},
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreSuite, ::testing::ValuesIn(kBackends),
@@ -137,6 +188,45 @@ TEST(OpenStore, ExistingAccessNeverCreatesAndNoneOpensNothing) {
   EXPECT_FALSE(open_store(store_config("none"), StoreAccess::create));
   EXPECT_THROW(open_store(store_config("bogus"), StoreAccess::create), StoreError);
   std::filesystem::remove(path);
+}
+
+TEST(RedisStore, AVerdictExpiresWithItsTtlAndLeavesTheIndex) {
+  StoreConfig c = store_config("redis");
+  c.redis = "unix:" + RedisServer::shared().socket();
+  c.redis_prefix = "ttl-test:";
+  const auto store = open_store(c, StoreAccess::create);
+  auto v = sample("gone.example");
+  v.expires_at = std::time(nullptr) - 1;
+  store->put(v);
+  store->put(sample("kept.example"));
+  EXPECT_FALSE(store->get("gone.example"));
+  std::vector<std::string> seen;
+  store->for_each([&](const StoredVerdict& x) { seen.push_back(x.domain); });
+  EXPECT_EQ(seen, std::vector<std::string>{"kept.example"});
+  store->flush();
+}
+
+TEST(RedisStore, AuthenticatesWithThePasswordFileAndNeverNamesThePassword) {
+  const RedisServer server("s3cret-pw");
+  const auto file = std::filesystem::temp_directory_path() / ("mxtls-redis-pw-" + std::to_string(getpid()));
+  StoreConfig c = store_config("redis");
+  c.redis = "unix:" + server.socket();
+  c.redis_password_file = file.string();
+  { std::ofstream(file) << "wrong-pw\n"; }
+  try {
+    open_store(c, StoreAccess::create);
+    ADD_FAILURE() << "a wrong password was accepted";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("AUTH failed"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("wrong-pw"), std::string::npos) << e.what();
+  }
+  { std::ofstream(file) << "s3cret-pw\n"; }
+  const auto store = open_store(c, StoreAccess::create);
+  store->put(sample("auth.example"));
+  EXPECT_TRUE(store->get("auth.example"));
+  std::filesystem::remove(file);
+  c.redis_password_file = file.string();
+  EXPECT_THROW(check_store_config(c), ConfigError);  // the file is gone
 }
 
 TEST(StoreWriter, KeepsHistoryForItsConfiguredAgeAndWritesWhatIsQueued) {
