@@ -17,9 +17,10 @@ namespace mxtls::cli {
 
 namespace {
 
-// Reads decision lines from one log file ("-": standard input). Lines past
-// kMaxDecisionLine are skipped whole, never buffered whole.
-bool read_log(const std::string& path, SummaryInput& in) {
+// Reads our decision lines and the MTA's delivery lines from one log file
+// ("-": standard input). Lines past kMaxDecisionLine are skipped whole,
+// never buffered whole.
+bool read_log(const std::string& path, SummaryInput& in, MtaLogReader& mta, OutcomeTally& tally) {
   std::ifstream file;
   if (path != "-") {
     file.open(path);
@@ -37,6 +38,7 @@ bool read_log(const std::string& path, SummaryInput& in) {
       continue;
     }
     if (auto d = parse_decision_line(line)) in.decisions.push_back(std::move(*d));
+    else if (auto delivery = mta.read(line)) tally.add(*delivery);
     if (stream.eof()) break;
   }
   return true;
@@ -76,12 +78,16 @@ int report_command(const std::vector<std::string>& args) {
     std::cerr << "mxtls report: " << e.what() << "\n";
     return kExitConfig;
   }
+  MtaLogReader mta;
+  OutcomeTally tally(in.verdicts);
   for (const auto& path : logs) {
-    if (!read_log(path, in)) {
+    if (!read_log(path, in, mta, tally)) {
       std::cerr << "mxtls report: cannot read " << path << "\n";
       return kExitUsage;
     }
   }
+  in.mta = tally.result();
+  in.mta_deliveries = tally.deliveries();
   const Summary summary = summarize(in);
   std::cout << (vm.count("json") ? render_summary_json(summary) : render_summary_text(summary, top));
   return kExitOk;

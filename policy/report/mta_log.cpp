@@ -145,23 +145,36 @@ std::optional<MtaDelivery> MtaLogReader::read(std::string_view line) {
 
   for (const auto& [prefix, tls] : kEstablished) {
     if (const auto relay = relay_after(message, prefix, rest)) {
-      session(process) = Session{std::string(*relay), tls, std::nullopt, {}};
+      // A certificate verification failure is logged just before the
+      // session it belongs to is established: keep it.
+      auto& s = session(process);
+      if (s.relay == *relay && s.problem && !s.handshake_failed) s.tls = tls;
+      else s = Session{std::string(*relay), tls, std::nullopt, {}, false, {}, {}};
       return std::nullopt;
     }
   }
   if (message.starts_with("warning: TLS library problem: ")) {
-    // Names no host: the SSL_connect error line that follows does.
     if (const auto reason = lookup(message, kLibraryProblems)) {
       auto& s = session(process);
-      s = Session{{}, MtaTls::none, reason, std::string(message.substr(30, 200))};
+      const std::string evidence(message.substr(30, 200));
+      if (s.handshake_failed) {
+        if (!s.problem) s.problem = reason, s.evidence = evidence;
+      } else {
+        s.unbound_problem = reason;
+        s.unbound_evidence = evidence;
+      }
     }
     return std::nullopt;
   }
   if (const auto relay = relay_after(message, "SSL_connect error to ", rest)) {
     auto& s = session(process);
-    if (!s.relay.empty() && s.relay != *relay) s = Session{};
-    s.relay = std::string(*relay);
+    if (s.relay != *relay) {
+      auto unbound = std::move(s.unbound_problem);
+      auto unbound_evidence = std::move(s.unbound_evidence);
+      s = Session{std::string(*relay), MtaTls::none, unbound, std::move(unbound_evidence), false, {}, {}};
+    }
     s.tls = MtaTls::none;
+    s.handshake_failed = true;
     if (!s.problem && rest.find("timed out") != std::string_view::npos) {
       s.problem = Reason::timeout;
       s.evidence = std::string(message.substr(0, 200));
@@ -173,7 +186,7 @@ std::optional<MtaDelivery> MtaLogReader::read(std::string_view line) {
       // "untrusted issuer /O=...": the name after it is the server's to choose.
       if (const auto reason = lookup(rest.substr(0, rest.find(" /")), kVerifyFailures)) {
         auto& s = session(process);
-        if (s.relay != *relay) s = Session{std::string(*relay), MtaTls::none, std::nullopt, {}};
+        if (s.relay != *relay) s = Session{std::string(*relay), MtaTls::none, std::nullopt, {}, false, {}, {}};
         if (!s.problem) {
           s.problem = reason;
           s.evidence = std::string(message.substr(0, 200));
@@ -196,11 +209,13 @@ std::optional<MtaDelivery> MtaLogReader::read(std::string_view line) {
   auto status = message.substr(status_at + 9);
   const auto text_at = status.find(" (");
   std::string_view text = text_at == std::string_view::npos ? std::string_view{} : status.substr(text_at + 2);
+  if (text.ends_with(')')) text.remove_suffix(1);
   text = text.substr(0, text.find(" said: "));  // what follows is the remote server's reply: its words, not Postfix's
   d.status = std::string(status.substr(0, text_at));
   if (d.domain.empty() || !(d.status == "sent" || d.status == "deferred" || d.status == "bounced")) return std::nullopt;
 
   const auto it = sessions_.find(process);
+  if (it != sessions_.end()) it->second.handshake_failed = false;
   const Session* s = it != sessions_.end() && it->second.relay == d.relay ? &it->second : nullptr;
   if (d.status == "sent") {
     d.tls = s ? s->tls : MtaTls::none;

@@ -42,11 +42,16 @@ class MtaLogReader {
 
  private:
   // What one smtp process last logged about a TLS session.
+  // OpenSSL's "TLS library problem" line names no host and comes just
+  // before or just after the SSL_connect error that does.
   struct Session {
     std::string relay;             // the host the lines below are about
     MtaTls tls = MtaTls::none;
     std::optional<Reason> problem;
     std::string evidence;
+    bool handshake_failed = false;  // the last line was "SSL_connect error to RELAY"
+    std::optional<Reason> unbound_problem;  // a library problem before its SSL_connect error
+    std::string unbound_evidence;
   };
   Session& session(std::string_view process);
   std::map<std::string, Session, std::less<>> sessions_;

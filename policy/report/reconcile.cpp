@@ -1,19 +1,27 @@
 #include "report/reconcile.h"
 
 #include <algorithm>
-#include <map>
 
 namespace mxtls {
 namespace {
 
-// The MTA names some problems differently from the probe: a certificate
-// that depends on SNI fails the MTA's name check; an implicit-TLS server
-// times the MTA out at the greeting.
-Reason as_the_mta_sees_it(Reason r) {
-  switch (r) {
-    case Reason::sni_dependent: return Reason::cert_host_mismatch;
-    case Reason::tls_on_plain_port: return Reason::timeout;
-    default: return r;
+// The MTA sees less than the probe: OpenSSL's alert 40 ("handshake
+// failure") is what a cipher, a signature-algorithm or (at security level
+// 1) a version mismatch all look like from the client; "legacy sigalg" is
+// how TLSv1.0/1.1 fail at level 1; a certificate that depends on SNI fails
+// the MTA's name check; an implicit-TLS server times the MTA out at the
+// greeting. Whether our reason `ours` fits what the MTA logged.
+bool fits(Reason ours, Reason mta) {
+  if (ours == mta) return true;
+  switch (mta) {
+    case Reason::handshake_failed:
+      return ours == Reason::protocol_version || ours == Reason::legacy_sigalg || ours == Reason::no_shared_cipher ||
+             ours == Reason::timeout;
+    case Reason::no_shared_cipher: return ours == Reason::legacy_sigalg || ours == Reason::protocol_version;
+    case Reason::legacy_sigalg: return ours == Reason::protocol_version;
+    case Reason::cert_host_mismatch: return ours == Reason::sni_dependent;
+    case Reason::timeout: return ours == Reason::tls_on_plain_port;
+    default: return false;
   }
 }
 
@@ -34,41 +42,49 @@ std::optional<std::string> disagreement(const MtaDelivery& d, const StoredVerdic
   const bool foreseen = transport ? v.severity == Severity::unreachable || v.reason == *d.reason
                                   : (v.outcome == Outcome::deferred || v.outcome == Outcome::plaintext_after_delay ||
                                      v.outcome == Outcome::bounced) &&
-                                        as_the_mta_sees_it(v.reason) == as_the_mta_sees_it(*d.reason);
+                                        fits(v.reason, *d.reason);
   if (foreseen) return std::nullopt;
   return predicted() + "; the MTA " + d.status + " it (" + std::string(reason_code(*d.reason)) + ")";
 }
 
 }  // namespace
 
-std::vector<DestinationOutcomes> reconcile(const std::vector<MtaDelivery>& deliveries,
-                                           const std::vector<StoredVerdict>& verdicts) {
-  std::map<std::string, const StoredVerdict*> by_domain;
-  for (const auto& v : verdicts) by_domain[v.domain] = &v;
-  std::map<std::string, DestinationOutcomes> out;
-  for (const auto& d : deliveries) {
-    auto& o = out[d.domain];
-    if (o.domain.empty()) {
-      o.domain = d.domain;
-      if (const auto it = by_domain.find(d.domain); it != by_domain.end()) o.predicted = *it->second;
+OutcomeTally::OutcomeTally(const std::vector<StoredVerdict>& verdicts) {
+  for (const auto& v : verdicts) verdicts_[v.domain] = &v;
+}
+
+void OutcomeTally::add(const MtaDelivery& d) {
+  ++deliveries_;
+  auto it = outcomes_.find(d.domain);
+  if (it == outcomes_.end()) {
+    if (outcomes_.size() >= kMaxTalliedDomains) {
+      ++untallied_;
+      return;
     }
-    if (d.status == "deferred") ++o.deferred;
-    else if (d.status == "bounced") ++o.bounced;
-    else if (d.tls == MtaTls::none) ++o.sent_plaintext;
-    else if (d.tls == MtaTls::verified) ++o.sent_verified;
-    else if (d.tls == MtaTls::trusted) ++o.sent_trusted;
-    else ++o.sent_untrusted;
-    if (d.reason) {
-      o.mta_reason = d.reason;
-      o.evidence = d.evidence;
-    }
-    if (!o.predicted) continue;
-    if (auto why = disagreement(d, *o.predicted)) {
-      if (o.disagreements++ == 0) o.first_disagreement = std::move(*why);
-    }
+    it = outcomes_.emplace(d.domain, DestinationOutcomes{}).first;
+    it->second.domain = d.domain;
+    if (const auto v = verdicts_.find(d.domain); v != verdicts_.end()) it->second.predicted = *v->second;
   }
+  auto& o = it->second;
+  if (d.status == "deferred") ++o.deferred;
+  else if (d.status == "bounced") ++o.bounced;
+  else if (d.tls == MtaTls::none) ++o.sent_plaintext;
+  else if (d.tls == MtaTls::verified) ++o.sent_verified;
+  else if (d.tls == MtaTls::trusted) ++o.sent_trusted;
+  else ++o.sent_untrusted;
+  if (d.reason) {
+    o.mta_reason = d.reason;
+    o.evidence = d.evidence;
+  }
+  if (!o.predicted) return;
+  if (auto why = disagreement(d, *o.predicted)) {
+    if (o.disagreements++ == 0) o.first_disagreement = std::move(*why);
+  }
+}
+
+std::vector<DestinationOutcomes> OutcomeTally::result() const {
   std::vector<DestinationOutcomes> list;
-  for (auto& [_, o] : out) list.push_back(std::move(o));
+  for (const auto& [_, o] : outcomes_) list.push_back(o);
   std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
     if ((a.disagreements > 0) != (b.disagreements > 0)) return a.disagreements > 0;
     return a.deferred + a.bounced > b.deferred + b.bounced;

@@ -4,6 +4,7 @@
 // reason, and whether our prediction agreed. Disagreements come first: they
 // are how we find our own mistakes in production. Pure.
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,9 +25,24 @@ struct DestinationOutcomes {
   std::string first_disagreement;          // "mxtls predicted tls (ok); the MTA deferred (protocol_version)"
 };
 
-// The verdict judged at the time of the report stands for the whole log:
-// verdicts are refreshed daily, logs are read over days.
-std::vector<DestinationOutcomes> reconcile(const std::vector<MtaDelivery>& deliveries,
-                                           const std::vector<StoredVerdict>& verdicts);
+// Counts deliveries as a log is read, in memory bounded by the number of
+// destinations (at most kMaxTalliedDomains; deliveries to more are counted
+// in `untallied`). The verdict stored at the time of the report stands for
+// the whole log: verdicts are refreshed daily, logs are read over days.
+class OutcomeTally {
+ public:
+  static constexpr std::size_t kMaxTalliedDomains = 100000;
+  explicit OutcomeTally(const std::vector<StoredVerdict>& verdicts);
+  void add(const MtaDelivery& d);
+  // Disagreements first, then the most deferred.
+  std::vector<DestinationOutcomes> result() const;
+  std::size_t deliveries() const { return deliveries_; }
+  std::size_t untallied() const { return untallied_; }
+
+ private:
+  std::map<std::string, const StoredVerdict*, std::less<>> verdicts_;
+  std::map<std::string, DestinationOutcomes, std::less<>> outcomes_;
+  std::size_t deliveries_ = 0, untallied_ = 0;
+};
 
 }  // namespace mxtls

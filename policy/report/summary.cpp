@@ -82,6 +82,9 @@ Summary summarize(const SummaryInput& in) {
     std::stable_sort(list.begin(), list.end(),
                      [](const LoggedDomain& a, const LoggedDomain& b) { return a.recipients > b.recipients; });
   }
+  s.mta = in.mta;
+  s.mta_deliveries = in.mta_deliveries;
+  for (const auto& o : s.mta) s.disagreeing_destinations += o.disagreements > 0 ? 1 : 0;
   return s;
 }
 
@@ -144,6 +147,22 @@ std::string render_summary_text(const Summary& s, std::size_t top) {
       if (domains.size() > top) out += "    ... " + std::to_string(domains.size() - top) + " more\n";
     }
   }
+  if (!s.mta.empty()) {
+    out += "\nWhat the MTA did: " + std::to_string(s.mta_deliveries) + " delivery line(s) to " +
+           std::to_string(s.mta.size()) + " destination(s); our prediction disagreed for " +
+           std::to_string(s.disagreeing_destinations) + "\n";
+    for (std::size_t i = 0; i < s.mta.size() && i < top; ++i) {
+      const auto& o = s.mta[i];
+      out += "  " + std::string(o.disagreements ? "DISAGREES " : "") + o.domain + ": deferred " + std::to_string(o.deferred) +
+             ", bounced " + std::to_string(o.bounced) + ", sent plaintext " + std::to_string(o.sent_plaintext) +
+             ", untrusted " + std::to_string(o.sent_untrusted) + ", trusted " + std::to_string(o.sent_trusted) +
+             ", verified " + std::to_string(o.sent_verified);
+      if (o.mta_reason) out += "; reason " + std::string(reason_code(*o.mta_reason)) + " (\"" + o.evidence + "\")";
+      if (o.disagreements) out += "\n    " + o.first_disagreement + " (" + std::to_string(o.disagreements) + " time(s))";
+      out += "\n";
+    }
+    if (s.mta.size() > top) out += "  ... " + std::to_string(s.mta.size() - top) + " more\n";
+  }
   return out;
 }
 
@@ -189,6 +208,25 @@ std::string render_summary_json(const Summary& s) {
     j.end_array();
   }
   j.end_object();
+  j.key("mta_deliveries").value(static_cast<long long>(s.mta_deliveries));
+  j.key("mta").begin_array();
+  for (const auto& o : s.mta) {
+    j.begin_object().key("domain").value(o.domain);
+    j.key("deferred").value(static_cast<long long>(o.deferred)).key("bounced").value(static_cast<long long>(o.bounced));
+    j.key("sent").begin_object().key("plaintext").value(static_cast<long long>(o.sent_plaintext));
+    j.key("untrusted").value(static_cast<long long>(o.sent_untrusted)).key("trusted").value(static_cast<long long>(o.sent_trusted));
+    j.key("verified").value(static_cast<long long>(o.sent_verified)).end_object();
+    j.key("reason");
+    if (o.mta_reason) j.value(reason_code(*o.mta_reason));
+    else j.null();
+    j.key("evidence").value(o.evidence);
+    j.key("predicted");
+    if (o.predicted) j.begin_object().key("outcome").value(outcome_name(o.predicted->outcome)).key("reason").value(reason_code(o.predicted->reason)).end_object();
+    else j.null();
+    j.key("disagreements").value(static_cast<long long>(o.disagreements)).key("disagreement").value(o.first_disagreement);
+    j.end_object();
+  }
+  j.end_array();
   j.end_object();
   return j.str() + "\n";
 }

@@ -1,5 +1,5 @@
-// `mxtls report`: what the stored verdicts, the probe history and the
-// decision log lines say together. Pure: the command gathers the inputs,
+// `mxtls report`: what the stored verdicts, the probe history, our decision
+// log lines and the MTA's own delivery lines say together. Pure: the command gathers the inputs,
 // this aggregates them and renders text or JSON. Not a log shipper or a
 // time-series store: one look at the state of outbound TLS.
 #pragma once
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "report/decision_log.h"
+#include "report/reconcile.h"
 #include "store/store.h"
 
 namespace mxtls {
@@ -18,6 +19,8 @@ struct SummaryInput {
   std::vector<StoredVerdict> verdicts;   // current, one per destination
   std::vector<StoredVerdict> history;    // probes since `since`, oldest first
   std::vector<LoggedDecision> decisions; // from the log files given
+  std::vector<DestinationOutcomes> mta;  // the MTA's own delivery lines in them, tallied (OutcomeTally)
+  std::size_t mta_deliveries = 0;
   std::size_t log_lines = 0;             // lines read from them
   int64_t now = 0;
   int64_t since = 0;
@@ -47,6 +50,8 @@ struct Summary {
   bool local_problem = false;                            // most destinations unreachable at once
   std::map<std::string, std::vector<LoggedDomain>> logged;  // program -> domains, most recipients first
   std::size_t log_lines = 0, decision_lines = 0;
+  std::vector<DestinationOutcomes> mta;  // what the MTA did, disagreements with our verdicts first
+  std::size_t mta_deliveries = 0, disagreeing_destinations = 0;
 };
 
 // A local problem is suspected when at least this many destinations were

@@ -36,6 +36,19 @@ TEST(MtaLog, AHandshakeFailureTakesTheReasonOfTheLibraryProblemBeforeIt) {
   EXPECT_EQ(d[0].reason, Reason::protocol_version);
 }
 
+TEST(MtaLog, TheLibraryProblemMayAlsoFollowTheSslConnectError) {
+  const std::string p = "Nov 29 23:11:31 mta postfix/smtp[20841]: ";
+  const auto d = read_all({
+      p + "SSL_connect error to mx.nocipher.test[127.0.0.17]:25: -1",
+      p + "warning: TLS library problem: error:0A000410:SSL routines::sslv3 alert handshake failure:"
+          "../ssl/record/rec_layer_s3.c:1602:SSL alert number 40:",
+      p + "CA6C1A72022: to=<user@nocipher.test>, relay=mx.nocipher.test[127.0.0.17]:25, delay=4.4, "
+          "delays=4.4/0/0.01/0, dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)",
+  });
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].reason, Reason::no_shared_cipher);
+}
+
 TEST(MtaLog, CertificateFailuresStartTlsAndTransportTexts) {
   const auto d = read_all({
       kPrefix + "server certificate verification failed for mx.expired.test[127.0.0.20]:25: certificate has expired",

@@ -19,6 +19,13 @@ MtaDelivery delivery(const std::string& domain, const std::string& status, std::
   return d;
 }
 
+std::vector<DestinationOutcomes> reconcile(const std::vector<MtaDelivery>& deliveries,
+                                           const std::vector<StoredVerdict>& verdicts) {
+  OutcomeTally tally(verdicts);
+  for (const auto& d : deliveries) tally.add(d);
+  return tally.result();
+}
+
 StoredVerdict verdict(const std::string& domain, Reason r, Severity s, Outcome o) {
   StoredVerdict v;
   v.domain = domain;
