@@ -40,6 +40,8 @@ std::size_t load_cache(const StoreConfig& config, VerdictCache& cache) {
   return n;
 }
 
+std::string profile_text(const ClientProfile& p) { return p.source.empty() ? p.name : p.name + " (" + p.source + ")"; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,7 +72,7 @@ int main(int argc, char** argv) {
     return kExitConfig;
   }
   if (options->check_config) {
-    std::cout << "mxtls-policyd: configuration OK (profile " << profile.name << ", level " << level_name(profile.level) << ")\n";
+    std::cout << "mxtls-policyd: configuration OK (profile " << profile_text(profile) << ", level " << level_name(profile.level) << ")\n";
     return 0;
   }
 
@@ -122,7 +124,7 @@ int main(int argc, char** argv) {
       io.stop();
     };
     signals.async_wait(on_signal);
-    log::info("ready: profile " + profile.name + ", level " + std::string(level_name(profile.level)) + ", " +
+    log::info("ready: profile " + profile_text(profile) + ", level " + std::string(level_name(profile.level)) + ", " +
               std::to_string(cache.size()) + " verdicts cached" + (settings.monitor ? ", monitor mode" : ""));
     io.run();
   } catch (const std::exception& e) {

@@ -33,9 +33,11 @@ std::string postfix_cipher_list(const std::map<std::string, std::string>& pf, co
 }
 
 ClientProfile postfix_profile(const TlsConfig& config, std::optional<SecurityLevel> configured_level) {
-  const auto pf = read_postfix_tls_settings(config.postconf, config.postfix_config_dir);
+  const auto settings = read_postfix_tls_settings(config.postconf, config.postfix_config_dir);
+  const auto& pf = settings.values;
   ClientProfile p;
   p.name = "postfix";
+  p.source = settings.source;
   p.level = configured_level ? *configured_level : postfix_level(pf.at("smtp_tls_security_level"));
   const bool mandatory = level_requires_tls(p.level);
   p.protocols_spec = pf.at(mandatory ? "smtp_tls_mandatory_protocols" : "smtp_tls_protocols");

@@ -24,6 +24,7 @@ inline bool level_requires_tls(SecurityLevel l) { return l >= SecurityLevel::enc
 
 struct ClientProfile {
   std::string name;                // "postfix" or "custom"
+  std::string source;              // postfix: the main.cf read, or that there was none (built-in defaults)
   SecurityLevel level = SecurityLevel::may;
   std::string protocols_spec;      // as written, for reports ("want=")
   VersionSet versions;

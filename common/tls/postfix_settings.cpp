@@ -1,6 +1,7 @@
 #include "tls/postfix_settings.h"
 
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,11 +26,25 @@ constexpr std::array kKeys{
 };
 constexpr std::size_t kMaxOutput = 1 << 20;
 
-std::string run_postconf(const std::string& postconf_path, const std::string& config_dir) {
+// Reading main.cf, postconf works out every parameter's default, and when
+// main.cf does not set mynetworks, its default asks the kernel for the
+// interface addresses (getifaddrs: netlink), which the units'
+// RestrictAddressFamilies forbid: postconf dies "inet_addr_local[getifaddrs]:
+// ... not supported". Asking for each key with -h does not help (the
+// defaults are worked out all the same); an explicit mynetworks (-o: for
+// this command only, main.cf untouched) leaves nothing to ask the kernel,
+// and no key the profile reads depends on it. Without main.cf: -d, Postfix's
+// built-in defaults, which need no netlink either.
+std::string run_postconf(const std::string& postconf_path, const std::string& config_dir, bool defaults) {
   std::vector<std::string> args{postconf_path, "-x"};
   if (!config_dir.empty()) {
     args.push_back("-c");
     args.push_back(config_dir);
+  }
+  if (defaults) args.push_back("-d");
+  else {
+    args.push_back("-o");
+    args.push_back("mynetworks=127.0.0.0/8");
   }
   for (const char* k : kKeys) args.emplace_back(k);
   std::vector<char*> argv;
@@ -66,10 +81,14 @@ std::string run_postconf(const std::string& postconf_path, const std::string& co
 
 }  // namespace
 
-std::map<std::string, std::string> read_postfix_tls_settings(const std::string& postconf_path,
-                                                             const std::string& config_dir) {
-  const std::string out = run_postconf(postconf_path, config_dir);
-  std::map<std::string, std::string> values;
+PostfixTlsSettings read_postfix_tls_settings(const std::string& postconf_path, const std::string& config_dir) {
+  const std::string main_cf = (config_dir.empty() ? std::string("/etc/postfix") : config_dir) + "/main.cf";
+  struct stat st {};
+  const bool defaults = stat(main_cf.c_str(), &st) != 0 && errno == ENOENT;
+  const std::string out = run_postconf(postconf_path, config_dir, defaults);
+  PostfixTlsSettings result;
+  result.source = defaults ? "Postfix's built-in defaults: no " + main_cf : main_cf;
+  auto& values = result.values;
   std::size_t pos = 0;
   while (pos < out.size()) {
     auto nl = out.find('\n', pos);
@@ -82,7 +101,7 @@ std::map<std::string, std::string> read_postfix_tls_settings(const std::string& 
   }
   for (const char* k : kKeys)
     if (!values.count(k)) throw ProfileError(postconf_path + " did not report " + k);
-  return values;
+  return result;
 }
 
 }  // namespace mxtls
