@@ -19,8 +19,13 @@
 namespace mxtls {
 namespace {
 
-MilterSettings g_settings;
-std::unique_ptr<PolicyClient> g_engine;
+// Replaced whole by install_filter (at start and on a reload); a connection
+// keeps the one it started with.
+struct FilterState {
+  MilterSettings settings;
+  std::unique_ptr<PolicyClient> engine;
+};
+std::atomic<std::shared_ptr<FilterState>> g_state;
 std::atomic<int64_t> g_last_engine_warning{0};
 
 struct MessageContext {
@@ -38,6 +43,7 @@ struct MessageContext {
 };
 
 struct ConnectionContext {
+  std::shared_ptr<FilterState> state;
   std::string client_address;
   std::string client_name;
   bool networks_match = false;
@@ -71,27 +77,29 @@ std::string queue_id(SMFICTX* ctx, const MessageContext& m) {
 }
 
 // Logs at most one warning a minute when the engine cannot answer.
-void warn_engine_unavailable(const std::string& error) {
+void warn_engine_unavailable(const std::string& error, const MilterSettings& settings) {
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
   int64_t last = g_last_engine_warning.load();
   if (now - last >= 60 && g_last_engine_warning.compare_exchange_strong(last, now))
     log::warning("engine unavailable (" + sanitize(error) + "): " +
-                 (g_settings.tempfail_on_engine_failure ? "tempfailing recipients" : "accepting mail unchecked (fail open)"));
+                 (settings.tempfail_on_engine_failure ? "tempfailing recipients" : "accepting mail unchecked (fail open)"));
 }
 
 bool inspected(SMFICTX* ctx, const ConnectionContext& c) {
-  if (g_settings.inspect_all) return true;
-  if (g_settings.inspect_authenticated && !macro(ctx, "{auth_authen}").empty()) return true;
-  return g_settings.inspect_networks && c.networks_match;
+  const auto& settings = c.state->settings;
+  if (settings.inspect_all) return true;
+  if (settings.inspect_authenticated && !macro(ctx, "{auth_authen}").empty()) return true;
+  return settings.inspect_networks && c.networks_match;
 }
 
 sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) {
   auto c = std::make_unique<ConnectionContext>();
+  c->state = g_state.load();
   c->client_address = address_text(hostaddr);
   c->client_name = hostname ? hostname : "";
   // Postfix's non_smtpd_milters (sendmail command) and Sendmail's local
   // submissions come without an address: they are local, i.e. ours.
-  c->networks_match = c->client_address.empty() || g_settings.networks.contains(c->client_address);
+  c->networks_match = c->client_address.empty() || c->state->settings.networks.contains(c->client_address);
   smfi_setpriv(ctx, c.release());
   return SMFIS_CONTINUE;
 }
@@ -112,13 +120,13 @@ std::optional<codec::EngineVerdict> ask_engine(SMFICTX* ctx, const ConnectionCon
                                                const std::string& rcpt, const std::string& rcpt_domain) {
   if (const auto known = m.answers.find(rcpt_domain); known != m.answers.end()) return known->second;
   std::string error;
-  const auto reply = g_engine->ask(
+  const auto reply = c.state->engine->ask(
       codec::encode_verdict_question({.recipient = rcpt, .sender = m.sender, .queue_id = macro(ctx, "i"),
                                       .client_address = c.client_address}),
       error);
   auto answer = reply ? codec::decode_engine_verdict(*reply, error) : std::nullopt;
   if (!answer) {
-    warn_engine_unavailable(error);
+    warn_engine_unavailable(error, c.state->settings);
     return std::nullopt;
   }
   m.answers.emplace(rcpt_domain, *answer);
@@ -145,7 +153,7 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
 
   const auto answer = ask_engine(ctx, *c, m, rcpt, rcpt_domain);
   if (!answer) {
-    if (!g_settings.tempfail_on_engine_failure) return SMFIS_CONTINUE;
+    if (!c->state->settings.tempfail_on_engine_failure) return SMFIS_CONTINUE;
     smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.3.0"),
                   const_cast<char*>("TLS policy engine unavailable, try again later"));
     return SMFIS_TEMPFAIL;
@@ -177,9 +185,9 @@ sfsistat on_eom(SMFICTX* ctx) {
   message->queue_id = sanitize(macro(ctx, "i"), 20);
   const std::string qid = queue_id(ctx, *message);
   for (const auto& line : message->pending_lines) log::info(qid + ": " + line);
-  if (g_settings.add_header && !message->verdicts.empty()) {
+  if (c->state->settings.add_header && !message->verdicts.empty()) {
     const std::string value = format_verdict_header(message->verdicts);
-    smfi_addheader(ctx, g_settings.header_name.data(), const_cast<char*>(value.c_str()));
+    smfi_addheader(ctx, c->state->settings.header_name.data(), const_cast<char*>(value.c_str()));
   }
   if (!message->hold_reason.empty()) {
     smfi_quarantine(ctx, message->hold_reason.data());
@@ -229,8 +237,7 @@ MilterSettings build_milter_settings(const MilterConfig& milter, const PolicyCon
 }
 
 void install_filter(MilterSettings settings, std::unique_ptr<PolicyClient> engine) {
-  g_settings = std::move(settings);
-  g_engine = std::move(engine);
+  g_state.store(std::make_shared<FilterState>(FilterState{std::move(settings), std::move(engine)}));
 }
 
 smfiDesc filter_description() {

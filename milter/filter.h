@@ -30,7 +30,8 @@ struct MilterSettings {
 // Validates [milter]; throws ConfigError naming the key.
 MilterSettings build_milter_settings(const MilterConfig& milter, const PolicyConfig& policy);
 
-// Installs settings and the engine client used by the callbacks (once, before smfi_main).
+// Installs settings and the engine client used by the callbacks: before
+// smfi_main, and again on a reload (connections already open keep theirs).
 void install_filter(MilterSettings settings, std::unique_ptr<PolicyClient> engine);
 smfiDesc filter_description();
 

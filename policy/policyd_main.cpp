@@ -2,8 +2,11 @@
 // socketmap server answering from cached TLS verdicts; probes unknown and
 // expiring destinations in the background; persists verdicts in the store.
 // One io_context thread serves everything; the store writes on its own thread.
+#include <pthread.h>
+
 #include <csignal>
 #include <iostream>
+#include <thread>
 
 #include "config/config.h"
 #include "config/daemon_options.h"
@@ -45,6 +48,14 @@ std::string profile_text(const ClientProfile& p) { return p.source.empty() ? p.n
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Until the io_context can take them, stop and reload signals wait
+  // (blocked here, in every thread started from here and in postconf): a
+  // stop while starting exits 0 once started, a reload is then applied.
+  sigset_t start_signals;
+  sigemptyset(&start_signals);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&start_signals, sig);
+  pthread_sigmask(SIG_BLOCK, &start_signals, nullptr);
+
   int exit_status = 0;
   const auto options = parse_daemon_options(argc, argv, "mxtls-policyd",
                                             "Postfix policy and socketmap server for TLS verdicts.", exit_status);
@@ -68,6 +79,12 @@ int main(int argc, char** argv) {
                                                config.policy.socket_mode, "policy.");
     profile = start_probe_side(config, "mxtls-policyd");
   } catch (const std::exception& e) {
+    sigset_t pending;
+    sigpending(&pending);
+    if (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT)) {  // a stop's SIGTERM also ended postconf
+      std::cerr << "mxtls-policyd: stopping on a signal while starting\n";
+      return 0;
+    }
     std::cerr << "mxtls-policyd: " << e.what() << "\n";
     return kExitConfig;
   }
@@ -126,7 +143,11 @@ int main(int argc, char** argv) {
     signals.async_wait(on_signal);
     log::info("ready: profile " + profile_text(profile) + ", level " + std::string(level_name(profile.level)) + ", " +
               std::to_string(cache.size()) + " verdicts cached" + (settings.monitor ? ", monitor mode" : ""));
+    pthread_sigmask(SIG_UNBLOCK, &start_signals, nullptr);  // those that came while starting are handled now
     io.run();
+    // journald names the unit of a syslog line by the sender's process:
+    // gone too soon, and the last lines are missing from journalctl -u.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   } catch (const std::exception& e) {
     log::error(std::string("fatal: ") + e.what());
     std::cerr << "mxtls-policyd: " << e.what() << "\n";
