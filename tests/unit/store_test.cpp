@@ -4,9 +4,12 @@
 // process killed in the middle of writing.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -41,8 +44,9 @@ class RedisServer {
       execvp("redis-server", argv.data());
       _exit(127);
     }
-    for (int i = 0; i < 500 && !std::filesystem::exists(socket_); ++i) usleep(10000);
-    if (!std::filesystem::exists(socket_)) throw std::runtime_error("redis-server did not start (is it installed?)");
+    // The socket file appears at bind(), before listen(): wait until it accepts.
+    for (int i = 0; i < 500 && !accepts(socket_); ++i) usleep(10000);
+    if (!accepts(socket_)) throw std::runtime_error("redis-server did not start (is it installed?)");
   }
   ~RedisServer() {
     kill(pid_, SIGTERM);
@@ -50,6 +54,15 @@ class RedisServer {
     std::filesystem::remove_all(dir_);
   }
   const std::string& socket() const { return socket_; }
+  static bool accepts(const std::string& path) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool ok = fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    if (fd >= 0) close(fd);
+    return ok;
+  }
   static const RedisServer& shared() {
     static RedisServer server;
     return server;
