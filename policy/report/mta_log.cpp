@@ -3,6 +3,8 @@
 #include <array>
 #include <cctype>
 
+#include "address/domain.h"
+
 namespace mxtls {
 namespace {
 
@@ -116,15 +118,6 @@ bool valid_queue_id(std::string_view id) {
   return true;
 }
 
-std::string domain_of(std::string_view address) {
-  const auto at = address.rfind('@');
-  if (at == std::string_view::npos) return {};
-  std::string d(address.substr(at + 1));
-  for (auto& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (d.ends_with('.')) d.pop_back();
-  return d;
-}
-
 }  // namespace
 
 std::string_view mta_tls_name(MtaTls t) {
@@ -204,7 +197,7 @@ std::optional<MtaDelivery> MtaLogReader::read(std::string_view line) {
   MtaDelivery d;
   d.queue_id = std::string(message.substr(0, colon));
   const auto address = message.substr(colon + 6, message.find('>', colon) - colon - 6);
-  d.domain = domain_of(address);
+  d.domain = recipient_domain(address);
   d.relay = std::string(field(message, ", relay="));
   auto status = message.substr(status_at + 9);
   const auto text_at = status.find(" (");
