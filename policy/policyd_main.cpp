@@ -95,18 +95,19 @@ int main(int argc, char** argv) {
 
   asio::io_context io(1);
   VerdictCache cache;
-  std::unique_ptr<VerdictStore> store;
   try {
-    store = open_store(config.store, StoreAccess::create);
-    if (store)
-      log::info("store: " + describe_store(config.store) + ": " + std::to_string(load_cache(config.store, cache)) +
-                " verdicts loaded");
-  } catch (const StoreError& e) {
-    store.reset();
-    log::error(std::string("store: ") + e.what() + "; running with verdicts in memory only");
-  }
-  try {
-    StoreWriter writer(store.get(), std::chrono::duration_cast<std::chrono::seconds>(config.store.history.value));
+    // A store that had to be started anew gets the verdicts held in memory
+    // (the cache lives on the io thread).
+    StoreWriter writer(config.store, std::chrono::duration_cast<std::chrono::seconds>(config.store.history.value), [&] {
+      asio::post(io, [&] { writer.restore(cache.to_store(level_name(profile.level))); });
+    });
+    try {
+      if (config.store.backend != "none")
+        log::info("store: " + describe_store(config.store) + ": " + std::to_string(load_cache(config.store, cache)) +
+                  " verdicts loaded");
+    } catch (const StoreError& e) {
+      log::error(std::string(e.what()) + "; starting without the stored verdicts");
+    }
     dns::Resolver resolver(io, config.dns);
     Prober prober(io, config.probe, profile, resolver);
     Scheduler scheduler(io, prober, profile, config.cache, cache, writer);

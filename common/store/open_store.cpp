@@ -55,6 +55,11 @@ std::unique_ptr<VerdictStore> open_store(const StoreConfig& config, StoreAccess 
   throw StoreError("store.backend: unknown backend '" + config.backend + "'");
 }
 
+std::string set_aside_store(const StoreConfig& config) {
+  if (config.backend == "sqlite") return SqliteStore::set_aside(config.path);
+  throw StoreError("store.backend = " + config.backend + ": nothing to set aside");
+}
+
 std::string describe_store(const StoreConfig& config) {
   if (config.backend == "sqlite") return config.path;
   if (config.backend == "redis")

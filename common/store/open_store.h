@@ -23,6 +23,11 @@ void check_store_config(const StoreConfig& config);
 // store that is not there yet. Throws StoreError naming the store.
 std::unique_ptr<VerdictStore> open_store(const StoreConfig& config, StoreAccess access);
 
+// Moves a corrupt store out of the way (the daemon, not in use by it) so it
+// can be made anew; the old data stays for an operator to salvage. Returns
+// where it went. Throws StoreError.
+std::string set_aside_store(const StoreConfig& config);
+
 // The store as messages name it: its path, or "store.backend = none".
 std::string describe_store(const StoreConfig& config);
 

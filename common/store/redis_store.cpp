@@ -13,7 +13,7 @@ namespace mxtls {
 namespace {
 
 // Probe history members: "SEQUENCE|" then each field as "LENGTH:BYTES".
-// The sequence (from INCR) keeps members unique and, zero-padded, orders
+// The sequence (from INCRBY) keeps members unique and, zero-padded, orders
 // probes of the same second as they were recorded.
 constexpr std::size_t kMaxField = 65536;
 
@@ -73,6 +73,14 @@ std::optional<StoredVerdict> decode_member(std::string_view member) {
   }
   if (!member.empty()) return std::nullopt;
   return verdict_from(fields);
+}
+
+std::string probe_member(long long seq, const StoredVerdict& v) {
+  char padded[24];
+  std::snprintf(padded, sizeof padded, "%020lld|", seq);
+  std::string member = padded;
+  for (const auto& f : verdict_fields(v)) append_field(member, f);
+  return member;
 }
 
 std::string_view text(const redisReply* r) { return r && r->str ? std::string_view(r->str, r->len) : std::string_view(); }
@@ -202,7 +210,9 @@ std::string RedisStore::key(const std::string& kind, const std::string& domain) 
   return target_.prefix + kind + (domain.empty() ? "" : ":" + domain);
 }
 
-void RedisStore::put(const StoredVerdict& v) {
+void RedisStore::put(const StoredVerdict& v) { write({v}, {}); }
+
+void RedisStore::queue_verdict(const StoredVerdict& v) {
   const std::string k = key("verdict", v.domain);
   std::vector<std::string> args{"HSET", k};
   const auto values = verdict_fields(v);
@@ -210,13 +220,10 @@ void RedisStore::put(const StoredVerdict& v) {
     args.emplace_back(kFieldNames[i]);
     args.push_back(values[i]);
   }
-  command({"MULTI"});
   command(args);
   command({"SADD", key("verdicts"), v.domain});
   if (v.expires_at > 0) command({"EXPIREAT", k, std::to_string(v.expires_at)});
   else command({"PERSIST", k});
-  const auto done = command({"EXEC"});
-  if (done->type != REDIS_REPLY_ARRAY) throw StoreError(where_ + ": put " + v.domain + ": transaction aborted");
 }
 
 std::optional<StoredVerdict> RedisStore::get(const std::string& domain) {
@@ -254,14 +261,7 @@ std::size_t RedisStore::flush() {
   return n;
 }
 
-void RedisStore::record_probe(const StoredVerdict& v) {
-  const auto seq = command({"INCR", key("probe-seq")})->integer;
-  char padded[24];
-  std::snprintf(padded, sizeof padded, "%020lld|", static_cast<long long>(seq));
-  std::string member = padded;
-  for (const auto& f : verdict_fields(v)) append_field(member, f);
-  command({"ZADD", key("probes"), std::to_string(v.probed_at), member});
-}
+void RedisStore::record_probe(const StoredVerdict& v) { write({}, {v}); }
 
 void RedisStore::for_each_probe(int64_t since, const std::function<void(const StoredVerdict&)>& visit) {
   const auto r = command({"ZRANGEBYSCORE", key("probes"), std::to_string(since), "+inf"});
@@ -274,5 +274,17 @@ std::size_t RedisStore::prune_history(int64_t before) {
 }
 
 std::size_t RedisStore::history_size() { return static_cast<std::size_t>(command({"ZCARD", key("probes")})->integer); }
+
+void RedisStore::write(const std::vector<StoredVerdict>& verdicts, const std::vector<StoredVerdict>& probes) {
+  // The probe records' sequence numbers first: inside MULTI, INCRBY only answers QUEUED.
+  auto seq = probes.empty() ? 0
+                            : command({"INCRBY", key("probe-seq"), std::to_string(probes.size())})->integer -
+                                  static_cast<long long>(probes.size());
+  command({"MULTI"});
+  for (const auto& v : verdicts) queue_verdict(v);
+  for (const auto& v : probes) command({"ZADD", key("probes"), std::to_string(v.probed_at), probe_member(++seq, v)});
+  const auto done = command({"EXEC"});
+  if (done->type != REDIS_REPLY_ARRAY) throw StoreError(where_ + ": write: transaction aborted");
+}
 
 }  // namespace mxtls

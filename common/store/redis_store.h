@@ -47,6 +47,7 @@ class RedisStore final : public VerdictStore {
   void for_each_probe(int64_t since, const std::function<void(const StoredVerdict&)>& visit) override;
   std::size_t prune_history(int64_t before) override;
   std::size_t history_size() override;
+  void write(const std::vector<StoredVerdict>& verdicts, const std::vector<StoredVerdict>& probes) override;
 
  private:
   struct ReplyDeleter {
@@ -58,6 +59,7 @@ class RedisStore final : public VerdictStore {
   // StoreError on failure or an error reply.
   Reply command(const std::vector<std::string>& args);
   void connect();
+  void queue_verdict(const StoredVerdict& v);  // its commands, inside MULTI
   std::string master_address(int& port);
   std::string key(const std::string& kind, const std::string& domain = "") const;
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "verdict/verdict.h"
 
@@ -30,7 +31,29 @@ struct StoredVerdict {
 
 class StoreError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  // corrupt: the store's data no longer reads as a store (SQLite's
+  // "database disk image is malformed", "file is not a database").
+  enum class Kind { failed, corrupt };
+  explicit StoreError(const std::string& what, Kind kind = Kind::failed) : std::runtime_error(what), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+// What a store found when asked whether its writes still reach the data the
+// next start reads.
+enum class StoreHealth {
+  sound,
+  moved,    // a file store whose path no longer names the file it opened (deleted or replaced)
+  corrupt,  // a file store whose file no longer reads as one (its header overwritten)
+};
+
+// What reopen() carried from the old file into the one the path names now.
+struct StoreCarryOver {
+  std::size_t verdicts = 0;
+  std::size_t probes = 0;
+  bool created = false;  // the path named nothing: the file was made anew
 };
 
 class VerdictStore {
@@ -49,6 +72,18 @@ class VerdictStore {
   // Deletes the probe history before `before` (Unix seconds); returns how many records.
   virtual std::size_t prune_history(int64_t before) = 0;
   virtual std::size_t history_size() = 0;
+
+  // Replaces the verdicts and appends the probe records in one step: all or
+  // nothing, durable when it returns. Throws StoreError.
+  virtual void write(const std::vector<StoredVerdict>& verdicts, const std::vector<StoredVerdict>& probes) = 0;
+  // Cheap (a few system calls): how the store stands before a write. A
+  // store with no file of its own (Redis) is always sound.
+  virtual StoreHealth health() { return StoreHealth::sound; }
+  // After health() said moved: opens the path again (creating the file if
+  // nothing is there) and copies into it what the old file holds, so that
+  // nothing stored is lost. Throws StoreError; the old file stays in use
+  // until a reopen succeeds.
+  virtual StoreCarryOver reopen() { return {}; }
 };
 
 }  // namespace mxtls

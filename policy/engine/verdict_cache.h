@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "verdict/verdict.h"
 #include "store/store.h"
@@ -38,6 +40,16 @@ class VerdictCache {
   template <typename F>
   void for_each(F&& visit) const {
     for (const auto& [domain, v] : entries_) visit(domain, v);
+  }
+  // Every entry as a verdict to store again, judged under `level`; the
+  // detail text, which the cache does not keep, is left empty.
+  std::vector<StoredVerdict> to_store(std::string_view level) const {
+    std::vector<StoredVerdict> out;
+    out.reserve(entries_.size());
+    for (const auto& [domain, v] : entries_)
+      out.push_back({domain, v.reason, v.severity, v.outcome, std::string(level), v.mx,
+                     v.tls ? std::string(version_name(*v.tls)) : "", "", v.probed_at, v.expires_at});
+    return out;
   }
 
  private:

@@ -68,6 +68,23 @@ def socketmap_query(path, name, key):
     return data[data.index(":") + 1:-1]
 
 
+def policy_query(recipient, addr=("127.0.0.1", 10040), timeout=30):
+    """One Postfix policy request (RCPT) over TCP, as smtpd sends it;
+    returns (the reply's attributes without the empty line, seconds taken)."""
+    request = (f"request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\nrecipient={recipient}\n"
+               "sender=sender@lab.test\nclient_address=127.0.0.1\n\n")
+    start = time.time()
+    with socket.create_connection(addr, timeout=timeout) as s:
+        s.sendall(request.encode())
+        data = b""
+        while not data.endswith(b"\n\n"):
+            chunk = s.recv(4096)
+            if not chunk:
+                raise RuntimeError(f"policy server closed the connection after {data!r}")
+            data += chunk
+    return data.decode().strip(), time.time() - start
+
+
 def unix_socket_accepts(path):
     try:
         with socket.socket(socket.AF_UNIX) as s:
@@ -103,6 +120,7 @@ class Lab:
         self.socketmap_socket = self.dir / "socketmap.sock"
         self.policyd_conf = self.dir / "policyd.conf"
         self.policyd_log = self.dir / "policyd.log"
+        self.store = self.dir / "cache.db"  # mxtls-policyd's [store] path
         self.milter = self.build / "milter" / "mxtls-milter"
         self.milter_proc = None
         self.milter_socket = self.dir / "milter.sock"
@@ -321,7 +339,7 @@ reroute = relay:[{self.RELAY}]:25
 {policy_extra}
 
 [store]
-path = {self.dir}/cache.db
+path = {self.store}
 
 [log]
 target = file:{self.policyd_log}

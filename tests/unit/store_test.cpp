@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <thread>
 #include <vector>
 
 #include "engine/store_writer.h"
@@ -242,28 +243,166 @@ TEST(RedisStore, AuthenticatesWithThePasswordFileAndNeverNamesThePassword) {
   EXPECT_THROW(check_store_config(c), ConfigError);  // the file is gone
 }
 
+// A directory of its own for one test, removed at its end.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name)
+      : path_(std::filesystem::temp_directory_path() / ("mxtls-" + name + "-" + std::to_string(getpid()))) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() { std::filesystem::remove_all(path_); }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::vector<std::string> stored_domains(VerdictStore& store) {
+  std::vector<std::string> out;
+  store.for_each([&](const StoredVerdict& v) { out.push_back(v.domain); });
+  return out;
+}
+
+std::vector<std::string> history_domains(VerdictStore& store) {
+  std::vector<std::string> out;
+  store.for_each_probe(0, [&](const StoredVerdict& v) { out.push_back(v.domain); });
+  return out;
+}
+
+void overwrite_header(const std::string& path) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.write("this is no database", 19);
+}
+
+// Polls a second connection until `domain` is stored (the writer works on its own thread).
+void wait_until_stored(const std::string& path, const std::string& domain) {
+  for (int i = 0; i < 500 && !SqliteStore(path).get(domain); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(SqliteStore(path).get(domain)) << domain;
+}
+
 TEST(StoreWriter, KeepsHistoryForItsConfiguredAgeAndWritesWhatIsQueued) {
-  const auto dir = std::filesystem::temp_directory_path() / ("mxtls-writer-test-" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const ScratchDir dir("writer");
+  const auto config = store_config("sqlite", dir / "cache.db");
+  const int64_t now = std::time(nullptr);
   {
-    SqliteStore store((dir / "cache.db").string());
-    const int64_t now = std::time(nullptr);
     auto old = sample("old.example");
     old.probed_at = now - 40 * 86400;
-    store.record_probe(old);
-    {
-      StoreWriter writer(&store, std::chrono::hours(24 * 30));  // prunes at start
-      auto fresh = sample("fresh.example");
-      fresh.probed_at = now;
-      writer.save(fresh, true);
-    }  // the destructor writes what is queued
-    std::vector<std::string> history;
-    store.for_each_probe(0, [&](const StoredVerdict& v) { history.push_back(v.domain); });
-    EXPECT_EQ(history, (std::vector<std::string>{"fresh.example"}));
-    EXPECT_TRUE(store.get("fresh.example"));
+    SqliteStore(config.path).record_probe(old);
   }
-  std::filesystem::remove_all(dir);
+  {
+    StoreWriter writer(config, std::chrono::hours(24 * 30));  // prunes at start
+    auto fresh = sample("fresh.example");
+    fresh.probed_at = now;
+    writer.save(fresh, true);
+  }  // the destructor writes what is queued
+  SqliteStore store(config.path);
+  EXPECT_EQ(history_domains(store), (std::vector<std::string>{"fresh.example"}));
+  EXPECT_TRUE(store.get("fresh.example"));
+}
+
+TEST(SqliteStore, HealthTellsADeletedAReplacedOrACorruptFile) {
+  const ScratchDir dir("health");
+  SqliteStore store(dir / "cache.db");
+  EXPECT_EQ(store.health(), StoreHealth::sound);
+  std::filesystem::remove(dir / "cache.db");
+  EXPECT_EQ(store.health(), StoreHealth::moved);
+  { SqliteStore other(dir / "other.db"); }
+  std::filesystem::rename(dir / "other.db", dir / "cache.db");
+  EXPECT_EQ(store.health(), StoreHealth::moved);
+
+  SqliteStore damaged(dir / "damaged.db");
+  overwrite_header(dir / "damaged.db");
+  EXPECT_EQ(damaged.health(), StoreHealth::corrupt);
+}
+
+TEST(SqliteStore, ReopenCarriesEverythingIntoANewFileOrTheOneThatReplacedIt) {
+  const ScratchDir dir("carry");
+  const std::string path = dir / "cache.db";
+  SqliteStore store(path);
+  store.put(sample("a.example"));
+  store.record_probe(sample("a.example"));
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);  // rm cache.db*
+  ASSERT_EQ(store.health(), StoreHealth::moved);
+  const auto carried = store.reopen();
+  EXPECT_TRUE(carried.created);
+  EXPECT_EQ(carried.verdicts, 1u);
+  EXPECT_EQ(carried.probes, 1u);
+  EXPECT_EQ(store.health(), StoreHealth::sound);
+  store.put(sample("b.example"));
+  store.record_probe(sample("b.example"));
+  {
+    SqliteStore reader(path);
+    EXPECT_EQ(stored_domains(reader), (std::vector<std::string>{"a.example", "b.example"}));
+  }
+
+  // An operator puts another store in its place: a copy holding a.example's
+  // record, and c.example. Ours are added; a record already there is not doubled.
+  {
+    SqliteStore other(dir / "other.db");
+    other.record_probe(sample("a.example"));
+    other.put(sample("c.example"));
+  }
+  std::filesystem::rename(dir / "other.db", path);
+  ASSERT_EQ(store.health(), StoreHealth::moved);
+  EXPECT_FALSE(store.reopen().created);
+  SqliteStore reader(path);
+  EXPECT_EQ(stored_domains(reader), (std::vector<std::string>{"a.example", "b.example", "c.example"}));
+  EXPECT_EQ(history_domains(reader), (std::vector<std::string>{"a.example", "b.example"}));
+}
+
+// The store file deleted under the running daemon: verdicts went on into
+// the unlinked file and were gone at the next start.
+TEST(StoreWriter, MakesADeletedStoreAnewWithEverythingItHeld) {
+  const ScratchDir dir("writer-deleted");
+  const auto config = store_config("sqlite", dir / "cache.db");
+  {
+    StoreWriter writer(config, std::chrono::hours(24));
+    writer.save(sample("before.example"), true);
+    wait_until_stored(config.path, "before.example");
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(config.path + suffix);
+    writer.save(sample("after.example"), true);
+  }
+  SqliteStore store(config.path);
+  EXPECT_EQ(stored_domains(store), (std::vector<std::string>{"after.example", "before.example"}));
+  EXPECT_EQ(history_domains(store).size(), 2u);
+}
+
+TEST(StoreWriter, HoldsWhatItCannotWriteUntilTheStoreCanBeMadeAgain) {
+  const ScratchDir dir("writer-held");
+  const auto config = store_config("sqlite", dir / "gone/cache.db");
+  std::filesystem::create_directories(dir / "gone");
+  {
+    StoreWriter writer(config, std::chrono::hours(24));
+    writer.save(sample("before.example"), true);
+    wait_until_stored(config.path, "before.example");
+    std::filesystem::remove_all(dir / "gone");  // nowhere to make the file anew
+    writer.save(sample("held.example"), true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the writer tries, fails, holds
+    std::filesystem::create_directories(dir / "gone");
+  }  // the last try at stop succeeds
+  SqliteStore store(config.path);
+  EXPECT_EQ(stored_domains(store), (std::vector<std::string>{"before.example", "held.example"}));
+}
+
+TEST(StoreWriter, SetsACorruptStoreAsideAndRefillsItFromMemory) {
+  const ScratchDir dir("writer-corrupt");
+  const auto config = store_config("sqlite", dir / "cache.db");
+  {
+    StoreWriter* self = nullptr;
+    StoreWriter writer(config, std::chrono::hours(24), [&] { self->restore({sample("in-memory.example")}); });
+    self = &writer;
+    writer.save(sample("before.example"), true);
+    wait_until_stored(config.path, "before.example");
+    overwrite_header(config.path);
+    writer.save(sample("after.example"), true);
+  }
+  SqliteStore store(config.path);
+  EXPECT_EQ(stored_domains(store), (std::vector<std::string>{"after.example", "in-memory.example"}));
+  std::size_t aside = 0;
+  for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(config.path).parent_path()))
+    aside += f.path().filename().string().starts_with("cache.db.corrupt-") && !f.path().string().ends_with("-wal");
+  EXPECT_EQ(aside, 1u);
 }
 
 TEST(SqliteStore, SurvivesReopen) {
