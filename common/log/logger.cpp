@@ -1,6 +1,5 @@
 #include "log/logger.h"
 
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
@@ -10,6 +9,8 @@
 #include <array>
 #include <stdexcept>
 #include <utility>
+
+#include "log/line_file_sink.h"
 
 namespace mxtls::log {
 namespace {
@@ -46,7 +47,7 @@ void init(const Options& options) {
     sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     pattern = "%Y-%m-%dT%H:%M:%S.%e " + options.ident + "[%P]: %v";
   } else if (options.target.starts_with("file:")) {
-    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.target.substr(5));
+    sink = std::make_shared<LineFileSink>(options.target.substr(5));
     pattern = "%Y-%m-%dT%H:%M:%S.%e " + options.ident + "[%P]: %v";
   } else if (options.target == "none") {
     sink = std::make_shared<spdlog::sinks::null_sink_mt>();
@@ -56,11 +57,9 @@ void init(const Options& options) {
   auto logger = std::make_shared<spdlog::logger>(options.ident, std::move(sink));
   logger->set_pattern(pattern);
   logger->set_level(level_from_name(options.level));
-  // Warnings and errors reach the file at once; routine lines within a
-  // second (a write per line would cost the policy hot path a syscall).
-  logger->flush_on(spdlog::level::warn);
+  // No sink buffers: a line is out (one write(2) or syslog(3) call) when
+  // the call that logs it returns.
   spdlog::set_default_logger(std::move(logger));
-  spdlog::flush_every(std::chrono::seconds(1));
 }
 
 void debug(std::string_view line) { spdlog::debug("{}", line); }

@@ -63,7 +63,7 @@ def socketmap(name, key):
 
 
 def policyd_log():
-    # Routine lines reach the file within a second (buffered); callers poll.
+    # Lines reach the file as they are logged; callers poll for work in flight.
     return lab.policyd_log_text()
 
 
