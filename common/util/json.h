@@ -1,36 +1,20 @@
-// A minimal JSON writer for reports (`mxtls probe --json`): objects, arrays,
-// strings (escaped per RFC 8259, bytes >= 0x80 as \u00XX so output is always
-// valid), numbers, booleans. Write-only by design; mxtls never parses JSON.
+// The JSON documents mxtls prints (`mxtls probe --json`, `mxtls report
+// --json`): nlohmann's ordered_json, whose fields keep the order they were
+// added in, and the one way to print them: valid JSON for every input, UTF-8
+// kept as it is, bytes that are not UTF-8 (a peer's banner or certificate
+// names) replaced by U+FFFD, never passed through. mxtls never parses JSON.
 #pragma once
+#include <nlohmann/json.hpp>
 #include <string>
-#include <string_view>
-#include <vector>
 
 namespace mxtls {
 
-class JsonWriter {
- public:
-  JsonWriter& begin_object();
-  JsonWriter& end_object();
-  JsonWriter& begin_array();
-  JsonWriter& end_array();
-  JsonWriter& key(std::string_view k);
-  JsonWriter& value(std::string_view s);
-  JsonWriter& value(const char* s) { return value(std::string_view(s)); }
-  JsonWriter& value(long long n);
-  JsonWriter& value(int n) { return value(static_cast<long long>(n)); }
-  JsonWriter& value(double d);
-  JsonWriter& value(bool b);
-  JsonWriter& null();
-  const std::string& str() const { return out_; }
+using Json = nlohmann::ordered_json;
 
- private:
-  void separate();
-  std::string out_;
-  std::vector<bool> first_;  // per open container: no element written yet
-  bool after_key_ = false;
-};
+// One line, no trailing newline.
+std::string to_json_text(const Json& document);
 
-std::string json_escape(std::string_view s);
+// Seconds, to the millisecond: a float printed as 0.412, not 0.41200000047.
+double json_seconds(double seconds);
 
 }  // namespace mxtls

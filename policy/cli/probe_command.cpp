@@ -121,21 +121,18 @@ int probe_command(const std::vector<std::string>& args) {
   }
   io.run();
 
-  JsonWriter json;
-  if (o.json && results.size() > 1) json.begin_array();
+  Json json = Json::array();
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (failed[i]) continue;
     const auto& probe = results[i];
     const auto verdict = classify_destination(probe, profile);
     for (const auto& text : format_probe_lines(probe, verdict, profile)) log::info(text);
-    if (o.json) render_json_report(json, probe, verdict, profile);
+    if (o.json) json.push_back(render_json_report(probe, verdict, profile));
     else std::cout << render_text_report(probe, verdict, profile) << (results.size() > 1 ? "\n" : "");
     status = std::max(status, exit_status_for(verdict.overall.severity));
   }
-  if (o.json) {
-    if (results.size() > 1) json.end_array();
-    std::cout << json.str() << "\n";
-  }
+  // One destination: its document; several: an array of them.
+  if (o.json) std::cout << to_json_text(results.size() > 1 || json.empty() ? json : json.front()) << "\n";
   return status;
 }
 

@@ -47,50 +47,52 @@ void text_certificate(std::string& out, const HandshakeResult& hs, std::time_t n
     out += "    verify       error " + std::to_string(i.code) + " at depth " + std::to_string(i.depth) + ": " + i.text + "\n";
 }
 
-void json_certificate(JsonWriter& j, const CertificateInfo& c, std::time_t now) {
-  j.begin_object()
-      .key("subject").value(c.subject)
-      .key("issuer").value(c.issuer)
-      .key("dns_names").begin_array();
-  for (const auto& n : c.dns_names) j.value(n);
-  j.end_array()
-      .key("key_type").value(c.key_type)
-      .key("key_bits").value(c.key_bits)
-      .key("signature_algorithm").value(c.signature_algorithm)
-      .key("not_before").value(format_date(c.not_before))
-      .key("not_after").value(format_date(c.not_after))
-      .key("days_left").value(static_cast<long long>(c.days_left(now)))
-      .key("sha256").value(c.sha256)
-      .end_object();
+Json json_certificate(const CertificateInfo& c, std::time_t now) {
+  return {{"subject", c.subject},
+          {"issuer", c.issuer},
+          {"dns_names", c.dns_names},
+          {"key_type", c.key_type},
+          {"key_bits", c.key_bits},
+          {"signature_algorithm", c.signature_algorithm},
+          {"not_before", format_date(c.not_before)},
+          {"not_after", format_date(c.not_after)},
+          {"days_left", c.days_left(now)},
+          {"sha256", c.sha256}};
 }
 
-void json_handshake(JsonWriter& j, const HandshakeResult& hs, std::time_t now) {
-  j.begin_object().key("attempted").value(hs.attempted).key("ok").value(hs.ok);
-  if (hs.ok) j.key("version").value(hs.version).key("cipher").value(hs.cipher).key("signature_digest").value(hs.peer_signature_digest);
-  else if (hs.attempted) j.key("error").value(hs.error).key("alert").value(hs.alert_received).key("timed_out").value(hs.timed_out);
-  j.key("sni_sent").value(hs.sni_sent);
+Json json_handshake(const HandshakeResult& hs, std::time_t now) {
+  Json j{{"attempted", hs.attempted}, {"ok", hs.ok}};
   if (hs.ok) {
-    j.key("host_matches").value(hs.host_matches).key("verify_errors").begin_array();
-    for (const auto& i : hs.verify_issues)
-      j.begin_object().key("code").value(i.code).key("depth").value(i.depth).key("text").value(i.text).end_object();
-    j.end_array().key("chain").begin_array();
-    for (const auto& c : hs.chain) json_certificate(j, c, now);
-    j.end_array();
+    j["version"] = hs.version;
+    j["cipher"] = hs.cipher;
+    j["signature_digest"] = hs.peer_signature_digest;
+  } else if (hs.attempted) {
+    j["error"] = hs.error;
+    j["alert"] = hs.alert_received;
+    j["timed_out"] = hs.timed_out;
   }
-  j.end_object();
+  j["sni_sent"] = hs.sni_sent;
+  if (hs.ok) {
+    j["host_matches"] = hs.host_matches;
+    j["verify_errors"] = Json::array();
+    for (const auto& i : hs.verify_issues)
+      j["verify_errors"].push_back({{"code", i.code}, {"depth", i.depth}, {"text", i.text}});
+    j["chain"] = Json::array();
+    for (const auto& c : hs.chain) j["chain"].push_back(json_certificate(c, now));
+  }
+  return j;
 }
 
-void json_verdict(JsonWriter& j, const Verdict& v) {
-  j.begin_object()
-      .key("verdict").value(severity_name(v.severity))
-      .key("reason").value(reason_code(v.reason))
-      .key("outcome").value(outcome_name(v.outcome))
-      .key("rfc8460").value(reason_info(v.reason).rfc8460)
-      .key("remediation").value(reason_info(v.reason).remediation)
-      .key("detail").value(v.detail)
-      .key("findings").begin_array();
-  for (Reason r : v.findings) j.value(reason_code(r));
-  j.end_array().end_object();
+Json json_verdict(const Verdict& v) {
+  Json findings = Json::array();
+  for (Reason r : v.findings) findings.push_back(std::string(reason_code(r)));
+  return {{"verdict", std::string(severity_name(v.severity))},
+          {"reason", std::string(reason_code(v.reason))},
+          {"outcome", std::string(outcome_name(v.outcome))},
+          {"rfc8460", std::string(reason_info(v.reason).rfc8460)},
+          {"remediation", std::string(reason_info(v.reason).remediation)},
+          {"detail", v.detail},
+          {"findings", std::move(findings)}};
 }
 
 }  // namespace
@@ -136,46 +138,41 @@ std::string render_text_report(const DestinationProbe& probe, const DestinationV
   return out;
 }
 
-void render_json_report(JsonWriter& j, const DestinationProbe& probe, const DestinationVerdict& verdict,
-                        const ClientProfile& profile) {
+Json render_json_report(const DestinationProbe& probe, const DestinationVerdict& verdict, const ClientProfile& profile) {
   const std::time_t now = std::time(nullptr);
-  j.begin_object()
-      .key("destination").value(probe.domain)
-      .key("profile").value(profile.name)
-      .key("security_level").value(level_name(profile.level))
-      .key("protocols").value(profile.versions.to_string())
-      .key("elapsed_s").value(probe.elapsed_s)
-      .key("result");
-  json_verdict(j, verdict.overall);
-  j.key("hosts").begin_array();
+  Json hosts = Json::array();
   for (std::size_t i = 0; i < probe.hosts.size(); ++i) {
     const auto& mx = probe.hosts[i];
-    j.begin_object()
-        .key("host").value(mx.host)
-        .key("preference").value(mx.preference)
-        .key("address").value(mx.address)
-        .key("port").value(mx.port)
-        .key("elapsed_s").value(mx.elapsed_s);
-    if (mx.failure) j.key("failure").value(reason_code(*mx.failure)).key("failure_detail").value(mx.failure_detail);
-    j.key("banner").value(mx.banner)
-        .key("starttls_offered").value(mx.starttls_offered)
-        .key("starttls_reply_code").value(mx.starttls_code)
-        .key("starttls_injection").value(mx.injected_bytes)
-        .key("server_versions").begin_array();
-    for (auto v : kTlsVersions)
-      if (mx.server_versions().has(v)) j.value(version_name(v));
-    j.end_array().key("compat");
-    json_handshake(j, mx.compat, now);
-    j.key("survey").begin_object();
-    for (auto v : kTlsVersions) {
-      j.key(version_name(v));
-      json_handshake(j, mx.survey[static_cast<std::size_t>(v)], now);
+    Json host{{"host", mx.host},
+              {"preference", mx.preference},
+              {"address", mx.address},
+              {"port", mx.port},
+              {"elapsed_s", json_seconds(mx.elapsed_s)}};
+    if (mx.failure) {
+      host["failure"] = std::string(reason_code(*mx.failure));
+      host["failure_detail"] = mx.failure_detail;
     }
-    j.end_object().key("result");
-    json_verdict(j, verdict.hosts[i]);
-    j.end_object();
+    host["banner"] = mx.banner;
+    host["starttls_offered"] = mx.starttls_offered;
+    host["starttls_reply_code"] = mx.starttls_code;
+    host["starttls_injection"] = mx.injected_bytes;
+    host["server_versions"] = Json::array();
+    for (auto v : kTlsVersions)
+      if (mx.server_versions().has(v)) host["server_versions"].push_back(std::string(version_name(v)));
+    host["compat"] = json_handshake(mx.compat, now);
+    host["survey"] = Json::object();
+    for (auto v : kTlsVersions)
+      host["survey"][std::string(version_name(v))] = json_handshake(mx.survey[static_cast<std::size_t>(v)], now);
+    host["result"] = json_verdict(verdict.hosts[i]);
+    hosts.push_back(std::move(host));
   }
-  j.end_array().end_object();
+  return {{"destination", probe.domain},
+          {"profile", profile.name},
+          {"security_level", std::string(level_name(profile.level))},
+          {"protocols", profile.versions.to_string()},
+          {"elapsed_s", json_seconds(probe.elapsed_s)},
+          {"result", json_verdict(verdict.overall)},
+          {"hosts", std::move(hosts)}};
 }
 
 }  // namespace mxtls

@@ -1,6 +1,6 @@
 // Renders a probed and classified destination for people (a report readable
 // at a glance) and for scripts (one JSON document). Untrusted strings are
-// sanitized in the text report and escaped in JSON.
+// sanitized in the text report and kept (invalid UTF-8 replaced) in JSON.
 #pragma once
 #include <string>
 
@@ -12,7 +12,6 @@
 namespace mxtls {
 
 std::string render_text_report(const DestinationProbe& probe, const DestinationVerdict& verdict, const ClientProfile& profile);
-void render_json_report(JsonWriter& json, const DestinationProbe& probe, const DestinationVerdict& verdict,
-                        const ClientProfile& profile);
+Json render_json_report(const DestinationProbe& probe, const DestinationVerdict& verdict, const ClientProfile& profile);
 
 }  // namespace mxtls

@@ -167,68 +167,64 @@ std::string render_summary_text(const Summary& s, std::size_t top) {
 }
 
 std::string render_summary_json(const Summary& s) {
-  JsonWriter j;
-  j.begin_object();
-  j.key("now").value(static_cast<long long>(s.now)).key("since").value(static_cast<long long>(s.since));
-  j.key("verdicts").begin_object();
+  Json verdicts = Json::object();
   for (std::size_t i = 0; i < s.by_severity.size(); ++i)
-    j.key(severity_name(static_cast<Severity>(i))).value(static_cast<long long>(s.by_severity[i]));
-  j.end_object();
-  j.key("problems").begin_object();
-  for (const auto& [reason, domains] : s.problems) {
-    j.key(reason_code(reason)).begin_array();
-    for (const auto& d : domains) j.value(d);
-    j.end_array();
-  }
-  j.end_object();
-  j.key("probes").value(static_cast<long long>(s.probes));
-  j.key("destinations_probed").value(static_cast<long long>(s.destinations_probed));
-  j.key("unreachable").begin_object();
-  for (const auto& [reason, n] : s.unreachable) j.key(reason_code(reason)).value(static_cast<long long>(n));
-  j.end_object();
-  j.key("local_problem").value(s.local_problem);
-  j.key("changes").begin_array();
-  for (const auto& c : s.changes) {
-    j.begin_object().key("domain").value(c.domain).key("at").value(static_cast<long long>(c.at));
-    j.key("from").value(reason_code(c.from)).key("to").value(reason_code(c.to));
-    j.key("severity").value(severity_name(c.to_severity)).end_object();
-  }
-  j.end_array();
-  j.key("log_lines").value(static_cast<long long>(s.log_lines));
-  j.key("decision_lines").value(static_cast<long long>(s.decision_lines));
-  j.key("logged").begin_object();
+    verdicts[std::string(severity_name(static_cast<Severity>(i)))] = s.by_severity[i];
+  Json problems = Json::object();
+  for (const auto& [reason, domains] : s.problems) problems[std::string(reason_code(reason))] = domains;
+  Json unreachable = Json::object();
+  for (const auto& [reason, n] : s.unreachable) unreachable[std::string(reason_code(reason))] = n;
+  Json changes = Json::array();
+  for (const auto& c : s.changes)
+    changes.push_back({{"domain", c.domain},
+                       {"at", c.at},
+                       {"from", std::string(reason_code(c.from))},
+                       {"to", std::string(reason_code(c.to))},
+                       {"severity", std::string(severity_name(c.to_severity))}});
+  Json logged = Json::object();
   for (const auto& [program, domains] : s.logged) {
-    j.key(program).begin_array();
+    Json list = Json::array();
     for (const auto& d : domains) {
-      j.begin_object().key("domain").value(d.domain).key("reason").value(d.reason);
-      j.key("recipients").value(static_cast<long long>(d.recipients)).key("actions").begin_object();
-      for (const auto& [action, n] : d.actions) j.key(action).value(static_cast<long long>(n));
-      j.end_object().end_object();
+      Json actions = Json::object();
+      for (const auto& [action, n] : d.actions) actions[action] = n;
+      list.push_back({{"domain", d.domain}, {"reason", d.reason}, {"recipients", d.recipients}, {"actions", std::move(actions)}});
     }
-    j.end_array();
+    logged[program] = std::move(list);
   }
-  j.end_object();
-  j.key("mta_deliveries").value(static_cast<long long>(s.mta_deliveries));
-  j.key("mta").begin_array();
+  Json mta = Json::array();
   for (const auto& o : s.mta) {
-    j.begin_object().key("domain").value(o.domain);
-    j.key("deferred").value(static_cast<long long>(o.deferred)).key("bounced").value(static_cast<long long>(o.bounced));
-    j.key("sent").begin_object().key("plaintext").value(static_cast<long long>(o.sent_plaintext));
-    j.key("untrusted").value(static_cast<long long>(o.sent_untrusted)).key("trusted").value(static_cast<long long>(o.sent_trusted));
-    j.key("verified").value(static_cast<long long>(o.sent_verified)).end_object();
-    j.key("reason");
-    if (o.mta_reason) j.value(reason_code(*o.mta_reason));
-    else j.null();
-    j.key("evidence").value(o.evidence);
-    j.key("predicted");
-    if (o.predicted) j.begin_object().key("outcome").value(outcome_name(o.predicted->outcome)).key("reason").value(reason_code(o.predicted->reason)).end_object();
-    else j.null();
-    j.key("disagreements").value(static_cast<long long>(o.disagreements)).key("disagreement").value(o.first_disagreement);
-    j.end_object();
+    Json predicted = nullptr;
+    if (o.predicted)
+      predicted = {{"outcome", std::string(outcome_name(o.predicted->outcome))},
+                   {"reason", std::string(reason_code(o.predicted->reason))}};
+    mta.push_back({{"domain", o.domain},
+                   {"deferred", o.deferred},
+                   {"bounced", o.bounced},
+                   {"sent", {{"plaintext", o.sent_plaintext},
+                             {"untrusted", o.sent_untrusted},
+                             {"trusted", o.sent_trusted},
+                             {"verified", o.sent_verified}}},
+                   {"reason", o.mta_reason ? Json(std::string(reason_code(*o.mta_reason))) : Json(nullptr)},
+                   {"evidence", o.evidence},
+                   {"predicted", std::move(predicted)},
+                   {"disagreements", o.disagreements},
+                   {"disagreement", o.first_disagreement}});
   }
-  j.end_array();
-  j.end_object();
-  return j.str() + "\n";
+  const Json document{{"now", s.now},
+                      {"since", s.since},
+                      {"verdicts", std::move(verdicts)},
+                      {"problems", std::move(problems)},
+                      {"probes", s.probes},
+                      {"destinations_probed", s.destinations_probed},
+                      {"unreachable", std::move(unreachable)},
+                      {"local_problem", s.local_problem},
+                      {"changes", std::move(changes)},
+                      {"log_lines", s.log_lines},
+                      {"decision_lines", s.decision_lines},
+                      {"logged", std::move(logged)},
+                      {"mta_deliveries", s.mta_deliveries},
+                      {"mta", std::move(mta)}};
+  return to_json_text(document) + "\n";
 }
 
 }  // namespace mxtls

@@ -14,12 +14,28 @@ TEST(Sanitize, ReplacesControlAndNonAsciiAndBounds) {
   EXPECT_EQ(sanitize_quoted("CN=\"x\""), "CN='x'");
 }
 
-TEST(Json, WritesValidNestedDocuments) {
-  JsonWriter j;
-  j.begin_object().key("a").value(1).key("b").begin_array().value("x\"y").value(true).null().end_array()
-      .key("c").begin_object().end_object().end_object();
-  EXPECT_EQ(j.str(), R"({"a":1,"b":["x\"y",true,null],"c":{}})");
-  EXPECT_EQ(json_escape("\x01\n\xff"), "\\u0001\\n\\u00ff");
+TEST(Json, WritesOrderedNestedDocuments) {
+  const Json j{{"b", 1}, {"a", Json::array({"x\"y", true, nullptr})}, {"c", Json::object()}, {"t", json_seconds(0.41234)}};
+  EXPECT_EQ(to_json_text(j), R"({"b":1,"a":["x\"y",true,null],"c":{},"t":0.412})");
+}
+
+// The hand-written writer escaped each byte of a UTF-8 sequence on its own
+// ("é" became "\u00c3\u00a9") and let invalid bytes pass as Latin-1.
+TEST(Json, KeepsUtf8AndReplacesWhatIsNotUtf8) {
+  EXPECT_EQ(to_json_text(Json("caf\xc3\xa9 \xe2\x9c\x93")), "\"caf\xc3\xa9 \xe2\x9c\x93\"");
+  EXPECT_EQ(to_json_text(Json("a\xff\xc3(b")), "\"a\xef\xbf\xbd\xef\xbf\xbd(b\"");  // U+FFFD for each bad sequence
+  EXPECT_EQ(to_json_text(Json("\x01\n\x7f")), "\"\\u0001\\n\x7f\"");
+}
+
+TEST(Json, EveryByteStringBecomesJsonThatParsesBack) {
+  std::string all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  for (const std::string& s : {all, std::string("\xc3"), std::string("\xed\xa0\x80"), std::string("\xf4\x90\x80\x80")}) {
+    const std::string text = to_json_text(Json{{"banner", s}});
+    const auto back = Json::parse(text, nullptr, false);
+    ASSERT_FALSE(back.is_discarded()) << text;
+    EXPECT_TRUE(back["banner"].is_string());
+  }
 }
 
 }  // namespace
