@@ -147,9 +147,13 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
   auto& m = *c->message;
   std::string rcpt = macro(ctx, "{rcpt_addr}");
   if (rcpt.empty() && argv && argv[0]) rcpt = strip_brackets(argv[0]);
-  // No domain to judge (local part only, address literal): nothing to ask.
+  // Only the domain is judged. None that is valid (a local part only, an
+  // address literal, a name too long or malformed): nothing to ask.
   const std::string rcpt_domain = recipient_domain(rcpt);
-  if (rcpt_domain.empty()) return SMFIS_CONTINUE;
+  if (rcpt_domain.empty()) {
+    m.pending_lines.push_back("to=<" + sanitize_address(rcpt) + ">, action=dunno, note=no valid recipient domain: nothing to check");
+    return SMFIS_CONTINUE;
+  }
 
   const auto answer = ask_engine(ctx, *c, m, rcpt, rcpt_domain);
   if (!answer) {

@@ -16,16 +16,26 @@ void add(std::string& out, std::string_view name, std::string_view value) {
   out.append(name).append("=").append(single_line(value)).append("\n");
 }
 
+std::string_view bounded(std::string_view value) { return value.substr(0, kMaxQuestionValue); }
+
+std::string bounded_address(std::string_view address) {
+  if (address.size() <= kMaxQuestionValue) return std::string(address);
+  const auto at = address.rfind('@');
+  if (at == std::string_view::npos || address.size() - at > kMaxQuestionValue / 2) return std::string(bounded(address));
+  const std::string_view domain = address.substr(at);  // '@' included
+  return std::string(address.substr(0, kMaxQuestionValue - domain.size())) + std::string(domain);
+}
+
 }  // namespace
 
 std::string encode_verdict_question(const VerdictQuestion& q) {
   std::string out;
   add(out, "request", kVerdictRequest);
   add(out, "protocol_state", "RCPT");
-  add(out, "recipient", q.recipient);
-  add(out, "sender", q.sender);
-  add(out, "queue_id", q.queue_id);
-  add(out, "client_address", q.client_address);
+  add(out, "recipient", bounded_address(q.recipient));
+  add(out, "sender", bounded_address(q.sender));
+  add(out, "queue_id", bounded(q.queue_id));
+  add(out, "client_address", bounded(q.client_address));
   out += "\n";
   return out;
 }

@@ -21,8 +21,13 @@ struct VerdictQuestion {
   std::string recipient, sender, queue_id, client_address;
 };
 
+// Longest value a question carries, far below the policy protocol's line
+// limit. A longer address keeps its domain, which is all the engine judges,
+// and loses the end of its local part; other values are cut.
+inline constexpr std::size_t kMaxQuestionValue = 512;
+
 // The request, with its final empty line. Control characters in values
-// become '?', so no value can add attributes.
+// become '?', so no value can add attributes; every value is bounded.
 std::string encode_verdict_question(const VerdictQuestion& q);
 
 struct EngineVerdict {

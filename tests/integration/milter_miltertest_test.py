@@ -1,6 +1,7 @@
 """miltertest (Lua) drives mxtls-milter through every callback against the
 lab's mxtls-policyd: tempfail, header, quarantine, abort mid-message, an
-unreachable engine (fail open and tempfail), and thousands of sessions
+unreachable engine (fail open and tempfail), recipients of 9000 bytes
+(sent by a client of our own: miltertest cannot), and thousands of sessions
 after which the milter must stop cleanly (under ASan, LeakSanitizer makes a
 leak fail the exit status). Runs inside tests/lab/netns-run.
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
 from lab import Lab  # noqa: E402
+from milter_client import MilterSession  # noqa: E402
 
 BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build/release"
 SCRIPTS = Path(__file__).resolve().parent / "miltertest"
@@ -57,6 +59,28 @@ class Miltertest(unittest.TestCase):
         lab.start_milter("on_engine_failure = tempfail", engine=f"unix:{lab.dir}/nothing-listens-here.sock")
         code, out = miltertest("engine_down.lua", MXTLS_EXPECT="tempfail")
         self.assertEqual(code, 0, out)
+
+    def test_a_9000_byte_recipient_is_judged_by_its_domain(self):
+        # miltertest sends at most about 1 KB per value (and Postfix refuses
+        # commands over 2048 bytes): a client of our own plays the local
+        # process that reaches the milter's socket.
+        lab.start_milter()
+        session = MilterSession(lab.milter_socket)
+        self.assertEqual(session.connect(), b"c")
+        session.macros(b"M", {"i": "6B7C8D9E0F"})
+        self.assertEqual(session.mail("sender@lab.test"), b"c")
+        self.assertEqual(session.rcpt("a" * 9000 + "@nostarttls.test"), b"y")  # 450 4.7.5, not fail-open
+        self.assertEqual(session.rcpt("user@" + "b" * 9000 + ".test"), b"c")  # no valid domain: nothing to check
+        self.assertEqual(session.rcpt("user@healthy12.test"), b"c")
+        replies = session.eom()
+        session.close()
+        self.assertIn((b"h", b"X-MXTLS\0healthy12.test=ok\0"), replies)
+        log = lab.milter_log_text()
+        self.assertIn("to=<aaaa", log)
+        self.assertIn("domain=nostarttls.test, verdict=incompatible, reason=starttls_not_offered, action=defer", log)
+        self.assertIn("6B7C8D9E0F: to=<user@bbbb", log)
+        self.assertIn(">, action=dunno, note=no valid recipient domain: nothing to check", log)
+        self.assertNotIn("engine unavailable", log)
 
     def test_thousands_of_sessions_then_a_clean_stop(self):
         lab.start_milter()

@@ -71,5 +71,27 @@ TEST(EngineVerdict, QuestionValuesCannotAddAttributes) {
   EXPECT_EQ(parsed.request.get("recipient"), "a@b.example?request=smtpd_access_policy");
 }
 
+// An 8 KB recipient (or sender) used to exceed the policy protocol's line
+// limit, so the engine refused the question and the milter failed open.
+TEST(EngineVerdict, QuestionsAreBoundedAndKeepTheRecipientDomain) {
+  const std::string domain = "legacy.example";
+  const std::string huge_local(9000, 'a');
+  const std::string wire = encode_verdict_question({.recipient = huge_local + "@" + domain,
+                                                    .sender = huge_local + "@sender.example",
+                                                    .queue_id = std::string(9000, 'Q'),
+                                                    .client_address = std::string(9000, '1')});
+  const auto parsed = parse_policy_request(wire);
+  ASSERT_EQ(parsed.status, ParseStatus::complete) << parsed.error;
+  const auto recipient = parsed.request.get("recipient");
+  EXPECT_LE(recipient.size(), kMaxQuestionValue);
+  EXPECT_TRUE(recipient.ends_with("@" + domain));
+  EXPECT_TRUE(parsed.request.get("sender").ends_with("@sender.example"));
+  EXPECT_EQ(parsed.request.get("queue_id").size(), kMaxQuestionValue);
+  EXPECT_EQ(parsed.request.get("client_address").size(), kMaxQuestionValue);
+  // Short values go as they are.
+  const auto plain = parse_policy_request(encode_verdict_question({.recipient = "u@" + domain, .sender = "", .queue_id = "", .client_address = ""}));
+  EXPECT_EQ(plain.request.get("recipient"), "u@" + domain);
+}
+
 }  // namespace
 }  // namespace mxtls::codec
