@@ -190,7 +190,7 @@ sfsistat on_eom(SMFICTX* ctx) {
   const std::string qid = queue_id(ctx, *message);
   for (const auto& line : message->pending_lines) log::info(qid + ": " + line);
   if (c->state->settings.add_header && !message->verdicts.empty()) {
-    const std::string value = format_verdict_header(message->verdicts);
+    const std::string value = format_verdict_header(message->verdicts, c->state->settings.header_name.size());
     smfi_addheader(ctx, c->state->settings.header_name.data(), const_cast<char*>(value.c_str()));
   }
   if (!message->hold_reason.empty()) {

@@ -14,7 +14,49 @@ TEST(VerdictHeader, OneEntryPerDomainInFirstSeenOrder) {
   add_domain_verdict(list, {"good.example", "ok", "ok"});
   add_domain_verdict(list, {"legacy.example", "ok", "ok"});
   add_domain_verdict(list, {"new.example", "unknown", ""});
-  EXPECT_EQ(format_verdict_header(list), "legacy.example=incompatible(protocol_version); good.example=ok; new.example=unknown");
+  EXPECT_EQ(format_verdict_header(list, 7),
+            "legacy.example=incompatible(protocol_version); good.example=ok;\n\tnew.example=unknown");
+}
+
+std::vector<std::string> header_lines(const std::string& name, const std::string& value) {
+  std::vector<std::string> lines;
+  std::string rest = name + ": " + value;
+  for (auto fold = rest.find('\n'); fold != std::string::npos; fold = rest.find('\n')) {
+    lines.push_back(rest.substr(0, fold));
+    rest = rest.substr(fold + 1);
+  }
+  lines.push_back(rest);
+  return lines;
+}
+
+// With many recipient domains the header was one line of any length: past
+// RFC 5322's 998 characters at about 30 domains, dropped by Postfix at 120 KB.
+TEST(VerdictHeader, FoldsAtEntriesAndSummarisesWhatDoesNotFit) {
+  std::vector<DomainVerdict> list;
+  for (int i = 0; i < 500; ++i)
+    add_domain_verdict(list, {"d" + std::to_string(i) + ".example", i % 7 ? "ok" : "incompatible", i % 7 ? "ok" : "protocol_version"});
+  const std::string value = format_verdict_header(list, 7);
+  EXPECT_LE(value.size(), kMaxHeaderValue);
+  const auto lines = header_lines("X-MXTLS", value);
+  ASSERT_GT(lines.size(), 1u);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_LE(lines[i].size(), kHeaderFoldColumn) << lines[i];
+    if (i > 0) {
+      EXPECT_EQ(lines[i][0], '\t') << "a continuation line starts with white space";
+    }
+  }
+  EXPECT_TRUE(lines[0].starts_with("X-MXTLS: d0.example=incompatible(protocol_version); d1.example=ok;"));
+  // Every entry listed, then how many are not.
+  std::size_t listed = 0;
+  for (std::size_t at = value.find(".example="); at != std::string::npos; at = value.find(".example=", at + 1)) ++listed;
+  ASSERT_LT(listed, list.size());
+  EXPECT_TRUE(value.ends_with("; and " + std::to_string(list.size() - listed) + " more")) << value.substr(value.size() - 40);
+}
+
+TEST(VerdictHeader, ALongEntryTakesALineOfItsOwnAndAllFitsWhenItCan) {
+  const std::string long_domain = std::string(60, 'a') + "." + std::string(60, 'b') + ".example";
+  std::vector<DomainVerdict> list{{"a.example", "ok", "ok"}, {long_domain, "ok", "ok"}, {"c.example", "ok", "ok"}};
+  EXPECT_EQ(format_verdict_header(list, 7), "a.example=ok;\n\t" + long_domain + "=ok;\n\tc.example=ok");
 }
 
 TEST(ClientNetworks, MatchesV4AndV6Prefixes) {
