@@ -513,9 +513,15 @@ MAILER(`smtp')dnl
             wait_port(addr, 25)
         return self
 
+    def spawned(self, name):
+        """The process last started by spawn(name, ...) (unbound, fakedest, ...)."""
+        return [p for p in self.procs if p.mxtls_name == name][-1]
+
     def spawn(self, name, cmd):
         with open(self.dir / f"{name}.err", "w") as err:
-            self.procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err))
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        proc.mxtls_name = name
+        self.procs.append(proc)
 
     def stop(self):
         """Stops everything; a daemon that did not exit cleanly raises, but
