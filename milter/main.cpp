@@ -17,18 +17,18 @@
 
 #include "config/config.h"
 #include "config/daemon_options.h"
+#include "config/socket_access.h"
 #include "filter.h"
 #include "log/logger.h"
-#include "config/socket_access.h"
 
 using namespace mxtls;
 
 namespace {
 
 // libmilter creates the unix socket itself; owner and mode are set after.
-void set_socket_permissions(const std::string& socket, const SocketPermissions& perms) {
+void set_socket_access(const std::string& socket, const SocketAccess& access) {
   for (const char* prefix : {"unix:", "local:"})
-    if (socket.rfind(prefix, 0) == 0) apply_socket_permissions(socket.substr(std::strlen(prefix)), perms);
+    if (socket.rfind(prefix, 0) == 0) apply_socket_access(socket.substr(std::strlen(prefix)), access);
 }
 
 // Signals reach the main thread through this pipe (see main).
@@ -92,14 +92,14 @@ int main(int argc, char** argv) {
   Config config;
   MilterSettings settings;
   SocketAddress engine;
-  SocketPermissions socket_permissions;
+  SocketAccess socket_access;
   try {
     config = load_config(options->config_path, !options->config_given);
     if (!options->log_target.empty()) config.log.target = options->log_target;
     settings = build_milter_settings(config.milter, config.policy);
     engine = parse_socket_address(config.milter.engine, "milter.engine");
-    socket_permissions = resolve_socket_access(config.milter.socket_owner, config.milter.socket_group,
-                                               config.milter.socket_mode, "milter.");
+    socket_access = resolve_socket_access(config.milter.socket_owner, config.milter.socket_group,
+                                          config.milter.socket_mode, "milter.");
     log::init({config.log.target, config.log.facility, "mxtls-milter", config.log.level});
   } catch (const std::exception& e) {
     std::cerr << "mxtls-milter: " << e.what() << "\n";
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
-    set_socket_permissions(socket, socket_permissions);
+    set_socket_access(socket, socket_access);
   } catch (const std::exception& e) {
     std::cerr << "mxtls-milter: " << e.what() << "\n";
     return 78;

@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   ClientProfile profile;
   PolicySettings settings;
   std::vector<SocketAddress> policy_specs, socketmap_specs;
-  SocketPermissions socket_permissions;
+  SocketAccess socket_access;
   try {
     config = load_config(options->config_path, !options->config_given);
     if (!options->log_target.empty()) config.log.target = options->log_target;
@@ -75,8 +75,8 @@ int main(int argc, char** argv) {
     socketmap_specs = parse_listen_specs(config.policy.socketmap_listen, "policy.socketmap_listen");
     if (policy_specs.empty() && socketmap_specs.empty()) throw ConfigError("policy.listen and policy.socketmap_listen are both empty");
     check_store_config(config.store);
-    socket_permissions = resolve_socket_access(config.policy.socket_owner, config.policy.socket_group,
-                                               config.policy.socket_mode, "policy.");
+    socket_access = resolve_socket_access(config.policy.socket_owner, config.policy.socket_group,
+                                          config.policy.socket_mode, "policy.");
     profile = start_probe_side(config, "mxtls-policyd");
   } catch (const std::exception& e) {
     sigset_t pending;
@@ -114,11 +114,11 @@ int main(int argc, char** argv) {
     PolicyService policy(cache, scheduler, settings, config.policy, profile);
     SocketmapService socketmap(cache, scheduler, settings, config.policy, profile);
     ConnectionBudget budget{0, config.policy.max_connections};
-    start_listeners(io, policy_specs, socket_permissions, budget,
+    start_listeners(io, policy_specs, socket_access, budget,
                     {[&](tcp::socket s) { return policy.serve(std::move(s)); },
                      [&](local_stream::socket s) { return policy.serve(std::move(s)); }},
                     "policy");
-    start_listeners(io, socketmap_specs, socket_permissions, budget,
+    start_listeners(io, socketmap_specs, socket_access, budget,
                     {[&](tcp::socket s) { return socketmap.serve(std::move(s)); },
                      [&](local_stream::socket s) { return socketmap.serve(std::move(s)); }},
                     "socketmap");
@@ -149,6 +149,10 @@ int main(int argc, char** argv) {
     // journald names the unit of a syslog line by the sender's process:
     // gone too soon, and the last lines are missing from journalctl -u.
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } catch (const ConfigError& e) {  // a socket's owner, group or mode the daemon's user may not apply
+    log::error(std::string("fatal: ") + e.what());
+    std::cerr << "mxtls-policyd: " << e.what() << "\n";
+    return kExitConfig;
   } catch (const std::exception& e) {
     log::error(std::string("fatal: ") + e.what());
     std::cerr << "mxtls-policyd: " << e.what() << "\n";

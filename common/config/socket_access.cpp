@@ -9,8 +9,8 @@
 
 namespace mxtls {
 
-SocketPermissions resolve_socket_access(const std::string& owner, const std::string& group, const std::string& mode,
-                                        const std::string& key_prefix) {
+SocketAccess resolve_socket_access(const std::string& owner, const std::string& group, const std::string& mode,
+                                   const std::string& key_prefix) {
   SocketPermissions p;
   if (!mode.empty()) {
     unsigned bits = 0;
@@ -29,7 +29,18 @@ SocketPermissions resolve_socket_access(const std::string& owner, const std::str
     if (!gr) throw ConfigError(key_prefix + "socket_group: no such group '" + group + "'");
     p.group = gr->gr_gid;
   }
-  return p;
+  return {p, key_prefix};
+}
+
+void apply_socket_access(const std::string& path, const SocketAccess& access) {
+  const auto failure = apply_socket_permissions(path, access.permissions);
+  if (!failure) return;
+  const auto& p = access.permissions;
+  const std::string& k = access.key_prefix;
+  std::string keys = k + "socket_mode";
+  if (failure->ownership)
+    keys = p.owner && p.group ? k + "socket_owner, " + k + "socket_group" : k + (p.owner ? "socket_owner" : "socket_group");
+  throw ConfigError(keys + ": " + failure->message);
 }
 
 }  // namespace mxtls

@@ -15,7 +15,12 @@ struct SocketPermissions {
   std::optional<gid_t> group;
 };
 
-// Throws std::system_error naming the path when chmod or chown fails.
-void apply_socket_permissions(const std::string& path, const SocketPermissions& perms);
+// What could not be applied: the mode (chmod) or the ownership (chown).
+struct SocketPermissionFailure {
+  bool ownership = false;
+  std::string message;  // names the call, the path and the system's reason
+};
+
+std::optional<SocketPermissionFailure> apply_socket_permissions(const std::string& path, const SocketPermissions& perms);
 
 }  // namespace mxtls

@@ -36,7 +36,7 @@ std::vector<SocketAddress> parse_listen_specs(const std::string& list, const std
   return specs;
 }
 
-void start_listeners(asio::io_context& io, const std::vector<SocketAddress>& specs, const SocketPermissions& perms,
+void start_listeners(asio::io_context& io, const std::vector<SocketAddress>& specs, const SocketAccess& access,
                      ConnectionBudget& budget, const ConnectionHandlers& handlers, const std::string& service) {
   for (const auto& s : specs) {
     const std::string where = service + " " + s.text;
@@ -45,7 +45,7 @@ void start_listeners(asio::io_context& io, const std::vector<SocketAddress>& spe
         std::error_code fs_ec;
         if (std::filesystem::is_socket(s.path, fs_ec)) std::filesystem::remove(s.path, fs_ec);
         auto acceptor = std::make_shared<local_stream::acceptor>(io, local_stream::endpoint(s.path));
-        apply_socket_permissions(s.path, perms);
+        apply_socket_access(s.path, access);
         asio::co_spawn(io, accept_loop(acceptor, handlers.on_unix, budget, where), asio::detached);
       } else {
         auto acceptor = std::make_shared<tcp::acceptor>(io, tcp::endpoint(asio::ip::make_address(s.address), s.port));
@@ -53,8 +53,6 @@ void start_listeners(asio::io_context& io, const std::vector<SocketAddress>& spe
       }
     } catch (const boost::system::system_error& e) {
       throw std::runtime_error(where + ": cannot listen: " + e.code().message());
-    } catch (const std::system_error& e) {
-      throw std::runtime_error(where + ": " + e.what());
     }
     log::info(service + ": listening on " + s.text);
   }

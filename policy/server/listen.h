@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/socket_access.h"
 #include "config/socket_address.h"
 #include "util/asio.h"
-#include "util/socket_permissions.h"
 
 namespace mxtls {
 
@@ -32,9 +32,10 @@ struct ConnectionHandlers {
   std::function<asio::awaitable<void>(local_stream::socket)> on_unix;
 };
 
-// Binds every spec and spawns its accept loop on `io`. Throws
-// std::runtime_error naming the socket on failure (start-up error).
-void start_listeners(asio::io_context& io, const std::vector<SocketAddress>& specs, const SocketPermissions& perms,
+// Binds every spec and spawns its accept loop on `io`. Throws ConfigError
+// naming the key when the socket's owner, group or mode cannot be applied,
+// std::runtime_error naming the socket on other failures (start-up errors).
+void start_listeners(asio::io_context& io, const std::vector<SocketAddress>& specs, const SocketAccess& access,
                      ConnectionBudget& budget, const ConnectionHandlers& handlers, const std::string& service);
 
 }  // namespace mxtls
