@@ -12,7 +12,8 @@ bool valid_name(std::string_view name) {
   return true;
 }
 
-PolicyParse malformed(std::string error) {
+PolicyParse malformed(PolicyParseProgress& progress, std::string error) {
+  progress = {};
   PolicyParse p;
   p.status = ParseStatus::malformed;
   p.error = std::move(error);
@@ -27,38 +28,49 @@ std::string_view PolicyRequest::get(std::string_view name) const {
   return {};
 }
 
-PolicyParse parse_policy_request(std::string_view input) {
-  PolicyParse out;
-  std::size_t pos = 0;
+PolicyParse parse_policy_request(std::string_view input, PolicyParseProgress& progress) {
   while (true) {
-    const auto nl = input.find('\n', pos);
+    const std::size_t pos = progress.line_start;
+    const auto nl = input.find('\n', pos + progress.scanned);
     if (nl == std::string_view::npos) {
-      if (input.size() - pos > kMaxPolicyLine) return malformed("attribute line longer than 8192 bytes");
-      if (input.size() > kMaxPolicyRequest) return malformed("request longer than 64 KiB");
-      return out;  // need more
+      progress.scanned = input.size() - pos;
+      if (input.size() - pos > kMaxPolicyLine) return malformed(progress, "attribute line longer than 8192 bytes");
+      if (input.size() > kMaxPolicyRequest) return malformed(progress, "request longer than 64 KiB");
+      return {};  // need more
     }
     std::string_view line = input.substr(pos, nl - pos);
-    if (line.size() > kMaxPolicyLine) return malformed("attribute line longer than 8192 bytes");
-    pos = nl + 1;
-    if (pos > kMaxPolicyRequest) return malformed("request longer than 64 KiB");
+    if (line.size() > kMaxPolicyLine) return malformed(progress, "attribute line longer than 8192 bytes");
+    const std::size_t next = nl + 1;
+    if (next > kMaxPolicyRequest) return malformed(progress, "request longer than 64 KiB");
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) {
-      if (out.request.attributes.empty()) return malformed("empty request");
+      if (progress.attributes.empty()) return malformed(progress, "empty request");
+      PolicyParse out;
       out.status = ParseStatus::complete;
-      out.consumed = pos;
+      out.consumed = next;
+      out.request.attributes.reserve(progress.attributes.size());
+      for (const auto& s : progress.attributes)
+        out.request.attributes.emplace_back(input.substr(s.name, s.name_size), input.substr(s.value, s.value_size));
+      progress = {};
       return out;
     }
     const auto eq = line.find('=');
-    if (eq == std::string_view::npos) return malformed("line without '=' in request");
+    if (eq == std::string_view::npos) return malformed(progress, "line without '=' in request");
     const auto name = line.substr(0, eq);
     const auto value = line.substr(eq + 1);
-    if (!valid_name(name)) return malformed("bad attribute name");
+    if (!valid_name(name)) return malformed(progress, "bad attribute name");
     for (unsigned char c : value)
-      if (c < 0x20 || c == 0x7f) return malformed("control character in attribute '" + std::string(name) + "'");
-    if (out.request.attributes.size() >= kMaxPolicyAttributes) return malformed("more than 200 attributes");
-    out.request.attributes.emplace_back(name, value);
+      if (c < 0x20 || c == 0x7f) return malformed(progress, "control character in attribute '" + std::string(name) + "'");
+    if (progress.attributes.size() >= kMaxPolicyAttributes) return malformed(progress, "more than 200 attributes");
+    progress.attributes.push_back({pos, name.size(), pos + eq + 1, value.size()});
+    progress.line_start = next;
+    progress.scanned = 0;
   }
 }
 
+PolicyParse parse_policy_request(std::string_view input) {
+  PolicyParseProgress fresh;
+  return parse_policy_request(input, fresh);
+}
 
 }  // namespace mxtls::codec

@@ -2,6 +2,8 @@
 // requests are "name=value" lines ended by an empty line; replies are
 // "action=..." and an empty line. Pure parsing with explicit limits; the
 // first violation makes the request malformed (the caller logs and closes).
+// Resumable: a request that arrives a byte at a time is examined once, not
+// from its start on every read.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -32,8 +34,25 @@ struct PolicyParse {
   std::string error;
 };
 
-// Parses one request from the start of `input`.
-PolicyParse parse_policy_request(std::string_view input);
+// How far the request at the front of a buffer has been read: its complete
+// attribute lines (as offsets, since a growing buffer may move) and where the
+// line in progress starts. Starts empty; back to empty after a complete or
+// malformed request.
+struct PolicyParseProgress {
+  struct Span {
+    std::size_t name = 0, name_size = 0, value = 0, value_size = 0;
+  };
+  std::vector<Span> attributes;
+  std::size_t line_start = 0;  // every byte before this is a checked line
+  std::size_t scanned = 0;     // bytes from line_start on hold no '\n'
+};
 
+// Parses one request from the start of `input`, resuming from `progress`:
+// `input` must begin with the bytes given to the previous call with this
+// progress (more may follow). Each byte is examined once.
+PolicyParse parse_policy_request(std::string_view input, PolicyParseProgress& progress);
+
+// The same from nothing, for input that is complete or parsed once.
+PolicyParse parse_policy_request(std::string_view input);
 
 }  // namespace mxtls::codec

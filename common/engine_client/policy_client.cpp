@@ -102,9 +102,10 @@ std::optional<std::string> PolicyClient::exchange(int fd, const std::string& wir
     }
   }
   std::string buffer;
+  codec::PolicyParseProgress progress;
   char chunk[4096];
   while (true) {
-    const auto parsed = codec::parse_policy_request(buffer);
+    const auto parsed = codec::parse_policy_request(buffer, progress);
     if (parsed.status == codec::ParseStatus::complete) {
       buffer.resize(parsed.consumed);
       return buffer;

@@ -85,8 +85,10 @@ asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& r
 
 template <typename Socket>
 asio::awaitable<void> PolicyService::serve(Socket socket) {
-  const bool went_silent = co_await serve_requests(socket, idle_timeout_, [this](std::string_view buffer) -> asio::awaitable<HandlerStep> {
-    const auto parsed = codec::parse_policy_request(buffer);
+  codec::PolicyParseProgress progress;  // of the request at the buffer's front
+  const bool went_silent = co_await serve_requests(socket, idle_timeout_,
+                                                   [this, &progress](std::string_view buffer) -> asio::awaitable<HandlerStep> {
+    const auto parsed = codec::parse_policy_request(buffer, progress);
     if (parsed.status == codec::ParseStatus::malformed) {
       log::warning("policy: malformed request (" + parsed.error + ") after " + std::to_string(buffer.size()) +
                    " bytes: \"" + sanitize_quoted(buffer, 80) + "\"; closing the connection");

@@ -70,6 +70,8 @@ std::string SocketmapService::answer(const codec::SocketmapQuery& q) {
 
 template <typename Socket>
 asio::awaitable<void> SocketmapService::serve(Socket socket) {
+  // A netstring needs no progress kept: each call reads at most its length
+  // prefix (bounded by kMaxSocketmapQuery) and one byte at its announced end.
   co_await serve_requests(socket, idle_timeout_, [this](std::string_view buffer) -> asio::awaitable<HandlerStep> {
     const auto parsed = codec::parse_netstring(buffer, codec::kMaxSocketmapQuery);
     if (parsed.status == codec::ParseStatus::malformed) {

@@ -85,6 +85,38 @@ def policy_query(recipient, addr=("127.0.0.1", 10040), timeout=30):
     return data.decode().strip(), time.time() - start
 
 
+def policy_request(recipient, port, source="127.0.0.1", timeout=5.0):
+    """One policy lookup (request=smtpd_access_policy, RCPT) on a new TCP
+    connection from `source`; returns the reply, b"" when the daemon closed
+    the connection instead."""
+    with socket.socket() as s:
+        s.settimeout(timeout)
+        s.bind((source, 0))
+        s.connect(("127.0.0.1", port))
+        return policy_exchange(s, recipient)
+
+
+def policy_exchange(s, recipient):
+    """One policy lookup on an open connection; returns the reply (b"" on close)."""
+    try:
+        s.sendall(f"request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient={recipient}\n\n".encode())
+        reply = b""
+        while not reply.endswith(b"\n\n"):
+            chunk = s.recv(4096)
+            if not chunk:
+                return b""
+            reply += chunk
+        return reply
+    except (ConnectionResetError, BrokenPipeError):
+        return b""
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time a process (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def unix_socket_accepts(path):
     try:
         with socket.socket(socket.AF_UNIX) as s:
@@ -327,16 +359,17 @@ servername = hostname
     POLICY_PORT = 10040
 
     def write_policyd_conf(self, policy_extra="", level="encrypt"):
+        # policy_extra's keys replace these.
+        defaults = {"listen": f"inet:127.0.0.1:{self.POLICY_PORT} unix:{self.policy_socket}",
+                    "socketmap_listen": f"unix:{self.socketmap_socket}", "socket_mode": "0666",
+                    "idle_timeout": "3s", "reroute": f"relay:[{self.RELAY}]:25"}
+        overridden = {line.split("=")[0].strip() for line in policy_extra.splitlines() if "=" in line}
+        policy = "".join(f"{k} = {v}\n" for k, v in defaults.items() if k not in overridden)
         self.policyd_conf.write_text(self.conf.read_text().replace("[log]\ntarget = stderr\n", "") + f"""
 security_level = {level}
 
 [policy]
-listen = inet:127.0.0.1:{self.POLICY_PORT} unix:{self.policy_socket}
-socketmap_listen = unix:{self.socketmap_socket}
-socket_mode = 0666
-idle_timeout = 3s
-reroute = relay:[{self.RELAY}]:25
-{policy_extra}
+{policy}{policy_extra}
 
 [store]
 path = {self.store}
