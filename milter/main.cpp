@@ -20,6 +20,7 @@
 #include "config/socket_access.h"
 #include "filter.h"
 #include "log/logger.h"
+#include "util/fd_limit.h"
 
 using namespace mxtls;
 
@@ -89,6 +90,8 @@ int main(int argc, char** argv) {
   const auto options = parse_daemon_options(
       argc, argv, "mxtls-milter", "Milter for Postfix and Sendmail: per-recipient TLS verdicts from mxtls-policyd.", exit_status);
   if (!options) return exit_status;
+  // A thread and a descriptor per SMTP session, and the engine connections.
+  raise_fd_limit();
   Config config;
   MilterSettings settings;
   SocketAddress engine;

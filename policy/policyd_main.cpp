@@ -19,10 +19,12 @@
 #include "log/logger.h"
 #include "probe/probe_setup.h"
 #include "probe/prober.h"
+#include "server/fd_budget.h"
 #include "server/listen.h"
 #include "server/policy_service.h"
 #include "server/socketmap_service.h"
 #include "store/open_store.h"
+#include "util/fd_limit.h"
 
 using namespace mxtls;
 
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
                                             "Postfix policy and socketmap server for TLS verdicts.", exit_status);
   if (!options) return exit_status;
 
+  const std::uint64_t fd_limit = raise_fd_limit();
   Config config;
   ClientProfile profile;
   PolicySettings settings;
@@ -77,6 +80,8 @@ int main(int argc, char** argv) {
     check_store_config(config.store);
     socket_access = resolve_socket_access(config.policy.socket_owner, config.policy.socket_group,
                                           config.policy.socket_mode, "policy.");
+    const auto fd_error = fd_budget_error(config, policy_specs.size() + socketmap_specs.size(), fd_limit);
+    if (!fd_error.empty()) throw ConfigError(fd_error);
     profile = start_probe_side(config, "mxtls-policyd");
   } catch (const std::exception& e) {
     sigset_t pending;

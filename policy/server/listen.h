@@ -1,7 +1,8 @@
 // Listening sockets as operators write them: "unix:/path" (owner, group,
 // mode applied after bind; a stale socket file is replaced) and
 // "inet:ADDRESS:PORT". Accept loops hand each connection to a handler
-// coroutine and enforce the connection limit.
+// coroutine, enforce the connection limit, and pause rather than spin when
+// the process is out of descriptors or memory.
 #pragma once
 #include <functional>
 #include <string>
