@@ -19,6 +19,7 @@
 #include "log/logger.h"
 #include "probe/probe_setup.h"
 #include "probe/prober.h"
+#include "server/connection_table.h"
 #include "server/fd_budget.h"
 #include "server/listen.h"
 #include "server/policy_service.h"
@@ -98,6 +99,8 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // Before the io_context: connections leave the table when it destroys them.
+  ConnectionTable connections({config.policy.max_connections, config.policy.max_connections_per_client});
   asio::io_context io(1);
   VerdictCache cache;
   try {
@@ -118,14 +121,15 @@ int main(int argc, char** argv) {
     Scheduler scheduler(io, prober, profile, config.cache, cache, writer);
     PolicyService policy(cache, scheduler, settings, config.policy, profile);
     SocketmapService socketmap(cache, scheduler, settings, config.policy, profile);
-    ConnectionBudget budget{0, config.policy.max_connections};
-    start_listeners(io, policy_specs, socket_access, budget,
-                    {[&](tcp::socket s) { return policy.serve(std::move(s)); },
-                     [&](local_stream::socket s) { return policy.serve(std::move(s)); }},
+    start_listeners(io, policy_specs, socket_access, connections,
+                    {[&](tcp::socket s, ConnectionSlot slot) { return policy.serve(std::move(s), std::move(slot)); },
+                     [&](local_stream::socket s, ConnectionSlot slot) { return policy.serve(std::move(s), std::move(slot)); }},
                     "policy");
-    start_listeners(io, socketmap_specs, socket_access, budget,
-                    {[&](tcp::socket s) { return socketmap.serve(std::move(s)); },
-                     [&](local_stream::socket s) { return socketmap.serve(std::move(s)); }},
+    start_listeners(io, socketmap_specs, socket_access, connections,
+                    {[&](tcp::socket s, ConnectionSlot slot) { return socketmap.serve(std::move(s), std::move(slot)); },
+                     [&](local_stream::socket s, ConnectionSlot slot) {
+                       return socketmap.serve(std::move(s), std::move(slot));
+                     }},
                     "socketmap");
     scheduler.start();
 

@@ -75,6 +75,9 @@ po::options_description describe(Config& c) {
       ("policy.socket_group", po::value(&c.policy.socket_group))
       ("policy.socket_mode", po::value(&c.policy.socket_mode))
       ("policy.max_connections", bounded(&c.policy.max_connections, 1, 100000, "policy.max_connections"))
+      ("policy.max_connections_per_client",
+       bounded(&c.policy.max_connections_per_client, 1, 100000, "policy.max_connections_per_client"))
+      ("policy.first_request_timeout", po::value(&c.policy.first_request_timeout))
       ("policy.idle_timeout", po::value(&c.policy.idle_timeout))
       ("policy.unknown_wait", po::value(&c.policy.unknown_wait))
       ("policy.monitor", po::value(&c.policy.monitor))

@@ -55,6 +55,8 @@ struct PolicyConfig {
   std::string socket_group;
   std::string socket_mode = "0660";
   int max_connections = 1000;
+  int max_connections_per_client = 250;  // per client address, on inet listeners
+  Duration first_request_timeout{std::chrono::seconds(5)};
   Duration idle_timeout{std::chrono::seconds(300)};
   Duration unknown_wait{std::chrono::milliseconds(0)};
   bool monitor = false;

@@ -23,13 +23,24 @@ constexpr milliseconds kFirstPause{50};
 constexpr milliseconds kLongestPause{1000};
 constexpr std::chrono::seconds kLogInterval{10};
 
+std::string client_of(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  return ec ? std::string("unknown") : peer.address().to_string();
+}
+std::string client_of(const local_stream::socket&) { return {}; }
+
+const char* limit_key(ConnectionTable::Limit limit) {
+  return limit == ConnectionTable::Limit::per_client ? "max_connections_per_client" : "max_connections";
+}
+
 template <typename Acceptor, typename Handler>
-asio::awaitable<void> accept_loop(std::shared_ptr<Acceptor> acceptor, Handler handler, ConnectionBudget& budget,
+asio::awaitable<void> accept_loop(std::shared_ptr<Acceptor> acceptor, Handler handler, ConnectionTable& connections,
                                   std::string service, std::string listener) {
   asio::steady_timer pause_timer(acceptor->get_executor());
   milliseconds pause{0};
   std::uint64_t failed = 0;  // since accept last worked
-  log::Throttle failures(kLogInterval), resumed(kLogInterval);
+  log::Throttle failures(kLogInterval), resumed(kLogInterval), made_room(kLogInterval), refused(kLogInterval);
   while (true) {
     boost::system::error_code ec;
     auto socket = co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
@@ -51,13 +62,17 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Acceptor> acceptor, Handler ha
     if (failed && resumed.note())
       log::info(service + ": listener=" + listener + ", accept=resumed, failures=" + std::to_string(failed));
     failed = 0;
-    if (budget.active >= budget.limit) {
-      log::warning(service + " " + listener + ": " + std::to_string(budget.active) +
-                   " connections open, limit reached: closing a new one");
-      continue;  // the socket closes as it goes out of scope
+    const std::string client = client_of(socket);
+    auto admission = connections.admit(client);
+    if (admission.reached != ConnectionTable::Limit::none) {
+      const bool admitted = admission.slot.has_value();
+      if (const auto n = (admitted ? made_room : refused).note())
+        log::warning(service + ": closed=" + (admitted ? "idle_longest" : "new") + ", listener=" + listener +
+                     (client.empty() ? "" : ", client=" + client) + ", limit=" + limit_key(admission.reached) +
+                     ", connections=" + std::to_string(n));
     }
-    ++budget.active;
-    asio::co_spawn(acceptor->get_executor(), handler(std::move(socket)), [&budget](std::exception_ptr) { --budget.active; });
+    if (!admission.slot) continue;  // every connection in the way is being answered; this one closes
+    asio::co_spawn(acceptor->get_executor(), handler(std::move(socket), std::move(*admission.slot)), asio::detached);
   }
 }
 
@@ -70,7 +85,7 @@ std::vector<SocketAddress> parse_listen_specs(const std::string& list, const std
 }
 
 void start_listeners(asio::io_context& io, const std::vector<SocketAddress>& specs, const SocketAccess& access,
-                     ConnectionBudget& budget, const ConnectionHandlers& handlers, const std::string& service) {
+                     ConnectionTable& connections, const ConnectionHandlers& handlers, const std::string& service) {
   for (const auto& s : specs) {
     const std::string where = service + " " + s.text;
     try {
@@ -79,10 +94,10 @@ void start_listeners(asio::io_context& io, const std::vector<SocketAddress>& spe
         if (std::filesystem::is_socket(s.path, fs_ec)) std::filesystem::remove(s.path, fs_ec);
         auto acceptor = std::make_shared<local_stream::acceptor>(io, local_stream::endpoint(s.path));
         apply_socket_access(s.path, access);
-        asio::co_spawn(io, accept_loop(acceptor, handlers.on_unix, budget, service, s.text), asio::detached);
+        asio::co_spawn(io, accept_loop(acceptor, handlers.on_unix, connections, service, s.text), asio::detached);
       } else {
         auto acceptor = std::make_shared<tcp::acceptor>(io, tcp::endpoint(asio::ip::make_address(s.address), s.port));
-        asio::co_spawn(io, accept_loop(acceptor, handlers.on_tcp, budget, service, s.text), asio::detached);
+        asio::co_spawn(io, accept_loop(acceptor, handlers.on_tcp, connections, service, s.text), asio::detached);
       }
     } catch (const boost::system::system_error& e) {
       throw std::runtime_error(where + ": cannot listen: " + e.code().message());

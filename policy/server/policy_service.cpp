@@ -9,14 +9,14 @@
 #include "address/domain.h"
 #include "codec/engine_verdict.h"
 #include "probe/target.h"
-#include "server/request_loop.h"
 
 namespace mxtls {
 
 PolicyService::PolicyService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings,
                              const PolicyConfig& config, const ClientProfile& profile)
     : cache_(cache), scheduler_(scheduler), settings_(settings), unknown_wait_(config.unknown_wait.value),
-      idle_timeout_(config.idle_timeout.value), want_(profile.effective_versions().to_string()),
+      timeouts_{config.first_request_timeout.value, config.idle_timeout.value}, end_log_("policy", timeouts_),
+      want_(profile.effective_versions().to_string()),
       relayhost_(relayhost_key(config.relayhost)) {}
 
 std::string relayhost_key(const std::string& relayhost) {
@@ -84,10 +84,10 @@ asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& r
 }
 
 template <typename Socket>
-asio::awaitable<void> PolicyService::serve(Socket socket) {
+asio::awaitable<void> PolicyService::serve(Socket socket, ConnectionSlot slot) {
   codec::PolicyParseProgress progress;  // of the request at the buffer's front
-  const bool went_silent = co_await serve_requests(socket, idle_timeout_,
-                                                   [this, &progress](std::string_view buffer) -> asio::awaitable<HandlerStep> {
+  const auto end = co_await serve_requests(socket, std::move(slot), timeouts_,
+                                           [this, &progress](std::string_view buffer) -> asio::awaitable<HandlerStep> {
     const auto parsed = codec::parse_policy_request(buffer, progress);
     if (parsed.status == codec::ParseStatus::malformed) {
       log::warning("policy: malformed request (" + parsed.error + ") after " + std::to_string(buffer.size()) +
@@ -100,12 +100,10 @@ asio::awaitable<void> PolicyService::serve(Socket socket) {
     reply += "\n";
     co_return HandlerStep{HandlerStep::reply, std::move(reply), parsed.consumed};
   });
-  if (went_silent)
-    log::warning("policy: client sent an incomplete request and went silent for " +
-                 std::to_string(idle_timeout_.count() / 1000) + "s; closing the connection");
+  end_log_.note(end);
 }
 
-template asio::awaitable<void> PolicyService::serve(tcp::socket);
-template asio::awaitable<void> PolicyService::serve(asio::local::stream_protocol::socket);
+template asio::awaitable<void> PolicyService::serve(tcp::socket, ConnectionSlot);
+template asio::awaitable<void> PolicyService::serve(asio::local::stream_protocol::socket, ConnectionSlot);
 
 }  // namespace mxtls

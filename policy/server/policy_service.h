@@ -13,6 +13,8 @@
 #include "engine/decision.h"
 #include "engine/scheduler.h"
 #include "engine/verdict_cache.h"
+#include "server/connection_table.h"
+#include "server/request_loop.h"
 #include "tls/client_profile.h"
 #include "util/asio.h"
 
@@ -24,7 +26,7 @@ class PolicyService {
                 const ClientProfile& profile);
 
   template <typename Socket>
-  asio::awaitable<void> serve(Socket socket);
+  asio::awaitable<void> serve(Socket socket, ConnectionSlot slot);
 
   // One request -> the reply's attribute lines (without the final empty
   // line). Logs the decision.
@@ -35,7 +37,8 @@ class PolicyService {
   Scheduler& scheduler_;
   const PolicySettings& settings_;
   std::chrono::milliseconds unknown_wait_;
-  std::chrono::milliseconds idle_timeout_;
+  RequestTimeouts timeouts_;
+  ConnectionEndLog end_log_;
   std::string want_;
   std::string relayhost_;  // when set, the next hop judged for every recipient
 };

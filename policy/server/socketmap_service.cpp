@@ -4,7 +4,6 @@
 #include "log/logger.h"
 #include "log/sanitize.h"
 #include "address/domain.h"
-#include "server/request_loop.h"
 
 namespace mxtls {
 namespace {
@@ -26,7 +25,8 @@ bool is_certificate_reason(Reason r) {
 SocketmapService::SocketmapService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings,
                                    const PolicyConfig& config, const ClientProfile& profile)
     : cache_(cache), scheduler_(scheduler), settings_(settings), config_(config),
-      level_(level_name(profile.level)), idle_timeout_(config.idle_timeout.value) {}
+      level_(level_name(profile.level)), timeouts_{config.first_request_timeout.value, config.idle_timeout.value},
+      end_log_("socketmap", timeouts_) {}
 
 const CachedVerdict* SocketmapService::lookup(const std::string& key, std::string& domain) {
   // Postfix treats a socketmap like a pattern table: transport_maps asks
@@ -69,10 +69,11 @@ std::string SocketmapService::answer(const codec::SocketmapQuery& q) {
 }
 
 template <typename Socket>
-asio::awaitable<void> SocketmapService::serve(Socket socket) {
+asio::awaitable<void> SocketmapService::serve(Socket socket, ConnectionSlot slot) {
   // A netstring needs no progress kept: each call reads at most its length
   // prefix (bounded by kMaxSocketmapQuery) and one byte at its announced end.
-  co_await serve_requests(socket, idle_timeout_, [this](std::string_view buffer) -> asio::awaitable<HandlerStep> {
+  const auto end = co_await serve_requests(socket, std::move(slot), timeouts_,
+                                           [this](std::string_view buffer) -> asio::awaitable<HandlerStep> {
     const auto parsed = codec::parse_netstring(buffer, codec::kMaxSocketmapQuery);
     if (parsed.status == codec::ParseStatus::malformed) {
       log::warning("socketmap: malformed query (" + parsed.error + "); closing the connection");
@@ -88,9 +89,10 @@ asio::awaitable<void> SocketmapService::serve(Socket socket) {
     }
     co_return HandlerStep{HandlerStep::reply, codec::encode_netstring(answer(*query)), parsed.consumed};
   });
+  end_log_.note(end);
 }
 
-template asio::awaitable<void> SocketmapService::serve(tcp::socket);
-template asio::awaitable<void> SocketmapService::serve(asio::local::stream_protocol::socket);
+template asio::awaitable<void> SocketmapService::serve(tcp::socket, ConnectionSlot);
+template asio::awaitable<void> SocketmapService::serve(asio::local::stream_protocol::socket, ConnectionSlot);
 
 }  // namespace mxtls

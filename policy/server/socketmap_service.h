@@ -11,6 +11,8 @@
 #include "engine/decision.h"
 #include "engine/scheduler.h"
 #include "engine/verdict_cache.h"
+#include "server/connection_table.h"
+#include "server/request_loop.h"
 #include "tls/client_profile.h"
 
 namespace mxtls {
@@ -21,7 +23,7 @@ class SocketmapService {
                    const ClientProfile& profile);
 
   template <typename Socket>
-  asio::awaitable<void> serve(Socket socket);
+  asio::awaitable<void> serve(Socket socket, ConnectionSlot slot);
 
   // One query -> the reply payload (without netstring framing).
   std::string answer(const codec::SocketmapQuery& query);
@@ -33,7 +35,8 @@ class SocketmapService {
   const PolicySettings& settings_;
   PolicyConfig config_;
   std::string level_;
-  std::chrono::milliseconds idle_timeout_;
+  RequestTimeouts timeouts_;
+  ConnectionEndLog end_log_;
 };
 
 }  // namespace mxtls

@@ -176,7 +176,7 @@ class C_HostileClients(unittest.TestCase):
         self.assertLess(time.time() - start, 2)
         self.assertEqual(slow.recv(10), b"")  # closed after idle_timeout (3s)
         slow.close()
-        self.assertIn("incomplete request and went silent", policyd_log())
+        self.assertIn("policy: closed=idle_timeout, after=3s, request=incomplete, connections=1", policyd_log())
 
 
 class D_Lifecycle(unittest.TestCase):

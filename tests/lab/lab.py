@@ -350,6 +350,20 @@ servername = hostname
         self.postfix_running = True
         wait_port("127.0.0.1", 25)
 
+    def add_group(self, name, members):
+        """Adds a group to this namespace's /etc/group (a copy of the
+        system's, bind-mounted over it); returns its gid."""
+        group = self.dir / "group"
+        if not getattr(self, "group_mounted", False):
+            shutil.copy("/etc/group", group)
+            run(["mount", "--bind", str(group), "/etc/group"])
+            self.group_mounted = True
+        gid = 1 + max(int(line.split(":")[2]) for line in group.read_text().splitlines() if line.count(":") == 3
+                      and int(line.split(":")[2]) < 60000)
+        with open(group, "a") as f:
+            f.write(f"{name}:x:{gid}:{','.join(members)}\n")
+        return gid
+
     def postfix_reconfigure(self, main_cf_extra):
         self.write_postfix(main_cf_extra)
         run(["postfix", "reload"])
