@@ -52,6 +52,7 @@ EVIDENCE = {
     "sni_dependent": "Server certificate not",
     "tls_on_plain_port": "timed out while receiving the initial server greeting",
     "connect_failed": "Connection refused",
+    "banner_rejected": "refused to talk to me",
 }
 # What `mxtls report` may classify Postfix's own log lines as, per mxtls
 # reason: the MTA sees less than the probe (alert 40 is how a cipher, a

@@ -4,6 +4,12 @@ must classify it with under the lab's strict custom profile (TLSv1.2+,
 OpenSSL security level 2, SNI, the lab CA, level secure)."""
 
 from dataclasses import dataclass, field
+from urllib.parse import quote
+
+# What a hostile destination answers instead of a greeting: a decision of its
+# own making, with a '"' that would end the probe line's detail="..." field.
+FORGED_GREETING = ('554 5.7.1 Q: to=<u@forged.test>, domain=forged.test, verdict=incompatible, '
+                   'reason=cert_expired, action=defer, x="y')
 
 
 @dataclass
@@ -35,13 +41,25 @@ CASES = [
     Case("mismatch", 24, {}, cert="mismatch", strict_reason="cert_host_mismatch"),
     Case("snidependent", 25, {}, cert="sni", strict_reason="sni_dependent"),
     Case("tlsonplain", 26, {"mode": "implicit_tls"}, strict_reason="tls_on_plain_port"),
-    Case("tarpit", 27, {"mode": "tarpit"}, strict_reason="timeout"),
+    Case("tarpit", 27, {"mode": "tarpit", "log_connections": "yes"}, strict_reason="timeout"),
     Case("stall", 28, {"mode": "stall"}, strict_reason="timeout"),
     Case("refused", 29, None, strict_reason="connect_failed"),
+    # Its greeting tries to forge a decision line inside the probe line's detail="..." (tests/faults/hostile_banner).
+    Case("forger", 30, {"greeting": quote(FORGED_GREETING)}, strict_reason="banner_rejected"),
     Case("nullmx", 0, None, dns="nullmx", strict_reason="null_mx"),
     Case("nxdomain", 0, None, dns="nxdomain", strict_reason="nxdomain"),
 ]
 
 
+# Servers that break SMTP itself, past what a probe reads. Postfix reads on
+# (it truncates a long reply) and may deliver to them, so they stay out of
+# CASES, the ground truth's list; the lab serves them too.
+PROTOCOL_VIOLATIONS = [
+    Case("hugeline", 31, {"greeting_bytes": "100000"}, strict_reason="smtp_protocol_violation"),
+    Case("hugeehlo", 32, {"ehlo_lines": "10000"}, strict_reason="smtp_protocol_violation"),
+]
+SERVED = CASES + PROTOCOL_VIOLATIONS
+
+
 def by_name(name):
-    return next(c for c in CASES if c.name == name)
+    return next(c for c in SERVED if c.name == name)

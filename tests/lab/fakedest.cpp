@@ -7,7 +7,11 @@
 // It speaks enough SMTP to take a message (EHLO, STARTTLS, MAIL, RCPT, DATA,
 // QUIT) and records each delivery, with the TLS version used, in
 // SPOOL/<case>.log (and the message itself in SPOOL/<case>.msgs) so tests
-// can prove what the real Postfix did.
+// can prove what the real Postfix did. Hostile servers: greeting= replaces
+// the greeting line (percent-encoded, so it may hold spaces and quotes),
+// greeting_bytes= pads it to one line of that many bytes, ehlo_lines= adds
+// that many lines to the EHLO reply; log_connections=yes records each
+// connection in SPOOL/<case>.connections.
 // A lab tool: blocking sockets, one thread per connection; never a product.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -111,15 +115,36 @@ struct Channel {
   }
 };
 
-void record(const Case& c, const std::string& what) {
+void record(const Case& c, const std::string& what, const char* file = ".log") {
   std::lock_guard lock(g_spool_mutex);
-  std::ofstream(g_spool + "/" + c.get("case") + ".log", std::ios::app) << what << "\n";
+  std::ofstream(g_spool + "/" + c.get("case") + file, std::ios::app) << what << "\n";
 }
 
 // The whole message, for tests that look at headers: SPOOL/<case>.msgs.
 void keep_message(const Case& c, const std::string& message) {
   std::lock_guard lock(g_spool_mutex);
   std::ofstream(g_spool + "/" + c.get("case") + ".msgs", std::ios::app) << message << "--- end of message ---\n";
+}
+
+// "%22" -> '"': config values are whitespace-free words.
+std::string percent_decode(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::string greeting_line(const Case& c, const std::string& host) {
+  std::string line = c.opt.count("greeting") ? percent_decode(c.get("greeting"))
+                                             : "220 " + host + " ESMTP mxtls lab (" + c.get("case") + ")";
+  if (c.opt.count("greeting_bytes")) line.resize(std::stoul(c.get("greeting_bytes")), 'x');
+  return line + "\r\n";
 }
 
 void wait_for_close(int fd) {
@@ -143,13 +168,14 @@ void smtp_session(Case& c, int fd) {
   const std::string mode = c.get("mode", "smtp");
   if (mode == "tarpit") return wait_for_close(fd);
   if (mode == "implicit_tls" && !tls_accept(c, ch)) return;
-  ch.send("220 " + host + " ESMTP mxtls lab (" + c.get("case") + ")\r\n");
+  ch.send(greeting_line(c, host));
   std::string line, rcpts;
   while (ch.line(line)) {
     std::string verb = line.substr(0, line.find(' '));
     for (auto& ch_ : verb) ch_ = static_cast<char>(std::toupper(static_cast<unsigned char>(ch_)));
     if (verb == "EHLO") {
       std::string reply = "250-" + host + "\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n";
+      for (int i = 0; i < std::stoi(c.get("ehlo_lines", "0")); ++i) reply += "250-X-LAB-PADDING " + std::to_string(i) + "\r\n";
       if (!ch.ssl && c.get("starttls", "yes") == "yes") reply += "250-STARTTLS\r\n";
       ch.send(reply + "250 8BITMIME\r\n");
     } else if (verb == "HELO") {
@@ -210,6 +236,7 @@ void serve(Case* c, const std::string& where) {
     timeval tv{120, 0};  // nothing in the lab talks for longer
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     std::thread([c, fd] {
+      if (c->get("log_connections") == "yes") record(*c, "connection", ".connections");
       smtp_session(*c, fd);
       close(fd);
     }).detach();

@@ -3,6 +3,7 @@ MX hosts (mxtls-fakedest) for every failure case, certificates made fresh at
 start (CA, intermediate, and each bad certificate), and optionally a real
 Postfix. Runs only inside tests/lab/netns-run (loopback-only namespace)."""
 
+import hashlib
 import os
 import shutil
 import socket
@@ -10,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from cases import CASES
+from cases import CASES, SERVED
 
 LAB_SRC = Path(__file__).resolve().parent
 REPO = LAB_SRC.parent.parent
@@ -117,6 +118,14 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def established(address, port):
+    """How many TCP connections to address:port are established here (the
+    client's side, as `ss` sees it: a server notices a close only later)."""
+    out = subprocess.run(["ss", "-Htn", "state", "established", "dst", f"{address}:{port}"],
+                         capture_output=True, text=True, check=True).stdout
+    return len(out.splitlines())
+
+
 def unix_socket_accepts(path):
     try:
         with socket.socket(socket.AF_UNIX) as s:
@@ -138,11 +147,12 @@ def wait_port(addr, port, timeout=10.0):
 
 
 class Lab:
-    def __init__(self, workdir, build_dir, bench=0):
+    def __init__(self, workdir, build_dir, bench=0, records=()):
         require_netns()
         self.dir = Path(workdir).resolve()
         self.build = Path(build_dir).resolve()
         self.bench = bench  # extra destinations b0..bN-1.bench.test on 127.0.2+.x
+        self.records = list(records)  # extra DNS records, as unbound local-data: 'a.test. MX 10 mx.tarpit.test.'
         self.procs = []
         self.mxtls = self.build / "policy" / "mxtls"
         self.policyd = self.build / "policy" / "mxtls-policyd"
@@ -165,13 +175,16 @@ class Lab:
 
     # -- certificates -------------------------------------------------------
     def make_certs(self):
+        # Remade when the script's text changes (not its mtime: a checkout
+        # older than certificates made by another tree's script looks newer).
         script = LAB_SRC / "make-certs.sh"
         stamp = self.certs / "done"
-        if stamp.exists() and stamp.stat().st_mtime > script.stat().st_mtime:
+        digest = hashlib.sha256(script.read_bytes()).hexdigest()
+        if stamp.exists() and stamp.read_text() == digest:
             return
         shutil.rmtree(self.certs, ignore_errors=True)
         run(["bash", str(script), str(self.certs)])
-        stamp.touch()
+        stamp.write_text(digest)
 
     # -- DNS ----------------------------------------------------------------
     def bench_destinations(self):
@@ -185,8 +198,8 @@ class Lab:
         return out
 
     def write_unbound(self):
-        data = []
-        for c in CASES:
+        data = [f'"{r}"' for r in self.records]
+        for c in SERVED:
             if c.dns == "nullmx":
                 data.append(f'"{c.name}.test. MX 0 ."')
             elif c.dns == "mx":
@@ -236,7 +249,7 @@ class Lab:
         extra = {}
         for domain, addr, case in self.bench_destinations():
             extra.setdefault(case.name, []).append(f"{addr}:25")
-        for c in CASES:
+        for c in SERVED:
             if c.server is None or not c.octet:
                 continue
             opts = {"case": c.name, "listen": ",".join([f"127.0.0.{c.octet}:25"] + extra.get(c.name, []))}
@@ -372,7 +385,7 @@ servername = hostname
     RELAY = "127.0.0.50"
     POLICY_PORT = 10040
 
-    def write_policyd_conf(self, policy_extra="", level="encrypt"):
+    def write_policyd_conf(self, policy_extra="", level="encrypt", sections=""):
         # policy_extra's keys replace these.
         defaults = {"listen": f"inet:127.0.0.1:{self.POLICY_PORT} unix:{self.policy_socket}",
                     "socketmap_listen": f"unix:{self.socketmap_socket}", "socket_mode": "0666",
@@ -390,12 +403,13 @@ path = {self.store}
 
 [log]
 target = file:{self.policyd_log}
-""")
+{sections}""")
 
-    def start_policyd(self, policy_extra="", level="encrypt"):
+    def start_policyd(self, policy_extra="", level="encrypt", sections=""):
         """Starts mxtls-policyd (policy on inet:127.0.0.1:10040 and a unix
-        socket, socketmap on a unix socket, store in the lab dir)."""
-        self.write_policyd_conf(policy_extra, level)
+        socket, socketmap on a unix socket, store in the lab dir); `sections`
+        adds whole sections, e.g. "[cache]\nmax_parallel = 4\n"."""
+        self.write_policyd_conf(policy_extra, level, sections)
         r = subprocess.run([str(self.policyd), "--config", str(self.policyd_conf), "--check-config"],
                            capture_output=True, text=True)
         if r.returncode != 0:
@@ -553,7 +567,7 @@ MAILER(`smtp')dnl
         self.spawn("unbound", ["unbound", "-d", "-c", str(self.dir / "unbound.conf")])
         self.spawn("fakedest", [str(self.fakedest), str(self.dir / "fakedest.conf"), str(self.spool)])
         wait_port("127.0.0.1", 5353)
-        for c in CASES:
+        for c in SERVED:
             if c.server is not None and c.octet:
                 wait_port(f"127.0.0.{c.octet}", 25)
         for _, addr, _ in self.bench_destinations():

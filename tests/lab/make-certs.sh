@@ -61,7 +61,7 @@ issue() {
 }
 
 for c in healthy12 healthy13 nostarttls starttls454 tls10 tls11 tls13 nocipher legacysig \
-         tlsonplain tarpit stall nointermediate snidependent; do
+         tlsonplain tarpit stall nointermediate snidependent forger hugeline hugeehlo; do
   issue "good-$c" "mx.$c.test" leaf.key
 done
 issue weak mx.weakkey.test weak.key
