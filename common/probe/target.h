@@ -25,8 +25,11 @@ struct TargetParse {
 TargetParse parse_target(std::string_view text);
 
 // False for loopback, private (RFC 1918, ULA), link-local, CGNAT, multicast,
-// documentation, benchmarking and other reserved ranges: an MX pointing
-// there is a probe we refuse unless allow_private_targets is on.
+// documentation, benchmarking and the other ranges of the IANA
+// special-purpose registries that are not globally reachable; an IPv6
+// address that carries an IPv4 one (mapped, NAT64, 6to4, Teredo) is judged
+// by that. An MX pointing there is a probe we refuse unless
+// allow_private_targets is on.
 bool is_public_address(const asio::ip::address& address);
 
 }  // namespace mxtls

@@ -44,5 +44,21 @@ TEST(TargetGuard, OnlyPublicAddressesPass) {
     EXPECT_TRUE(is_public_address(asio::ip::make_address(a))) << a;
 }
 
+TEST(TargetGuard, JudgesTheIpv4InsideTranslationAndTunnelAddresses) {
+  for (const char* a : {"2002:7f00:1::1",                           // 6to4 of 127.0.0.1
+                        "2002:c0a8:101::1",                         // 6to4 of 192.168.1.1
+                        "2001:0:808:808:0:0:80ff:fffe",             // Teredo, client 127.0.0.1
+                        "2001:0:a00:1:0:0:f7f7:f7f7",               // Teredo, server 10.0.0.1
+                        "64:ff9b::7f00:1", "64:ff9b::10.0.0.1",     // NAT64 of loopback, RFC 1918
+                        "64:ff9b:1::808:808",                       // local-use translation prefix
+                        "2001:2::1", "2001:10::1",                  // IETF assignments (benchmarking, ORCHID)
+                        "3fff::1", "3fff:fff::1",                   // documentation (RFC 9637)
+                        "100::1", "5f00::1", "::127.0.0.1",         // discard, SRv6, IPv4-compatible
+                        "192.88.99.1"})                             // deprecated 6to4 relay anycast
+    EXPECT_FALSE(is_public_address(asio::ip::make_address(a))) << a;
+  for (const char* a : {"2002:808:808::1", "2001:0:808:808:0:0:f7f7:f7f7", "64:ff9b::8.8.8.8", "3fff:1000::1"})
+    EXPECT_TRUE(is_public_address(asio::ip::make_address(a))) << a;
+}
+
 }  // namespace
 }  // namespace mxtls
