@@ -19,6 +19,7 @@ struct MxProbe {
   int port = 25;
   // Set when the probe could not reach the TLS stage: connect_failed,
   // timeout, banner_rejected, target_forbidden, tls_on_plain_port, dns_failure,
+  // smtp_protocol_violation (a reply past smtp/reply.h's limits or not SMTP),
   // probe_error (a step of ours failed: the detail has the error).
   std::optional<Reason> failure;
   std::string failure_detail;

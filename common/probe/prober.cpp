@@ -40,8 +40,8 @@ struct SmtpStage {
 
 SmtpStage step_failure(const smtp::StepResult& r, const char* step) {
   SmtpStage s;
-  s.failure = r.timed_out ? Reason::timeout : Reason::connect_failed;
-  s.detail = std::string(step) + ": " + r.error;
+  s.failure = r.timed_out ? Reason::timeout : r.malformed ? Reason::smtp_protocol_violation : Reason::connect_failed;
+  s.detail = std::string(step) + (r.malformed ? ": protocol violation: " : ": ") + r.error;
   return s;
 }
 

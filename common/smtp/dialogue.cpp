@@ -20,6 +20,7 @@ asio::awaitable<StepResult> Dialogue::read_reply(std::chrono::milliseconds budge
       break;
     }
     if (parsed.status == ParseStatus::malformed) {
+      result.malformed = true;
       result.error = parsed.error;
       break;
     }

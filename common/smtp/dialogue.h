@@ -17,6 +17,7 @@ struct StepResult {
   bool ok = false;          // a complete, well-formed reply arrived
   bool timed_out = false;
   bool tls_bytes = false;   // the server sent a TLS record instead of SMTP text
+  bool malformed = false;   // the reply broke the protocol or a limit of smtp/reply.h (error says which)
   std::string error;        // transport or parse error when !ok
   Reply reply;
 };

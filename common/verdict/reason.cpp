@@ -54,9 +54,11 @@ constexpr std::array kReasons{
                "the MX resolves to a loopback/private/reserved address; probing it is refused (allow_private_targets turns this off for labs)"},
     ReasonInfo{Reason::probe_error, "probe_error", "", true,
                "mxtls could not finish the probe because of a fault on our side (the log line has the error, e.g. out of file descriptors): it is retried with backoff; report it if it persists"},
+    ReasonInfo{Reason::smtp_protocol_violation, "smtp_protocol_violation", "validation-failure", true,
+               "the server broke the SMTP protocol before TLS could start (a reply line or reply longer than any real server sends, or not SMTP at all; the detail names the limit): a broken or hostile MX; tell its postmaster"},
 };
 
-static_assert(kReasons.size() == static_cast<std::size_t>(Reason::probe_error) + 1);
+static_assert(kReasons.size() == static_cast<std::size_t>(Reason::smtp_protocol_violation) + 1);
 
 }  // namespace
 

@@ -34,6 +34,7 @@ enum class Reason {
   no_mx,
   target_forbidden,
   probe_error,
+  smtp_protocol_violation,
 };
 
 struct ReasonInfo {

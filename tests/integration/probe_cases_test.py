@@ -12,7 +12,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
-from cases import CASES, by_name  # noqa: E402
+from cases import CASES, PROTOCOL_VIOLATIONS, by_name  # noqa: E402
 from lab import Lab  # noqa: E402
 
 BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build/release"
@@ -60,6 +60,18 @@ class EveryCase(unittest.TestCase):
         r = self.results["expired.test"]["result"]
         self.assertEqual(r["rfc8460"], "certificate-expired")
         self.assertIn("renew", r["remediation"])
+
+
+class ProtocolViolations(unittest.TestCase):
+    def test_oversized_replies_are_protocol_violations_naming_the_limit(self):
+        r = lab.probe("--json", *[f"{c.name}.test" for c in PROTOCOL_VIOLATIONS], conf=lab.strict_conf)
+        got = {d["destination"]: d["result"] for d in json.loads(r.stdout)}
+        for c in PROTOCOL_VIOLATIONS:
+            with self.subTest(case=c.name):
+                self.assertEqual(got[f"{c.name}.test"]["reason"], c.strict_reason)
+                self.assertEqual(got[f"{c.name}.test"]["rfc8460"], "validation-failure")
+        self.assertEqual(got["hugeline.test"]["detail"], "greeting: protocol violation: reply line longer than 2048 bytes")
+        self.assertEqual(got["hugeehlo.test"]["detail"], "EHLO: protocol violation: reply has more than 100 lines")
 
 
 class SingleTargets(unittest.TestCase):

@@ -143,6 +143,14 @@ TEST(Classifier, HandshakeTimeout) {
   EXPECT_EQ(classify_host(mx, profile(SecurityLevel::encrypt)).reason, Reason::timeout);
 }
 
+TEST(Reasons, ProtocolViolationIsItsOwnTransportReason) {
+  const auto& info = reason_info(Reason::smtp_protocol_violation);
+  EXPECT_EQ(info.code, "smtp_protocol_violation");
+  EXPECT_EQ(info.rfc8460, "validation-failure");
+  EXPECT_TRUE(info.transport);
+  EXPECT_EQ(all_reasons().back().reason, Reason::smtp_protocol_violation);  // added at the end: codes are stable
+}
+
 TEST(Classifier, UnexplainedFailureStaysGeneric) {
   auto mx = failed_handshake(-1);
   EXPECT_EQ(classify_host(mx, profile(SecurityLevel::encrypt)).reason, Reason::handshake_failed);
