@@ -134,6 +134,13 @@ Verdict classify_host(const MxProbe& mx, const ClientProfile& profile) {
     v.severity = Severity::incompatible;
     v.outcome = plaintext_fallback ? Outcome::plaintext : Outcome::deferred;
     v.detail = "STARTTLS answered " + std::to_string(mx.starttls_code) + " " + mx.starttls_reply;
+  } else if (mx.compat.timed_out) {
+    // A stalled handshake says nothing lasting about TLS: transient, so
+    // retried with backoff and never cached as an incompatibility.
+    v.reason = Reason::timeout;
+    v.severity = Severity::unreachable;
+    v.outcome = plaintext_fallback ? Outcome::plaintext_after_delay : Outcome::deferred;
+    v.detail = "TLS handshake stalled after STARTTLS: " + mx.compat.error;
   } else if (!mx.compat.ok) {
     v.reason = classify_handshake_failure(mx, profile);
     v.severity = Severity::incompatible;

@@ -248,9 +248,10 @@ asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target,
     } else {
       const std::string nexthop = target.name;
       co_await run_compat(mx, match_names(host.name, nexthop), deadline);
-      if (!mx.failure && mx.starttls_code == 220 && config_.survey) {
+      if (!mx.failure && mx.starttls_code == 220 && !mx.compat.timed_out && config_.survey) {
         // The survey sends SNI exactly when the compat handshake did not, so
-        // the two together show whether the certificate depends on SNI.
+        // the two together show whether the certificate depends on SNI. A
+        // server that stalled the compat handshake is not surveyed.
         WaitGroup survey(io_.get_executor());
         for (auto v : kTlsVersions) {
           auto& result = mx.survey[static_cast<std::size_t>(v)];

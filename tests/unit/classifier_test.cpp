@@ -137,10 +137,17 @@ TEST(Classifier, HandshakeFailureWithVersionInCommonIsNoSharedCipher) {
   EXPECT_EQ(classify_host(mx, profile(SecurityLevel::encrypt)).reason, Reason::no_shared_cipher);
 }
 
-TEST(Classifier, HandshakeTimeout) {
+TEST(Classifier, StalledHandshakeIsTransientNotAnIncompatibility) {
   auto mx = failed_handshake(-1);
   mx.compat.timed_out = true;
-  EXPECT_EQ(classify_host(mx, profile(SecurityLevel::encrypt)).reason, Reason::timeout);
+  mx.compat.error = "timed out during the TLS handshake";
+  auto v = classify_host(mx, profile(SecurityLevel::encrypt));
+  EXPECT_EQ(v.reason, Reason::timeout);
+  EXPECT_EQ(v.severity, Severity::unreachable);  // not cached; the scheduler backs off and retries
+  EXPECT_EQ(v.outcome, Outcome::deferred);
+  EXPECT_NE(v.detail.find("stalled"), std::string::npos) << v.detail;
+  // Postfix's own answer to a stall under `may`: defer, then plaintext.
+  EXPECT_EQ(classify_host(mx, profile(SecurityLevel::may)).outcome, Outcome::plaintext_after_delay);
 }
 
 TEST(Reasons, ProtocolViolationIsItsOwnTransportReason) {
