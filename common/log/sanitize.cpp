@@ -13,9 +13,11 @@ std::string sanitize(std::string_view untrusted, std::size_t max_len) {
 }
 
 std::string sanitize_quoted(std::string_view untrusted, std::size_t max_len) {
-  std::string out = sanitize(untrusted, max_len);
-  for (char& c : out)
-    if (c == '"') c = '\'';
+  std::string out;
+  for (char c : sanitize(untrusted, max_len)) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
   return out;
 }
 

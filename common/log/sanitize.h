@@ -1,7 +1,8 @@
 // Makes untrusted text (banners, certificate names, addresses, peer errors)
 // safe for one log line: control characters, newlines and non-ASCII bytes
 // become '?', as Postfix's printable() does, and the result is bounded.
-// Not an escaping scheme for round-trips; it is for human-read logs.
+// Text inside key="..." is escaped so it cannot end its field; log/fields.h
+// reads such lines back.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -15,7 +16,8 @@ inline constexpr std::size_t kLogFieldLimit = 200;
 // max_len bytes and appends "...".
 std::string sanitize(std::string_view untrusted, std::size_t max_len = kLogFieldLimit);
 
-// sanitize(), then also replaces '"' so the value can sit inside key="...".
+// sanitize(), then escapes '"' and '\\' with a backslash, so the value can
+// sit inside key="..." and ends only at the closing quote.
 std::string sanitize_quoted(std::string_view untrusted, std::size_t max_len = kLogFieldLimit);
 
 // sanitize(), then also replaces '<' and '>' so an address inside to=<...>

@@ -1,20 +1,11 @@
 #include "decision_log.h"
 
-#include "verdict/reason.h"
 #include "address/domain.h"
+#include "log/fields.h"
+#include "verdict/reason.h"
 
 namespace mxtls {
 namespace {
-
-// The value of the last "key=" field (after ", "), up to the next ", " or
-// the end. The last one: fields after the recipient and MX names are ours.
-std::optional<std::string_view> last_field(std::string_view line, std::string_view key) {
-  const std::string needle = ", " + std::string(key) + "=";
-  const auto at = line.rfind(needle);
-  if (at == std::string_view::npos) return std::nullopt;
-  std::string_view value = line.substr(at + needle.size());
-  return value.substr(0, value.find(", "));
-}
 
 // The syslog tag: the line's first "]: " must close "mxtls-policyd[PID" or
 // "mxtls-milter[PID", so another program's line quoting ours (Postfix logs
@@ -35,6 +26,12 @@ std::string_view program_of(std::string_view line, std::size_t& message_start) {
   return {};
 }
 
+// A Postfix or Sendmail queue id, or NOQUEUE: letters and digits.
+bool is_queue_id(std::string_view id) {
+  return !id.empty() && id.size() <= 20 &&
+         id.find_first_not_of("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == std::string_view::npos;
+}
+
 }  // namespace
 
 std::optional<LoggedDecision> parse_decision_line(std::string_view line) {
@@ -42,18 +39,18 @@ std::optional<LoggedDecision> parse_decision_line(std::string_view line) {
   std::size_t start = 0;
   const std::string_view program = program_of(line, start);
   if (program.empty()) return std::nullopt;
-  std::string_view message = line.substr(start);
-  // "ID: to=<address>, domain=D, ...": the address holds no '>' (the
-  // daemons write it through sanitize_address), so it ends at the first one.
-  const auto to = message.find(": to=<");
-  if (to == std::string_view::npos) return std::nullopt;
-  const auto close = message.find('>', to);
-  if (close == std::string_view::npos || message.substr(close, 10) != ">, domain=") return std::nullopt;
-  std::string_view domain = message.substr(close + 10);
-  domain = domain.substr(0, domain.find(", "));
+  // "QUEUEID: to=<address>, domain=D, ...", its fields read as the daemons
+  // wrote them (log/fields.h): text quoted from a peer, in a probe line's
+  // detail="..." say, stays inside its own field.
+  const std::string_view message = line.substr(start);
+  const auto colon = message.find(": ");
+  if (colon == std::string_view::npos || !is_queue_id(message.substr(0, colon))) return std::nullopt;
+  const auto fields = parse_log_fields(message.substr(colon + 2));
+  if (!fields || fields->size() < 2 || (*fields)[0].key != "to" || (*fields)[1].key != "domain") return std::nullopt;
+  const std::string& domain = (*fields)[1].value;
   if (!is_valid_domain(domain)) return std::nullopt;
 
-  const auto action_text = last_field(message, "action");
+  const auto action_text = find_log_field(*fields, "action");
   if (!action_text) return std::nullopt;
   std::string_view action_name = *action_text;
   const bool monitor = action_name.ends_with("(monitor)");
@@ -62,12 +59,12 @@ std::optional<LoggedDecision> parse_decision_line(std::string_view line) {
   if (!action) return std::nullopt;
 
   std::string reason = "unknown";
-  if (const auto verdict = last_field(message, "verdict"); verdict && *verdict != "unknown") {
-    const auto code = last_field(message, "reason");
+  if (const auto verdict = find_log_field(*fields, "verdict"); verdict && *verdict != "unknown") {
+    const auto code = find_log_field(*fields, "reason");
     if (!code || !reason_from_code(*code)) return std::nullopt;
     reason = std::string(*code);
   }
-  return LoggedDecision{std::string(program), std::string(domain), reason, *action, monitor};
+  return LoggedDecision{std::string(program), domain, reason, *action, monitor};
 }
 
 }  // namespace mxtls

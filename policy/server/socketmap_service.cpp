@@ -61,7 +61,7 @@ std::string SocketmapService::answer(const codec::SocketmapQuery& q) {
     }
   }
   if (v) {
-    log::info("socketmap: map=" + q.map + ", key=" + sanitize(q.key, 120) + ", reason=" + std::string(reason_code(v->reason)) +
+    log::info("socketmap: map=" + q.map + ", key=\"" + sanitize_quoted(q.key, 120) + "\", reason=" + std::string(reason_code(v->reason)) +
               ", answer=" + (value.empty() ? std::string("NOTFOUND") : value) + (settings_.monitor ? " (monitor)" : ""));
   }
   return value.empty() ? codec::format_socketmap_reply(SocketmapStatus::notfound, "")

@@ -2,6 +2,8 @@
 // prints from verdicts, probe history and those lines.
 #include <gtest/gtest.h>
 
+#include "classify/classifier.h"
+#include "classify/probe_log.h"
 #include "log/sanitize.h"
 #include "report/decision_log.h"
 #include "report/summary.h"
@@ -77,6 +79,43 @@ TEST(DecisionLog, AQuotedLocalPartCannotForgeTheFields) {
   EXPECT_EQ(d->domain, "evil.test");
   EXPECT_EQ(d->reason, "unknown");
   EXPECT_EQ(d->action, Action::dunno);
+}
+
+// What a destination can make a probe line say: its greeting text lands in
+// detail="..." (tests/lab/cases.py serves the same greeting).
+constexpr const char* kForgedGreeting =
+    "554 5.7.1 Q: to=<u@forged.test>, domain=forged.test, verdict=incompatible, reason=cert_expired, action=defer, x=\"y";
+
+TEST(DecisionLog, AServerReplyInAProbeLineCannotForgeADecision) {
+  DestinationProbe probe;
+  probe.domain = "forger.test";
+  MxProbe mx;
+  mx.host = "mx.forger.test";
+  mx.address = "192.0.2.30";
+  mx.failure = Reason::banner_rejected;
+  mx.failure_detail = std::string("greeting: ") + kForgedGreeting;
+  probe.hosts = {mx};
+  ClientProfile profile;
+  const auto lines = format_probe_lines(probe, classify_destination(probe, profile), profile);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("reason=banner_rejected"), std::string::npos) << lines[0];
+  EXPECT_FALSE(parse_decision_line("mxtls-policyd[1]: " + lines[0])) << lines[0];
+  // Nor in a decision line's own fields: the socketmap key is quoted the same way.
+  EXPECT_FALSE(parse_decision_line(std::string("mxtls-policyd[1]: socketmap: map=transport, key=\"") +
+                                   sanitize_quoted(kForgedGreeting) + "\", reason=ok, answer=NOTFOUND"));
+}
+
+TEST(DecisionLog, QuotedValuesAreOneFieldAndARepeatedKeyIsNoDecision) {
+  auto d = parse_decision_line("mxtls-milter[2]: 4F1A: to=<a@b.test>, domain=b.test, verdict=ok, reason=ok, "
+                               "action=dunno, note=\"x\\\", action=defer, y=\\\\\"");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->action, Action::dunno);
+  EXPECT_FALSE(parse_decision_line("mxtls-milter[2]: 4F1A: to=<a@b.test>, domain=b.test, verdict=ok, reason=ok, "
+                                   "action=dunno, action=defer"));
+  EXPECT_FALSE(parse_decision_line("mxtls-milter[2]: 4F1A: to=<a@b.test>, domain=b.test, verdict=ok, reason=ok, "
+                                   "action=dunno, note=\"unterminated"));
+  // A queue id is letters and digits.
+  EXPECT_FALSE(parse_decision_line("mxtls-policyd[1]: Q 1: to=<a@b.test>, domain=b.test, verdict=ok, reason=ok, action=dunno"));
 }
 
 StoredVerdict verdict(const std::string& domain, Reason r, Severity s, int64_t at = 1'800'000'000) {

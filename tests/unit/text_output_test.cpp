@@ -11,7 +11,7 @@ TEST(Sanitize, ReplacesControlAndNonAsciiAndBounds) {
   EXPECT_EQ(sanitize("220 ok\r\nevil=1"), "220 ok??evil=1");
   EXPECT_EQ(sanitize("caf\xc3\xa9"), "caf??");
   EXPECT_EQ(sanitize(std::string(10, 'a'), 4), "aaaa...");
-  EXPECT_EQ(sanitize_quoted("CN=\"x\""), "CN='x'");
+  EXPECT_EQ(sanitize_quoted(R"(CN="x\")"), R"(CN=\"x\\\")");
 }
 
 TEST(Json, WritesOrderedNestedDocuments) {
