@@ -48,6 +48,7 @@ po::options_description describe(Config& c) {
       ("probe.allow_private_targets", po::value(&c.probe.allow_private_targets))
       ("probe.max_mx_hosts", bounded(&c.probe.max_mx_hosts, 1, 10, "probe.max_mx_hosts"))
       ("probe.concurrency", bounded(&c.probe.concurrency, 1, 10000, "probe.concurrency"))
+      ("probe.connections_per_address", bounded(&c.probe.connections_per_address, 1, 100, "probe.connections_per_address"))
       ("probe.port", bounded(&c.probe.port, 1, 65535, "probe.port"))
       ("probe.helo_name", po::value(&c.probe.helo_name))
       ("probe.connect_timeout", po::value(&c.probe.connect_timeout))

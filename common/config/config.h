@@ -16,6 +16,7 @@ struct ProbeConfig {
   bool allow_private_targets = false;
   int max_mx_hosts = 3;
   int concurrency = 100;
+  int connections_per_address = 2;
   int port = 25;
   std::string helo_name;  // empty: this host's name
   Duration connect_timeout{std::chrono::seconds(5)};

@@ -124,19 +124,34 @@ std::string local_host_name() {
 
 }  // namespace
 
+// How much of one destination's probe is its own work: the lookups, then
+// each host until its probe ends or it joins another destination's probe.
+struct Prober::Progress {
+  int own = 1;
+  bool joined = false;
+  std::function<void()> on_waiting;
+  void own_done() {
+    if (--own == 0 && joined && on_waiting) std::exchange(on_waiting, nullptr)();
+  }
+  void join() {
+    joined = true;
+    own_done();
+  }
+};
+
 Prober::Prober(asio::io_context& io, const ProbeConfig& config, const ClientProfile& profile, dns::Resolver& resolver)
     : io_(io), config_(config), profile_(profile), resolver_(resolver), contexts_(profile),
-      connections_(io.get_executor(), config.concurrency),
+      connections_(io.get_executor(), config.concurrency), hosts_(io.get_executor(), config.connections_per_address),
       helo_name_(config.helo_name.empty() ? local_host_name() : config.helo_name) {}
 
-MatchNames Prober::match_names(const std::string& mx_host, const std::string& nexthop) const {
-  MatchNames names;
+bool Prober::host_matches(const HandshakeResult& compat, const std::string& mx_host, const std::string& nexthop) const {
   for (const auto& m : profile_.match) {
-    if (m == "hostname") names.emplace_back(mx_host, false);
-    else if (m == "nexthop") names.emplace_back(nexthop, false);
-    else if (m == "dot-nexthop") names.emplace_back(nexthop, true);
+    if ((m == "hostname" && certificate_matches(compat.leaf_der, mx_host, false)) ||
+        (m == "nexthop" && certificate_matches(compat.leaf_der, nexthop, false)) ||
+        (m == "dot-nexthop" && certificate_matches(compat.leaf_der, nexthop, true)))
+      return true;
   }
-  return names;
+  return false;
 }
 
 asio::awaitable<std::optional<asio::ip::address>> Prober::first_address(const std::string& host, std::string& detail) {
@@ -208,7 +223,7 @@ asio::awaitable<void> Prober::resolve_hosts(const Target& target, DestinationPro
   }
 }
 
-asio::awaitable<DestinationProbe> Prober::probe(const Target& target) {
+asio::awaitable<DestinationProbe> Prober::probe(const Target& target, std::function<void()> on_waiting) {
   const auto started = Clock::now();
   DestinationProbe out;
   out.domain = target.literal_host ? "[" + target.name + "]" : target.name;
@@ -216,25 +231,29 @@ asio::awaitable<DestinationProbe> Prober::probe(const Target& target) {
   std::vector<Host> hosts;
   co_await resolve_hosts(target, out, hosts);
   out.hosts.resize(hosts.size());
+  Progress progress{1 + static_cast<int>(hosts.size()), false, std::move(on_waiting)};
   const Deadline deadline = Clock::now() + config_.destination_timeout.value;
   WaitGroup all(io_.get_executor());
   for (std::size_t i = 0; i < hosts.size(); ++i) {
     MxProbe& mx = out.hosts[i];
-    all.spawn(probe_host(hosts[i], target, deadline, mx), [&mx](const std::string& error) {
+    all.spawn(probe_host(hosts[i], target, deadline, mx, progress), [&mx](const std::string& error) {
       mx.failure = Reason::probe_error;
       mx.failure_detail = "internal error: " + error;
     });
   }
+  progress.own_done();  // the MX lookup
   co_await all.wait();
   out.elapsed_s = std::chrono::duration<double>(Clock::now() - started).count();
   co_return out;
 }
 
-asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target, Deadline deadline, MxProbe& mx) {
+asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target, Deadline deadline, MxProbe& mx,
+                                         Progress& progress) {
   const auto started = Clock::now();
   mx.host = host.name;
   mx.preference = host.preference;
   mx.port = target.port ? target.port : config_.port;
+  bool joined = false;
   std::string detail;
   const auto address = co_await first_address(host.name, detail);
   if (!address) {
@@ -246,31 +265,46 @@ asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target,
       mx.failure = Reason::target_forbidden;
       mx.failure_detail = mx.address + " is not a public address";
     } else {
-      const std::string nexthop = target.name;
-      co_await run_compat(mx, match_names(host.name, nexthop), deadline);
-      if (!mx.failure && mx.starttls_code == 220 && !mx.compat.timed_out && config_.survey) {
-        // The survey sends SNI exactly when the compat handshake did not, so
-        // the two together show whether the certificate depends on SNI. A
-        // server that stalled the compat handshake is not surveyed.
-        WaitGroup survey(io_.get_executor());
-        for (auto v : kTlsVersions) {
-          auto& result = mx.survey[static_cast<std::size_t>(v)];
-          survey.spawn(run_survey(mx, v, !mx.compat.sni_sent, deadline), [&result](const std::string& error) {
-            result.attempted = true;
-            result.error = "internal error: " + error;
-          });
-        }
-        co_await survey.wait();
-      }
+      // Named, not temporaries in the co_await expression: GCC 12 mis-destroys those.
+      const HostProbes::Run run = [this, deadline](MxProbe& m, AsyncSemaphore& address_connections) {
+        return run_host(m, address_connections, deadline);
+      };
+      const std::function<void()> join = [&progress] { progress.join(); };
+      joined = co_await hosts_.probe(mx, run, join);
+      // The facts may come from another destination's probe of the host:
+      // the certificate is matched against this destination's names.
+      mx.compat.host_matches = mx.compat.ok && host_matches(mx.compat, host.name, target.name);
     }
   }
   mx.elapsed_s = std::chrono::duration<double>(Clock::now() - started).count();
+  if (!joined) progress.own_done();
 }
 
-asio::awaitable<void> Prober::run_compat(MxProbe& mx, const MatchNames& match, Deadline deadline) {
+asio::awaitable<void> Prober::run_host(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline) {
+  co_await run_compat(mx, address_connections, deadline);
+  if (!mx.failure && mx.starttls_code == 220 && !mx.compat.timed_out && config_.survey) {
+    // The survey sends SNI exactly when the compat handshake did not, so
+    // the two together show whether the certificate depends on SNI. A
+    // server that stalled the compat handshake is not surveyed.
+    WaitGroup survey(io_.get_executor());
+    for (auto v : kTlsVersions) {
+      auto& result = mx.survey[static_cast<std::size_t>(v)];
+      survey.spawn(run_survey(mx, v, !mx.compat.sni_sent, address_connections, deadline),
+                   [&result](const std::string& error) {
+                     result.attempted = true;
+                     result.error = "internal error: " + error;
+                   });
+    }
+    co_await survey.wait();
+  }
+}
+
+asio::awaitable<void> Prober::run_compat(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline) {
   const tcp::endpoint ep(asio::ip::make_address(mx.address), static_cast<unsigned short>(mx.port));
   SmtpStage stage;
   {
+    co_await address_connections.acquire();
+    Permit address_permit(address_connections);
     co_await connections_.acquire();
     Permit permit(connections_);
     Connection c(io_, contexts_.compat(), deadline);
@@ -283,7 +317,7 @@ asio::awaitable<void> Prober::run_compat(MxProbe& mx, const MatchNames& match, D
     if (stage.ready_for_tls) {
       // Named, not a temporary in the co_await expression: GCC 12 mis-destroys those.
       const std::string sni = profile_.send_sni ? mx.host : std::string();
-      mx.compat = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, sni, match);
+      mx.compat = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, sni);
       if (mx.compat.ok) co_await quit_over_tls(c);
     }
   }
@@ -292,15 +326,18 @@ asio::awaitable<void> Prober::run_compat(MxProbe& mx, const MatchNames& match, D
     mx.failure_detail = stage.detail;
     // A server silent where a greeting belongs may be speaking implicit TLS
     // (it waits for our ClientHello); one more connection tells.
-    if (stage.silent_greeting && co_await speaks_implicit_tls(mx, deadline)) {
+    if (stage.silent_greeting && co_await speaks_implicit_tls(mx, address_connections, deadline)) {
       mx.failure = Reason::tls_on_plain_port;
       mx.failure_detail = "no SMTP greeting, but a TLS handshake succeeds on port " + std::to_string(mx.port);
     }
   }
 }
 
-asio::awaitable<void> Prober::run_survey(MxProbe& mx, TlsVersion version, bool send_sni, Deadline deadline) {
+asio::awaitable<void> Prober::run_survey(MxProbe& mx, TlsVersion version, bool send_sni, AsyncSemaphore& address_connections,
+                                        Deadline deadline) {
   const tcp::endpoint ep(asio::ip::make_address(mx.address), static_cast<unsigned short>(mx.port));
+  co_await address_connections.acquire();
+  Permit address_permit(address_connections);
   co_await connections_.acquire();
   Permit permit(connections_);
   Connection c(io_, contexts_.survey(version), deadline);
@@ -312,13 +349,14 @@ asio::awaitable<void> Prober::run_survey(MxProbe& mx, TlsVersion version, bool s
     co_return;
   }
   const std::string sni = send_sni ? mx.host : std::string();
-  const MatchNames no_match;
-  result = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, sni, no_match);
+  result = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, sni);
   if (result.ok) co_await quit_over_tls(c);
 }
 
-asio::awaitable<bool> Prober::speaks_implicit_tls(const MxProbe& mx, Deadline deadline) {
+asio::awaitable<bool> Prober::speaks_implicit_tls(const MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline) {
   const tcp::endpoint ep(asio::ip::make_address(mx.address), static_cast<unsigned short>(mx.port));
+  co_await address_connections.acquire();
+  Permit address_permit(address_connections);
   co_await connections_.acquire();
   Permit permit(connections_);
   Connection c(io_, contexts_.any_version(), deadline);
@@ -327,8 +365,7 @@ asio::awaitable<bool> Prober::speaks_implicit_tls(const MxProbe& mx, Deadline de
   co_await c.stream.next_layer().async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
   c.watchdog->disarm();
   if (ec) co_return false;
-  const MatchNames no_match;
-  const auto result = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, mx.host, no_match);
+  const auto result = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, mx.host);
   co_return result.ok;
 }
 

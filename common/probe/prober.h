@@ -2,14 +2,20 @@
 // fallback to A/AAAA; or a literal [host]), then per MX host (up to a bound,
 // in parallel) connect, greet, EHLO, STARTTLS and the compat handshake, then
 // the survey handshakes (one TLS version each) that tell why something
-// failed. A global semaphore bounds open connections; every step has a
-// deadline, and all connections for one destination share one overall
-// deadline (destination_timeout, from the end of the MX lookup). Produces evidence (probe_result.h); judging is the classifier's.
+// failed. An MX host probed for one destination is probed once for every
+// destination that needs it meanwhile (probe/host_probes.h). A global
+// semaphore bounds open connections, and one per address those to each
+// address; every step has a deadline, and all connections for one
+// destination share one overall deadline (destination_timeout, from the end
+// of the MX lookup). Produces evidence (probe_result.h); judging is the
+// classifier's.
 #pragma once
+#include <functional>
 #include <memory>
 
 #include "config/config.h"
 #include "dns/resolver.h"
+#include "probe/host_probes.h"
 #include "probe/probe_result.h"
 #include "probe/target.h"
 #include "tls/client_profile.h"
@@ -23,21 +29,30 @@ class Prober {
   // Throws ProfileError if the profile cannot be turned into TLS contexts.
   Prober(asio::io_context& io, const ProbeConfig& config, const ClientProfile& profile, dns::Resolver& resolver);
 
-  asio::awaitable<DestinationProbe> probe(const Target& target);
+  // `on_waiting`, if given, is called at most once: when all that is left
+  // of this probe is waiting for MX hosts probed for other destinations
+  // (no lookup or connection of its own), so the caller can hand its probe
+  // slot to another destination.
+  asio::awaitable<DestinationProbe> probe(const Target& target, std::function<void()> on_waiting = {});
 
  private:
   struct Host {
     std::string name;
     int preference = 0;
   };
+  struct Progress;
   asio::awaitable<void> resolve_hosts(const Target& target, DestinationProbe& out, std::vector<Host>& hosts);
   using Deadline = std::chrono::steady_clock::time_point;
-  asio::awaitable<void> probe_host(const Host& host, const Target& target, Deadline deadline, MxProbe& out);
+  asio::awaitable<void> probe_host(const Host& host, const Target& target, Deadline deadline, MxProbe& out,
+                                   Progress& progress);
   asio::awaitable<std::optional<asio::ip::address>> first_address(const std::string& host, std::string& detail);
-  asio::awaitable<void> run_compat(MxProbe& mx, const MatchNames& match, Deadline deadline);
-  asio::awaitable<void> run_survey(MxProbe& mx, TlsVersion version, bool send_sni, Deadline deadline);
-  asio::awaitable<bool> speaks_implicit_tls(const MxProbe& mx, Deadline deadline);
-  MatchNames match_names(const std::string& mx_host, const std::string& nexthop) const;
+  asio::awaitable<void> run_host(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline);
+  asio::awaitable<void> run_compat(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline);
+  asio::awaitable<void> run_survey(MxProbe& mx, TlsVersion version, bool send_sni, AsyncSemaphore& address_connections,
+                                   Deadline deadline);
+  asio::awaitable<bool> speaks_implicit_tls(const MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline);
+  // Does the certificate the compat handshake got name the host as this destination's profile asks?
+  bool host_matches(const HandshakeResult& compat, const std::string& mx_host, const std::string& nexthop) const;
 
   asio::io_context& io_;
   ProbeConfig config_;
@@ -45,6 +60,7 @@ class Prober {
   dns::Resolver& resolver_;
   TlsClientContexts contexts_;
   AsyncSemaphore connections_;
+  HostProbes hosts_;
   std::string helo_name_;
 };
 

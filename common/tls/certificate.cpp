@@ -75,8 +75,21 @@ CertificateInfo inspect_certificate(X509* cert) {
   return info;
 }
 
-bool certificate_matches(X509* cert, const std::string& host, bool allow_subdomains) {
+std::string certificate_der(X509* cert) {
+  const int len = i2d_X509(cert, nullptr);
+  if (len <= 0) return {};
+  std::string der(static_cast<std::size_t>(len), '\0');
+  auto* out = reinterpret_cast<unsigned char*>(der.data());
+  i2d_X509(cert, &out);
+  return der;
+}
+
+bool certificate_matches(std::string_view der, const std::string& host, bool allow_subdomains) {
   if (host.empty()) return false;
+  const auto* in = reinterpret_cast<const unsigned char*>(der.data());
+  const std::unique_ptr<X509, decltype(&X509_free)> parsed(d2i_X509(nullptr, &in, static_cast<long>(der.size())), X509_free);
+  X509* cert = parsed.get();
+  if (!cert) return false;
   const std::string name = host.back() == '.' ? host.substr(0, host.size() - 1) : host;
   if (allow_subdomains) {
     // Postfix "dot-nexthop": any name below the domain matches.

@@ -7,6 +7,7 @@
 
 #include <ctime>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mxtls {
@@ -30,9 +31,12 @@ struct CertificateInfo {
 
 CertificateInfo inspect_certificate(X509* cert);
 
-// Does the certificate name `host` (SAN dNSName, else CN; wildcards as
-// RFC 6125)? `allow_subdomains` implements Postfix's "dot-nexthop".
-bool certificate_matches(X509* cert, const std::string& host, bool allow_subdomains);
+// The certificate as DER bytes, to keep beside the facts read out of it.
+std::string certificate_der(X509* cert);
+
+// Does the certificate (DER) name `host` (SAN dNSName, else CN; wildcards
+// as RFC 6125)? `allow_subdomains` implements Postfix's "dot-nexthop".
+bool certificate_matches(std::string_view der, const std::string& host, bool allow_subdomains);
 
 // True when the key is below what any current CA issues: RSA/DSA < 2048 bits,
 // EC < 224 bits.

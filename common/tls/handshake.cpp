@@ -78,7 +78,7 @@ TlsClientContexts::TlsClientContexts(const ClientProfile& profile)
 }
 
 asio::awaitable<HandshakeResult> run_handshake(TlsStream& stream, Watchdog& watchdog, std::chrono::milliseconds budget,
-                                               const std::string& sni, const MatchNames& match) {
+                                               const std::string& sni) {
   HandshakeResult result;
   result.attempted = true;
   SSL* ssl = stream.native_handle();
@@ -134,9 +134,7 @@ asio::awaitable<HandshakeResult> run_handshake(TlsStream& stream, Watchdog& watc
     result.peer_signature_digest = digest_name(nid);
   if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl))
     for (int i = 0; i < sk_X509_num(chain) && i < 10; ++i) result.chain.push_back(inspect_certificate(sk_X509_value(chain, i)));
-  if (X509* leaf = SSL_get0_peer_certificate(ssl))
-    for (const auto& [name, subdomains] : match)
-      result.host_matches = result.host_matches || certificate_matches(leaf, name, subdomains);
+  if (X509* leaf = SSL_get0_peer_certificate(ssl)) result.leaf_der = certificate_der(leaf);
   co_return result;
 }
 

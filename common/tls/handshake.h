@@ -40,11 +40,9 @@ struct HandshakeResult {
   std::string peer_signature_digest;  // TLS >= 1.2: digest the server signed with (SHA1, SHA256, ...)
   std::vector<VerifyIssue> verify_issues;
   std::vector<CertificateInfo> chain;  // as the peer sent it, leaf first
-  bool host_matches = false;    // leaf names one of the match names
+  std::string leaf_der;         // the leaf itself, so each destination matches its own names
+  bool host_matches = false;    // leaf names one of the destination's match names (set by the prober)
 };
-
-// Names a certificate must match: (name, allow_subdomains).
-using MatchNames = std::vector<std::pair<std::string, bool>>;
 
 class TlsClientContexts {
  public:
@@ -64,6 +62,6 @@ using TlsStream = asio::ssl::stream<tcp::socket>;
 
 // Runs the client handshake on `stream`; never throws for peer behaviour.
 asio::awaitable<HandshakeResult> run_handshake(TlsStream& stream, Watchdog& watchdog, std::chrono::milliseconds budget,
-                                               const std::string& sni, const MatchNames& match);
+                                               const std::string& sni);
 
 }  // namespace mxtls

@@ -28,8 +28,8 @@ Scheduler::Request Scheduler::request(const std::string& domain) {
   if (pending_.count(domain)) return Request::already_pending;
   if (const auto it = backoff_.find(domain); it != backoff_.end() && std::chrono::steady_clock::now() < it->second.next_try)
     return Request::backing_off;
-  if (static_cast<int>(queue_.size()) >= config_.max_queue) {
-    log::warning("probe: queue full (" + std::to_string(queue_.size()) + " waiting), not probing " + sanitize(domain) +
+  if (const int waiting = static_cast<int>(queue_.size()) + waiting_shared_; waiting >= config_.max_queue) {
+    log::warning("probe: queue full (" + std::to_string(waiting) + " waiting), not probing " + sanitize(domain) +
                  " now: engine overloaded, answering DUNNO");
     return Request::overloaded;
   }
@@ -49,6 +49,7 @@ void Scheduler::pump() {
 }
 
 asio::awaitable<void> Scheduler::probe_one(std::string domain) {
+  bool holds_slot = true;
   // Callers pass a mail domain or the [host]:port relayhost, both validated.
   if (const auto parsed = parse_target(domain); !parsed.target) {
     log::error("probe: domain=" + sanitize(domain) + ", not a probe target: " + parsed.error);
@@ -56,7 +57,14 @@ asio::awaitable<void> Scheduler::probe_one(std::string domain) {
   } else {
     std::string error;
     try {
-      DestinationProbe probe = co_await prober_.probe(*parsed.target);
+      // Called while this frame waits for the probe.
+      std::function<void()> give_up_slot = [this, &holds_slot] {
+        holds_slot = false;
+        --running_;
+        ++waiting_shared_;
+        pump();
+      };
+      DestinationProbe probe = co_await prober_.probe(*parsed.target, std::move(give_up_slot));
       finish(domain, probe);
     } catch (const std::exception& e) {  // per-host faults are values; this is the destination's own step
       error = e.what();
@@ -66,7 +74,8 @@ asio::awaitable<void> Scheduler::probe_one(std::string domain) {
       pending_.erase(domain);
     }
   }
-  --running_;
+  if (holds_slot) --running_;
+  else --waiting_shared_;
   pump();
 }
 

@@ -2,6 +2,8 @@
 // time (deduplicated), a bounded queue, a bounded number of destinations in
 // flight, exponential backoff for transport failures (never cached as TLS
 // verdicts), and a sweep that refreshes verdicts before they expire.
+// A destination that only waits for MX hosts probed for others gives up its
+// slot, so one slow MX shared by many domains cannot hold every slot.
 // Finished probes are classified, logged, cached and handed to the store.
 #pragma once
 #include <chrono>
@@ -50,7 +52,8 @@ class Scheduler {
   StoreWriter& writer_;
   std::unordered_set<std::string> pending_;
   std::deque<std::string> queue_;
-  int running_ = 0;
+  int running_ = 0;        // destinations holding a slot
+  int waiting_shared_ = 0;  // in flight without a slot: waiting for hosts probed for others
   std::unordered_map<std::string, Backoff> backoff_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<asio::steady_timer>>> waiters_;
   asio::steady_timer sweep_timer_;
