@@ -30,7 +30,7 @@ def setUpModule():
 class HandshakeStall(unittest.TestCase):
     def test_a_stalled_handshake_is_retried_later_not_cached(self):
         lab.learn("stall.test")
-        self.assertEqual(policy_query("user@stall.test"), "DUNNO")
+        self.assertEqual(policy_query("user@stall.test")[0], "action=DUNNO")
         wait_for(lambda: "to=<user@stall.test>, domain=stall.test, verdict=unknown, action=dunno, probe=backing-off"
                  in lab.policyd_log_text(), what="the backing-off decision line")
         self.assertEqual(socketmap_query(lab.socketmap_socket, "tlspolicy", "stall.test"), "NOTFOUND ")

@@ -31,7 +31,7 @@ def setUpModule():
 class HostileBanner(unittest.TestCase):
     def test_report_counts_nothing_the_destination_forged(self):
         lab.learn("forger.test")
-        self.assertEqual(policy_query("user@forger.test"), "DUNNO")  # not cached: backing off
+        self.assertEqual(policy_query("user@forger.test")[0], "action=DUNNO")  # not cached: backing off
         wait_for(lambda: "to=<user@forger.test>, domain=forger.test, verdict=unknown" in lab.policyd_log_text(),
                  what="the genuine decision line")
         r = subprocess.run([str(lab.mxtls), "report", "--config", str(lab.policyd_conf), "--json",
