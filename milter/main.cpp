@@ -3,11 +3,13 @@
 // and log lines with the queue id. Works with Postfix and Sendmail.
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -21,6 +23,7 @@
 #include "filter.h"
 #include "log/logger.h"
 #include "util/fd_limit.h"
+#include "util/systemd_notify.h"
 
 using namespace mxtls;
 
@@ -165,18 +168,31 @@ int main(int argc, char** argv) {
   // process's signal to its main thread first: libmilter's thread (which
   // would stop on SIGHUP) gets only what is forwarded to it below.
   pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
-  log::info("ready: socket " + socket + ", engine " + config.milter.engine);
+  const std::string ready = "socket " + socket + ", engine " + config.milter.engine;
+  log::info("ready: " + ready);
+  systemd::ready(ready);
+  // The watchdog is fed between signals: it shows that this thread turns
+  // and that libmilter's listener has not ended (then the loop ends).
+  const auto watchdog = systemd::watchdog_interval();
+  const int poll_ms = watchdog ? static_cast<int>(std::max<long long>(1, watchdog->count() / 1000)) : -1;
   for (;;) {
+    if (watchdog) systemd::watchdog_alive();
+    pollfd readable{g_signal_pipe[0], POLLIN, 0};
+    const int n = poll(&readable, 1, poll_ms);
+    if (n == 0) continue;
     unsigned char sig = 0;
-    if (read(g_signal_pipe[0], &sig, 1) != 1) {
-      if (errno == EINTR) continue;
+    if (n < 0 || read(g_signal_pipe[0], &sig, 1) != 1) {
+      if (errno == EINTR || errno == EAGAIN) continue;
       break;
     }
     if (sig == SIGHUP) {
+      systemd::reloading();
       reload(*options, config.milter);
+      systemd::ready(ready);
       continue;
     }
     if (sig == 0) break;  // the listener ended by itself
+    systemd::stopping();
     log::info("stopping on signal " + std::to_string(sig));
     // libmilter's own stop, by its signal thread: the only one that takes
     // SIGTERM once this thread blocks it.

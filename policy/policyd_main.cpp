@@ -23,9 +23,11 @@
 #include "server/fd_budget.h"
 #include "server/listen.h"
 #include "server/policy_service.h"
+#include "server/reload.h"
 #include "server/socketmap_service.h"
 #include "store/open_store.h"
 #include "util/fd_limit.h"
+#include "util/systemd_notify.h"
 
 using namespace mxtls;
 
@@ -47,6 +49,40 @@ std::size_t load_cache(const StoreConfig& config, VerdictCache& cache) {
 }
 
 std::string profile_text(const ClientProfile& p) { return p.source.empty() ? p.name : p.name + " (" + p.source + ")"; }
+
+// SIGHUP: the configuration file again (see server/reload.h), then the
+// stored verdicts again (`mxtls cache forget/flush` edit the store).
+void reload(const DaemonOptions& options, RunningDaemon& running, VerdictCache& cache) {
+  try {
+    Config loaded = load_config(options.config_path, !options.config_given);
+    if (!options.log_target.empty()) loaded.log.target = options.log_target;
+    const auto restart = apply_reload(loaded, running);
+    std::string line = "reload: configuration applied from " + options.config_path;
+    if (!restart.empty()) {
+      line += "; changed but taking a restart:";
+      for (const auto& name : restart) line += " " + name;
+    }
+    log::info(line);
+  } catch (const std::exception& e) {
+    log::error("reload: " + options.config_path + ": " + e.what() + "; keeping the running configuration");
+  }
+  cache.clear();
+  try {
+    log::info("reload: " + std::to_string(load_cache(running.config.store, cache)) + " verdicts loaded from the store");
+  } catch (const StoreError& e) {
+    log::error(std::string("reload: ") + e.what());
+  }
+}
+
+// The watchdog's keep-alive comes from the io thread: a loop that no longer
+// turns is restarted by systemd.
+void keep_watchdog_fed(asio::steady_timer& timer, std::chrono::microseconds interval) {
+  systemd::watchdog_alive();
+  timer.expires_after(interval);
+  timer.async_wait([&timer, interval](const boost::system::error_code& ec) {
+    if (!ec) keep_watchdog_fed(timer, interval);
+  });
+}
 
 }  // namespace
 
@@ -133,26 +169,30 @@ int main(int argc, char** argv) {
                     "socketmap");
     scheduler.start();
 
+    RunningDaemon running{config, settings, policy, socketmap, scheduler, prober};
+    const auto ready_text = [&] {
+      return "profile " + profile_text(profile) + ", level " + std::string(level_name(profile.level)) + ", " +
+             std::to_string(cache.size()) + " verdicts cached" + (settings.monitor ? ", monitor mode" : "");
+    };
     asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
-        // `mxtls cache forget/flush` edit the store; a reload makes them count here.
-        cache.clear();
-        try {
-          log::info("reload: " + std::to_string(load_cache(config.store, cache)) + " verdicts loaded from the store");
-        } catch (const StoreError& e) {
-          log::error(std::string("reload: ") + e.what());
-        }
+        systemd::reloading();
+        reload(*options, running, cache);
+        systemd::ready(ready_text());
         signals.async_wait(on_signal);
         return;
       }
+      systemd::stopping();
       log::info("stopping on signal " + std::to_string(sig));
       io.stop();
     };
     signals.async_wait(on_signal);
-    log::info("ready: profile " + profile_text(profile) + ", level " + std::string(level_name(profile.level)) + ", " +
-              std::to_string(cache.size()) + " verdicts cached" + (settings.monitor ? ", monitor mode" : ""));
+    asio::steady_timer watchdog(io);
+    if (const auto interval = systemd::watchdog_interval()) keep_watchdog_fed(watchdog, *interval);
+    log::info("ready: " + ready_text());
+    systemd::ready(ready_text());
     pthread_sigmask(SIG_UNBLOCK, &start_signals, nullptr);  // those that came while starting are handled now
     io.run();
     // journald names the unit of a syslog line by the sender's process:

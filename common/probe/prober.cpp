@@ -144,6 +144,14 @@ Prober::Prober(asio::io_context& io, const ProbeConfig& config, const ClientProf
       connections_(io.get_executor(), config.concurrency), hosts_(io.get_executor(), config.connections_per_address),
       helo_name_(config.helo_name.empty() ? local_host_name() : config.helo_name) {}
 
+void Prober::reconfigure(const ProbeConfig& config) {
+  const ProbeConfig sized_at_start = config_;
+  config_ = config;
+  config_.concurrency = sized_at_start.concurrency;
+  config_.connections_per_address = sized_at_start.connections_per_address;
+  helo_name_ = config.helo_name.empty() ? local_host_name() : config.helo_name;
+}
+
 bool Prober::host_matches(const HandshakeResult& compat, const std::string& mx_host, const std::string& nexthop) const {
   for (const auto& m : profile_.match) {
     if ((m == "hostname" && certificate_matches(compat.leaf_der, mx_host, false)) ||

@@ -35,6 +35,11 @@ class Prober {
   // slot to another destination.
   asio::awaitable<DestinationProbe> probe(const Target& target, std::function<void()> on_waiting = {});
 
+  // A reload: timeouts, survey, MX limit and HELO name for the probes that
+  // start from now on. The connection limits (concurrency,
+  // connections_per_address) are sized at start and stay.
+  void reconfigure(const ProbeConfig& config);
+
  private:
   struct Host {
     std::string name;

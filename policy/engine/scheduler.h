@@ -33,6 +33,8 @@ class Scheduler {
   asio::awaitable<void> wait_for(const std::string& domain, std::chrono::milliseconds wait);
   // Starts the refresh sweep (every minute).
   void start();
+  // A reload: TTLs, backoff, queue and parallel limits from now on.
+  void reconfigure(const CacheConfig& config) { config_ = config; }
 
  private:
   struct Backoff {

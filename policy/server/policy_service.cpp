@@ -19,6 +19,13 @@ PolicyService::PolicyService(VerdictCache& cache, Scheduler& scheduler, const Po
       want_(profile.effective_versions().to_string()),
       relayhost_(relayhost_key(config.relayhost)) {}
 
+void PolicyService::reconfigure(const PolicyConfig& config) {
+  unknown_wait_ = config.unknown_wait.value;
+  timeouts_ = {config.first_request_timeout.value, config.idle_timeout.value};
+  end_log_ = ConnectionEndLog("policy", timeouts_);
+  relayhost_ = relayhost_key(config.relayhost);
+}
+
 std::string relayhost_key(const std::string& relayhost) {
   if (relayhost.empty()) return {};
   const auto parsed = parse_target(relayhost);

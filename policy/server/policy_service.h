@@ -32,6 +32,10 @@ class PolicyService {
   // line). Logs the decision.
   asio::awaitable<std::string> answer(const codec::PolicyRequest& request);
 
+  // A reload: the [policy] timeouts, unknown_wait and relayhost from now on
+  // (open connections keep theirs until their next wait).
+  void reconfigure(const PolicyConfig& config);
+
  private:
   VerdictCache& cache_;
   Scheduler& scheduler_;

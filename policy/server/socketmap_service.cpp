@@ -28,6 +28,12 @@ SocketmapService::SocketmapService(VerdictCache& cache, Scheduler& scheduler, co
       level_(level_name(profile.level)), timeouts_{config.first_request_timeout.value, config.idle_timeout.value},
       end_log_("socketmap", timeouts_) {}
 
+void SocketmapService::reconfigure(const PolicyConfig& config) {
+  config_ = config;
+  timeouts_ = {config.first_request_timeout.value, config.idle_timeout.value};
+  end_log_ = ConnectionEndLog("socketmap", timeouts_);
+}
+
 const CachedVerdict* SocketmapService::lookup(const std::string& key, std::string& domain) {
   // Postfix treats a socketmap like a pattern table: transport_maps asks
   // with the full recipient address only, so the domain is taken from it.

@@ -28,6 +28,9 @@ class SocketmapService {
   // One query -> the reply payload (without netstring framing).
   std::string answer(const codec::SocketmapQuery& query);
 
+  // A reload: the [policy] settings the answers read, and the timeouts.
+  void reconfigure(const PolicyConfig& config);
+
  private:
   const CachedVerdict* lookup(const std::string& key, std::string& domain);
   VerdictCache& cache_;
