@@ -14,6 +14,7 @@
 #include "address/domain.h"
 #include "codec/engine_verdict.h"
 #include "util/split.h"
+#include "milter_metrics.h"
 #include "verdict_header.h"
 
 namespace mxtls {
@@ -27,6 +28,7 @@ struct FilterState {
 };
 std::atomic<std::shared_ptr<FilterState>> g_state;
 std::atomic<int64_t> g_last_engine_warning{0};
+std::atomic<MilterMetrics*> g_metrics{nullptr};
 
 struct MessageContext {
   std::string sender;
@@ -156,7 +158,9 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
   }
 
   const auto answer = ask_engine(ctx, *c, m, rcpt, rcpt_domain);
+  MilterMetrics* metrics = g_metrics;
   if (!answer) {
+    if (metrics) metrics->engine_failure();
     if (!c->state->settings.tempfail_on_engine_failure) return SMFIS_CONTINUE;
     smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.3.0"),
                   const_cast<char*>("TLS policy engine unavailable, try again later"));
@@ -165,6 +169,7 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
   if (answer->domain.empty()) return SMFIS_CONTINUE;
   const std::string line = decision_line(rcpt, *answer);
   const Action action = answer->monitor ? Action::dunno : answer->action;
+  if (metrics) metrics->recipient(action);
   if (action == Action::defer) {
     // Logged now, like Postfix's own NOQUEUE reject lines: the recipient never joins the message.
     log::info(queue_id(ctx, m) + ": " + line);
@@ -258,5 +263,7 @@ smfiDesc filter_description() {
   d.xxfi_negotiate = on_negotiate;
   return d;
 }
+
+void install_milter_metrics(MilterMetrics* metrics) { g_metrics = metrics; }
 
 }  // namespace mxtls

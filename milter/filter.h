@@ -14,6 +14,7 @@
 #include "client_networks.h"
 #include "config/config.h"
 #include "engine_client/policy_client.h"
+#include "milter_metrics.h"
 
 namespace mxtls {
 
@@ -34,5 +35,7 @@ MilterSettings build_milter_settings(const MilterConfig& milter, const PolicyCon
 // smfi_main, and again on a reload (connections already open keep theirs).
 void install_filter(MilterSettings settings, std::unique_ptr<PolicyClient> engine);
 smfiDesc filter_description();
+// Where the callbacks count (null: nowhere); set once before smfi_main.
+void install_milter_metrics(MilterMetrics* metrics);
 
 }  // namespace mxtls

@@ -22,6 +22,8 @@
 #include "config/socket_access.h"
 #include "filter.h"
 #include "log/logger.h"
+#include "metrics/endpoint.h"
+#include "milter_metrics.h"
 #include "util/fd_limit.h"
 #include "util/systemd_notify.h"
 
@@ -106,6 +108,7 @@ int main(int argc, char** argv) {
     engine = parse_socket_address(config.milter.engine, "milter.engine");
     socket_access = resolve_socket_access(config.milter.socket_owner, config.milter.socket_group,
                                           config.milter.socket_mode, "milter.");
+    check_metrics_listen(config.metrics.milter_listen, "metrics.milter_listen");
     log::init({config.log.target, config.log.facility, "mxtls-milter", config.log.level});
   } catch (const std::exception& e) {
     std::cerr << "mxtls-milter: " << e.what() << "\n";
@@ -116,6 +119,17 @@ int main(int argc, char** argv) {
     return 0;
   }
   install_filter(std::move(settings), std::make_unique<PolicyClient>(engine, config.milter.engine_timeout.value));
+  MetricsEndpoint endpoint;
+  MilterMetrics metrics(endpoint.registry());
+  install_milter_metrics(&metrics);
+  if (!config.metrics.milter_listen.empty()) {
+    try {
+      endpoint.listen(config.metrics.milter_listen, "metrics.milter_listen");
+    } catch (const std::exception& e) {
+      std::cerr << "mxtls-milter: " << e.what() << "\n";
+      return 1;
+    }
+  }
   smfiDesc desc = filter_description();
   std::string socket = config.milter.socket;
   if (smfi_setconn(socket.data()) == MI_FAILURE || smfi_register(desc) == MI_FAILURE) {

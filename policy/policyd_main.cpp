@@ -12,11 +12,14 @@
 #include "config/daemon_options.h"
 #include "config/socket_access.h"
 #include "dns/resolver.h"
+#include "engine/daemon_metrics.h"
 #include "engine/decision.h"
+#include "engine/fleet.h"
 #include "engine/scheduler.h"
 #include "engine/store_writer.h"
 #include "engine/verdict_cache.h"
 #include "log/logger.h"
+#include "metrics/endpoint.h"
 #include "probe/probe_setup.h"
 #include "probe/prober.h"
 #include "server/connection_table.h"
@@ -74,6 +77,23 @@ void reload(const DaemonOptions& options, RunningDaemon& running, VerdictCache& 
   }
 }
 
+// The metrics' gauges, from the io thread that owns what they count.
+void sample_metrics(asio::steady_timer& timer, DaemonMetrics& metrics, const VerdictCache& cache,
+                    const Scheduler& scheduler, const StoreWriter& writer, const Fleet* fleet) {
+  DaemonSample s;
+  s.cached = cache.by_severity();
+  s.queued = scheduler.queued();
+  s.in_flight = scheduler.in_flight();
+  s.store_up = writer.up();
+  s.store_failures = writer.failures();
+  if (fleet) s.fleet = fleet->counters();
+  metrics.sample(s);
+  timer.expires_after(std::chrono::seconds(5));
+  timer.async_wait([&, fleet](const boost::system::error_code& ec) {
+    if (!ec) sample_metrics(timer, metrics, cache, scheduler, writer, fleet);
+  });
+}
+
 // The watchdog's keep-alive comes from the io thread: a loop that no longer
 // turns is restarted by systemd.
 void keep_watchdog_fed(asio::steady_timer& timer, std::chrono::microseconds interval) {
@@ -94,6 +114,9 @@ int main(int argc, char** argv) {
   sigemptyset(&start_signals);
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&start_signals, sig);
   pthread_sigmask(SIG_BLOCK, &start_signals, nullptr);
+  // A peer that closed first (Redis restarting under hiredis's write(2)) is
+  // an error to handle, not a reason to die.
+  signal(SIGPIPE, SIG_IGN);
 
   int exit_status = 0;
   const auto options = parse_daemon_options(argc, argv, "mxtls-policyd",
@@ -115,6 +138,10 @@ int main(int argc, char** argv) {
     socketmap_specs = parse_listen_specs(config.policy.socketmap_listen, "policy.socketmap_listen");
     if (policy_specs.empty() && socketmap_specs.empty()) throw ConfigError("policy.listen and policy.socketmap_listen are both empty");
     check_store_config(config.store);
+    check_metrics_listen(config.metrics.listen, "metrics.listen");
+    if (config.store.backend == "redis" && config.store.redis_lease.value <= config.probe.destination_timeout.value)
+      throw ConfigError("store.redis_lease must be longer than probe.destination_timeout: a lease that runs out "
+                        "while its holder still probes lets another instance probe the same destination");
     socket_access = resolve_socket_access(config.policy.socket_owner, config.policy.socket_group,
                                           config.policy.socket_mode, "policy.");
     const auto fd_error = fd_budget_error(config, policy_specs.size() + socketmap_specs.size(), fd_limit);
@@ -152,11 +179,19 @@ int main(int argc, char** argv) {
     } catch (const StoreError& e) {
       log::error(std::string(e.what()) + "; starting without the stored verdicts");
     }
+    // A Redis store is shared by a fleet: one probe per destination across it.
+    std::unique_ptr<Fleet> fleet;
+    if (config.store.backend == "redis")
+      fleet = std::make_unique<Fleet>(io, redis_target(config.store), std::string(level_name(profile.level)),
+                                      std::chrono::duration_cast<std::chrono::milliseconds>(config.store.redis_lease.value));
     dns::Resolver resolver(io, config.dns);
     Prober prober(io, config.probe, profile, resolver);
-    Scheduler scheduler(io, prober, profile, config.cache, cache, writer);
-    PolicyService policy(cache, scheduler, settings, config.policy, profile);
-    SocketmapService socketmap(cache, scheduler, settings, config.policy, profile);
+    MetricsEndpoint endpoint;
+    DaemonMetrics metrics(endpoint.registry());
+    if (!config.metrics.listen.empty()) endpoint.listen(config.metrics.listen, "metrics.listen");
+    Scheduler scheduler(io, prober, profile, config.cache, cache, writer, metrics, fleet.get());
+    PolicyService policy(cache, scheduler, settings, config.policy, profile, metrics);
+    SocketmapService socketmap(cache, scheduler, settings, config.policy, profile, metrics);
     start_listeners(io, policy_specs, socket_access, connections,
                     {[&](tcp::socket s, ConnectionSlot slot) { return policy.serve(std::move(s), std::move(slot)); },
                      [&](local_stream::socket s, ConnectionSlot slot) { return policy.serve(std::move(s), std::move(slot)); }},
@@ -189,7 +224,8 @@ int main(int argc, char** argv) {
       io.stop();
     };
     signals.async_wait(on_signal);
-    asio::steady_timer watchdog(io);
+    asio::steady_timer watchdog(io), metrics_timer(io);
+    sample_metrics(metrics_timer, metrics, cache, scheduler, writer, fleet.get());
     if (const auto interval = systemd::watchdog_interval()) keep_watchdog_fed(watchdog, *interval);
     log::info("ready: " + ready_text());
     systemd::ready(ready_text());

@@ -114,6 +114,7 @@ po::options_description describe(Config& c) {
       ("store.redis_sentinels", po::value(&c.store.redis_sentinels))
       ("store.redis_sentinel_master", po::value(&c.store.redis_sentinel_master))
       ("store.redis_timeout", po::value(&c.store.redis_timeout))
+      ("store.redis_lease", po::value(&c.store.redis_lease))
       ("milter.socket", po::value(&c.milter.socket))
       ("milter.socket_owner", po::value(&c.milter.socket_owner))
       ("milter.socket_group", po::value(&c.milter.socket_group))
@@ -125,6 +126,8 @@ po::options_description describe(Config& c) {
       ("milter.networks", po::value(&c.milter.networks))
       ("milter.header", po::value(&c.milter.header))
       ("log.target", po::value(&c.log.target))
+      ("metrics.listen", po::value(&c.metrics.listen))
+      ("metrics.milter_listen", po::value(&c.metrics.milter_listen))
       ("log.facility", po::value(&c.log.facility))
       ("log.level", one_of(&c.log.level, {"debug", "info", "warning", "error"}, "log.level"));
   return d;

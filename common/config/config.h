@@ -101,6 +101,7 @@ struct StoreConfig {
   std::string redis_sentinels;                     // space-separated host:port; set: ask them for the master
   std::string redis_sentinel_master = "mymaster";
   Duration redis_timeout{std::chrono::seconds(2)};
+  Duration redis_lease{std::chrono::seconds(60)};    // a fleet's probe of one destination: others wait this long at most
   friend bool operator==(const StoreConfig&, const StoreConfig&) = default;
 };
 
@@ -118,6 +119,12 @@ struct MilterConfig {
   friend bool operator==(const MilterConfig&, const MilterConfig&) = default;
 };
 
+struct MetricsConfig {
+  std::string listen;         // mxtls-policyd's Prometheus endpoint, inet:ADDRESS:PORT; empty: none
+  std::string milter_listen;  // mxtls-milter's
+  friend bool operator==(const MetricsConfig&, const MetricsConfig&) = default;
+};
+
 struct LogConfig {
   std::string target = "syslog";
   std::string facility = "mail";
@@ -133,6 +140,7 @@ struct Config {
   CacheConfig cache;
   StoreConfig store;
   MilterConfig milter;
+  MetricsConfig metrics;
   LogConfig log;
   friend bool operator==(const Config&, const Config&) = default;
 };

@@ -20,6 +20,8 @@ std::string read_password(const std::string& path) {
   return line;
 }
 
+}  // namespace
+
 RedisTarget redis_target(const StoreConfig& c) {
   RedisTarget t;
   t.sentinels = split_list(c.redis_sentinels);
@@ -37,8 +39,6 @@ RedisTarget redis_target(const StoreConfig& c) {
   t.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(c.redis_timeout.value);
   return t;
 }
-
-}  // namespace
 
 void check_store_config(const StoreConfig& config) {
   if (config.backend == "redis") redis_target(config);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "store/redis_connection.h"
 #include "store/store.h"
 
 namespace mxtls {
@@ -18,6 +19,10 @@ enum class StoreAccess {
 // Checks what can be checked without opening the store (addresses, the
 // password file). Throws ConfigError naming the key.
 void check_store_config(const StoreConfig& config);
+
+// Where [store] backend = redis points (the fleet opens connections of its
+// own there). Throws ConfigError naming the key.
+RedisTarget redis_target(const StoreConfig& config);
 
 // nullptr when there is nothing to open: backend "none", or an `existing`
 // store that is not there yet. Throws StoreError naming the store.

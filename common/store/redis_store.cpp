@@ -2,8 +2,6 @@
 
 #include <hiredis/hiredis.h>
 
-#include <sys/time.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -83,132 +81,15 @@ std::string probe_member(long long seq, const StoredVerdict& v) {
   return member;
 }
 
-std::string_view text(const redisReply* r) { return r && r->str ? std::string_view(r->str, r->len) : std::string_view(); }
-
-timeval to_timeval(std::chrono::milliseconds ms) {
-  return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
-}
+std::string_view text(const redisReply* r) { return reply_text(r); }
 
 }  // namespace
 
-void RedisStore::ReplyDeleter::operator()(redisReply* r) const { freeReplyObject(r); }
+RedisStore::RedisStore(RedisTarget target) : conn_(std::move(target)) { conn_.connect(); }
 
-RedisStore::RedisStore(RedisTarget target) : target_(std::move(target)) {
-  where_ = target_.sentinels.empty() ? "redis " + target_.server.text : "redis master " + target_.sentinel_master;
-  connect();
-}
+RedisStore::Reply RedisStore::command(const std::vector<std::string>& args) { return conn_.command(args); }
 
-RedisStore::~RedisStore() {
-  if (ctx_) redisFree(ctx_);
-}
-
-std::string RedisStore::master_address(int& port) {
-  const timeval tv = to_timeval(target_.timeout);
-  std::string errors;
-  for (const auto& sentinel : target_.sentinels) {
-    const auto colon = sentinel.rfind(':');
-    const std::string host = sentinel.substr(0, colon);
-    redisContext* c = redisConnectWithTimeout(host.c_str(), static_cast<int>(to_int(sentinel.substr(colon + 1))), tv);
-    if (!c || c->err) {
-      errors += " " + sentinel + ": " + (c ? c->errstr : "out of memory") + ";";
-      if (c) redisFree(c);
-      continue;
-    }
-    redisSetTimeout(c, tv);
-    Reply r(static_cast<redisReply*>(
-        redisCommand(c, "SENTINEL get-master-addr-by-name %s", target_.sentinel_master.c_str())));
-    redisFree(c);
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
-      port = static_cast<int>(to_int(text(r->element[1])));
-      return std::string(text(r->element[0]));
-    }
-    errors += " " + sentinel + ": no master '" + target_.sentinel_master + "';";
-  }
-  throw StoreError(where_ + ": no sentinel named the master:" + errors);
-}
-
-void RedisStore::connect() {
-  if (ctx_) redisFree(ctx_);
-  ctx_ = nullptr;
-  const timeval tv = to_timeval(target_.timeout);
-  std::string server;
-  if (!target_.sentinels.empty()) {
-    int port = 0;
-    const std::string host = master_address(port);
-    server = host + ":" + std::to_string(port);
-    ctx_ = redisConnectWithTimeout(host.c_str(), port, tv);
-  } else if (target_.server.unix_socket) {
-    server = target_.server.path;
-    ctx_ = redisConnectUnixWithTimeout(target_.server.path.c_str(), tv);
-  } else {
-    server = target_.server.address + ":" + std::to_string(target_.server.port);
-    ctx_ = redisConnectWithTimeout(target_.server.address.c_str(), target_.server.port, tv);
-  }
-  if (!ctx_ || ctx_->err) {
-    const std::string why = ctx_ ? ctx_->errstr : "out of memory";
-    if (ctx_) redisFree(ctx_);
-    ctx_ = nullptr;
-    throw StoreError(where_ + ": cannot connect to " + server + ": " + why);
-  }
-  redisSetTimeout(ctx_, tv);
-  const auto setup = [&](std::vector<std::string> args, std::string_view what) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const auto& a : args) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    Reply r(static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data())));
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-      const std::string why = r ? std::string(text(r.get())) : std::string(ctx_->errstr);
-      redisFree(ctx_);
-      ctx_ = nullptr;
-      throw StoreError(where_ + ": " + std::string(what) + " failed: " + why);
-    }
-    return r;
-  };
-  if (!target_.password.empty()) setup({"AUTH", target_.password}, "AUTH");
-  if (target_.database != 0) setup({"SELECT", std::to_string(target_.database)}, "SELECT");
-  if (!target_.sentinels.empty()) {
-    const auto role = setup({"ROLE"}, "ROLE");
-    if (role->type != REDIS_REPLY_ARRAY || role->elements == 0 || text(role->element[0]) != "master") {
-      redisFree(ctx_);
-      ctx_ = nullptr;
-      throw StoreError(where_ + ": " + server + " is not a master (a failover in progress)");
-    }
-  }
-}
-
-RedisStore::Reply RedisStore::command(const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  for (int attempt = 0;; ++attempt) {
-    if (!ctx_) connect();
-    Reply r(static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data())));
-    std::string why;
-    if (!r) {
-      why = ctx_->errstr;
-      redisFree(ctx_);
-      ctx_ = nullptr;
-    } else if (r->type == REDIS_REPLY_ERROR) {
-      why = std::string(text(r.get()));
-      if (!why.starts_with("READONLY")) throw StoreError(where_ + ": " + args[0] + ": " + why);
-      redisFree(ctx_);  // the master we knew is a replica now: ask the sentinels again
-      ctx_ = nullptr;
-    } else {
-      return r;
-    }
-    if (attempt == 1) throw StoreError(where_ + ": " + args[0] + ": " + why);
-  }
-}
-
-std::string RedisStore::key(const std::string& kind, const std::string& domain) const {
-  return target_.prefix + kind + (domain.empty() ? "" : ":" + domain);
-}
+std::string RedisStore::key(const std::string& kind, const std::string& domain) const { return conn_.key(kind, domain); }
 
 void RedisStore::put(const StoredVerdict& v) { write({v}, {}); }
 
@@ -224,18 +105,24 @@ void RedisStore::queue_verdict(const StoredVerdict& v) {
   command({"SADD", key("verdicts"), v.domain});
   if (v.expires_at > 0) command({"EXPIREAT", k, std::to_string(v.expires_at)});
   else command({"PERSIST", k});
+  command({"PUBLISH", key(kPublishedChannel), v.domain});
+}
+
+std::optional<StoredVerdict> verdict_from_hash(const std::vector<std::string>& pairs) {
+  if (pairs.empty()) return std::nullopt;
+  std::vector<std::string_view> fields(kFieldNames.size());
+  for (std::size_t i = 0; i + 1 < pairs.size(); i += 2)
+    for (std::size_t f = 0; f < kFieldNames.size(); ++f)
+      if (pairs[i] == kFieldNames[f]) fields[f] = pairs[i + 1];
+  return verdict_from(fields);
 }
 
 std::optional<StoredVerdict> RedisStore::get(const std::string& domain) {
   const auto r = command({"HGETALL", key("verdict", domain)});
-  if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) return std::nullopt;
-  std::vector<std::string_view> fields(kFieldNames.size());
-  for (std::size_t i = 0; i + 1 < r->elements; i += 2) {
-    const auto name = text(r->element[i]);
-    for (std::size_t f = 0; f < kFieldNames.size(); ++f)
-      if (name == kFieldNames[f]) fields[f] = text(r->element[i + 1]);
-  }
-  return verdict_from(fields);
+  if (r->type != REDIS_REPLY_ARRAY) return std::nullopt;
+  std::vector<std::string> pairs;
+  for (std::size_t i = 0; i < r->elements; ++i) pairs.emplace_back(text(r->element[i]));
+  return verdict_from_hash(pairs);
 }
 
 void RedisStore::for_each(const std::function<void(const StoredVerdict&)>& visit) {
@@ -284,7 +171,7 @@ void RedisStore::write(const std::vector<StoredVerdict>& verdicts, const std::ve
   for (const auto& v : verdicts) queue_verdict(v);
   for (const auto& v : probes) command({"ZADD", key("probes"), std::to_string(v.probed_at), probe_member(++seq, v)});
   const auto done = command({"EXEC"});
-  if (done->type != REDIS_REPLY_ARRAY) throw StoreError(where_ + ": write: transaction aborted");
+  if (done->type != REDIS_REPLY_ARRAY) throw StoreError(conn_.where() + ": write: transaction aborted");
 }
 
 }  // namespace mxtls

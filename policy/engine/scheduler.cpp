@@ -21,22 +21,66 @@ std::chrono::milliseconds ttl_for(Severity s, const CacheConfig& c) {
 }  // namespace
 
 Scheduler::Scheduler(asio::io_context& io, Prober& prober, const ClientProfile& profile, const CacheConfig& config,
-                     VerdictCache& cache, StoreWriter& writer)
-    : io_(io), prober_(prober), profile_(profile), config_(config), cache_(cache), writer_(writer), sweep_timer_(io) {}
+                     VerdictCache& cache, StoreWriter& writer, DaemonMetrics& metrics, Fleet* fleet)
+    : io_(io), prober_(prober), profile_(profile), config_(config), cache_(cache), writer_(writer), metrics_(metrics),
+      fleet_(fleet),
+      sweep_timer_(io) {}
 
 Scheduler::Request Scheduler::request(const std::string& domain) {
   if (pending_.count(domain)) return Request::already_pending;
   if (const auto it = backoff_.find(domain); it != backoff_.end() && std::chrono::steady_clock::now() < it->second.next_try)
     return Request::backing_off;
-  if (const int waiting = static_cast<int>(queue_.size()) + waiting_shared_; waiting >= config_.max_queue) {
+  if (const int waiting = static_cast<int>(queue_.size()) + waiting_shared_ + claiming_; waiting >= config_.max_queue) {
     log::warning("probe: queue full (" + std::to_string(waiting) + " waiting), not probing " + sanitize(domain) +
                  " now: engine overloaded, answering DUNNO");
     return Request::overloaded;
   }
   pending_.insert(domain);
+  if (fleet_) {
+    claim(domain);
+    return Request::queued;
+  }
   queue_.push_back(domain);
   pump();
   return Request::queued;
+}
+
+void Scheduler::claim(const std::string& domain) {
+  ++claiming_;
+  // A verdict due for refresh in the fleet is due here too: not taken.
+  const int64_t fresh_after =
+      std::time(nullptr) + std::chrono::duration_cast<std::chrono::seconds>(config_.refresh_margin.value).count();
+  fleet_->claim(domain, fresh_after, [this, domain](FleetClaim c) { claimed(domain, std::move(c)); });
+}
+
+void Scheduler::claimed(const std::string& domain, FleetClaim claim) {
+  --claiming_;
+  switch (claim.outcome) {
+    case FleetClaim::Outcome::probe:
+      queue_.push_back(domain);
+      pump();
+      return;
+    case FleetClaim::Outcome::adopted: {
+      const auto& v = *claim.verdict;
+      cache_.put(v);
+      backoff_.erase(domain);
+      log::info("fleet: domain=" + sanitize(domain) + ", verdict taken from the fleet: reason=" +
+                std::string(reason_code(v.reason)) + ", outcome=" + std::string(outcome_name(v.outcome)) +
+                ", probed " + std::to_string(std::max<int64_t>(0, std::time(nullptr) - v.probed_at)) + "s ago");
+      break;
+    }
+    case FleetClaim::Outcome::gave_up:
+      break;
+  }
+  pending_.erase(domain);
+  wake(domain);
+}
+
+void Scheduler::wake(const std::string& domain) {
+  if (const auto it = waiters_.find(domain); it != waiters_.end()) {
+    for (auto& timer : it->second) timer->cancel();
+    waiters_.erase(it);
+  }
 }
 
 void Scheduler::pump() {
@@ -64,8 +108,9 @@ asio::awaitable<void> Scheduler::probe_one(std::string domain) {
         ++waiting_shared_;
         pump();
       };
+      const auto started = std::chrono::steady_clock::now();
       DestinationProbe probe = co_await prober_.probe(*parsed.target, std::move(give_up_slot));
-      finish(domain, probe);
+      finish(domain, probe, std::chrono::steady_clock::now() - started);
     } catch (const std::exception& e) {  // per-host faults are values; this is the destination's own step
       error = e.what();
     }
@@ -79,8 +124,10 @@ asio::awaitable<void> Scheduler::probe_one(std::string domain) {
   pump();
 }
 
-void Scheduler::finish(const std::string& domain, const DestinationProbe& probe) {
+void Scheduler::finish(const std::string& domain, const DestinationProbe& probe,
+                       std::chrono::steady_clock::duration took) {
   const auto verdict = classify_destination(probe, profile_);
+  metrics_.probe(verdict.overall.severity, verdict.overall.reason, took);
   for (const auto& line : format_probe_lines(probe, verdict, profile_)) log::info(line);
 
   StoredVerdict stored;
@@ -110,10 +157,7 @@ void Scheduler::finish(const std::string& domain, const DestinationProbe& probe)
   }
   writer_.save(std::move(stored), cacheable);
   pending_.erase(domain);
-  if (const auto it = waiters_.find(domain); it != waiters_.end()) {
-    for (auto& timer : it->second) timer->cancel();
-    waiters_.erase(it);
-  }
+  wake(domain);
 }
 
 asio::awaitable<void> Scheduler::wait_for(const std::string& domain, std::chrono::milliseconds wait) {

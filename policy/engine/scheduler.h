@@ -5,6 +5,8 @@
 // A destination that only waits for MX hosts probed for others gives up its
 // slot, so one slow MX shared by many domains cannot hold every slot.
 // Finished probes are classified, logged, cached and handed to the store.
+// In a fleet (a Redis store) each destination is first claimed from the
+// Fleet: a verdict another instance published is taken instead of probing.
 #pragma once
 #include <chrono>
 #include <deque>
@@ -15,6 +17,8 @@
 #include <vector>
 
 #include "config/config.h"
+#include "engine/daemon_metrics.h"
+#include "engine/fleet.h"
 #include "engine/store_writer.h"
 #include "engine/verdict_cache.h"
 #include "probe/prober.h"
@@ -23,8 +27,12 @@ namespace mxtls {
 
 class Scheduler {
  public:
+  // fleet: null on a single host.
   Scheduler(asio::io_context& io, Prober& prober, const ClientProfile& profile, const CacheConfig& config,
-            VerdictCache& cache, StoreWriter& writer);
+            VerdictCache& cache, StoreWriter& writer, DaemonMetrics& metrics, Fleet* fleet = nullptr);
+
+  std::size_t queued() const { return queue_.size(); }
+  std::size_t in_flight() const { return static_cast<std::size_t>(running_ + waiting_shared_); }
 
   enum class Request { queued, already_pending, backing_off, overloaded };
   // Asks for a probe of `domain`; never blocks.
@@ -42,8 +50,11 @@ class Scheduler {
     std::chrono::milliseconds interval{0};
   };
   void pump();
+  void claim(const std::string& domain);
+  void claimed(const std::string& domain, FleetClaim claim);
+  void wake(const std::string& domain);  // the domain's waiters answer now
   asio::awaitable<void> probe_one(std::string domain);
-  void finish(const std::string& domain, const DestinationProbe& probe);
+  void finish(const std::string& domain, const DestinationProbe& probe, std::chrono::steady_clock::duration took);
   void sweep();
 
   asio::io_context& io_;
@@ -52,6 +63,9 @@ class Scheduler {
   CacheConfig config_;
   VerdictCache& cache_;
   StoreWriter& writer_;
+  DaemonMetrics& metrics_;
+  Fleet* fleet_;
+  int claiming_ = 0;  // asked of the fleet, not answered yet
   std::unordered_set<std::string> pending_;
   std::deque<std::string> queue_;
   int running_ = 0;        // destinations holding a slot

@@ -80,6 +80,8 @@ void StoreWriter::give_back(Held batch) {
 }
 
 void StoreWriter::failed(const std::string& why) {
+  ++failures_;
+  up_ = false;
   if (failing_) return;  // one line per failure, not one per retry
   failing_ = true;
   log::error(why + "; verdicts are held in memory and written once it works again (retrying every " +
@@ -173,6 +175,7 @@ void StoreWriter::run() {
       if (prune) next_prune = Clock::now() + std::chrono::hours(1);
       if (failing_) {
         failing_ = false;
+        up_ = true;
         log::info("store: " + describe_store(config_) + ": writing again" +
                   (batch.empty() ? "" : "; wrote the " + count(batch.verdicts.size(), "verdict") + " and " +
                                             count(batch.probes.size(), "probe record") + " held in memory") +

@@ -6,7 +6,9 @@
 // A store file deleted or replaced under it is made anew with everything the
 // old file held; a corrupt one is set aside and refilled from memory.
 #pragma once
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -42,6 +44,11 @@ class StoreWriter {
   // Queues verdicts to store again, unless a newer one of the domain is queued.
   void restore(std::vector<StoredVerdict> verdicts);
 
+  // For the metrics, from any thread: whether the last write went through,
+  // and how many writes failed since start (each retry counts).
+  bool up() const { return up_; }
+  std::uint64_t failures() const { return failures_; }
+
   static constexpr auto kRetryInterval = std::chrono::seconds(5);  // and how often the store's file is checked
   static constexpr std::size_t kMaxHeldProbes = 100'000;           // beyond: the oldest records are dropped
 
@@ -66,6 +73,8 @@ class StoreWriter {
   // The writer thread's own.
   std::unique_ptr<VerdictStore> store_;
   bool failing_ = false;
+  std::atomic<bool> up_{true};
+  std::atomic<std::uint64_t> failures_{0};
   // Shared with the callers.
   std::mutex mutex_;
   std::condition_variable wake_;

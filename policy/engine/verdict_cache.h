@@ -2,6 +2,7 @@
 // domain, filled from the store at start and by every finished probe.
 // Single-threaded (the daemon's io_context thread); no locking.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,11 +32,23 @@ class VerdictCache {
     const auto it = entries_.find(domain);
     return it == entries_.end() ? nullptr : &it->second;
   }
-  void put(const std::string& domain, CachedVerdict v) { entries_[domain] = std::move(v); }
+  void put(const std::string& domain, CachedVerdict v) {
+    ++by_severity_[static_cast<int>(v.severity)];
+    const auto [it, added] = entries_.try_emplace(domain, std::move(v));
+    if (!added) {
+      --by_severity_[static_cast<int>(it->second.severity)];
+      it->second = std::move(v);
+    }
+  }
   void put(const StoredVerdict& s) {
     put(s.domain, CachedVerdict{s.reason, s.severity, s.outcome, s.probed_at, s.expires_at, version_from_name(s.tls), s.mx});
   }
-  void clear() { entries_.clear(); }
+  void clear() {
+    entries_.clear();
+    by_severity_ = {};
+  }
+  // How many entries have each Severity (indexed by its value).
+  const std::array<std::size_t, 4>& by_severity() const { return by_severity_; }
   std::size_t size() const { return entries_.size(); }
   template <typename F>
   void for_each(F&& visit) const {
@@ -54,6 +67,7 @@ class VerdictCache {
 
  private:
   std::unordered_map<std::string, CachedVerdict> entries_;
+  std::array<std::size_t, 4> by_severity_{};
 };
 
 }  // namespace mxtls

@@ -13,8 +13,8 @@
 namespace mxtls {
 
 PolicyService::PolicyService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings,
-                             const PolicyConfig& config, const ClientProfile& profile)
-    : cache_(cache), scheduler_(scheduler), settings_(settings), unknown_wait_(config.unknown_wait.value),
+                             const PolicyConfig& config, const ClientProfile& profile, DaemonMetrics& metrics)
+    : cache_(cache), scheduler_(scheduler), settings_(settings), metrics_(metrics), unknown_wait_(config.unknown_wait.value),
       timeouts_{config.first_request_timeout.value, config.idle_timeout.value}, end_log_("policy", timeouts_),
       want_(profile.effective_versions().to_string()),
       relayhost_(relayhost_key(config.relayhost)) {}
@@ -60,6 +60,7 @@ asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& r
   }
 
   const Decision d = decide(verdict, domain, settings_);
+  metrics_.decision(d.action, verdict ? std::optional(verdict->reason) : std::nullopt);
   // One formatting pass: this line is written for every RCPT.
   const std::string id = queue_id.empty() ? std::string("NOQUEUE") : sanitize(queue_id, 20);
   if (!verdict) {

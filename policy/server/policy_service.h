@@ -10,6 +10,7 @@
 #include <string>
 
 #include "codec/policy_request.h"
+#include "engine/daemon_metrics.h"
 #include "engine/decision.h"
 #include "engine/scheduler.h"
 #include "engine/verdict_cache.h"
@@ -23,7 +24,7 @@ namespace mxtls {
 class PolicyService {
  public:
   PolicyService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings, const PolicyConfig& config,
-                const ClientProfile& profile);
+                const ClientProfile& profile, DaemonMetrics& metrics);
 
   template <typename Socket>
   asio::awaitable<void> serve(Socket socket, ConnectionSlot slot);
@@ -40,6 +41,7 @@ class PolicyService {
   VerdictCache& cache_;
   Scheduler& scheduler_;
   const PolicySettings& settings_;
+  DaemonMetrics& metrics_;
   std::chrono::milliseconds unknown_wait_;
   RequestTimeouts timeouts_;
   ConnectionEndLog end_log_;

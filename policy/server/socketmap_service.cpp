@@ -23,8 +23,8 @@ bool is_certificate_reason(Reason r) {
 }  // namespace
 
 SocketmapService::SocketmapService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings,
-                                   const PolicyConfig& config, const ClientProfile& profile)
-    : cache_(cache), scheduler_(scheduler), settings_(settings), config_(config),
+                                   const PolicyConfig& config, const ClientProfile& profile, DaemonMetrics& metrics)
+    : cache_(cache), scheduler_(scheduler), settings_(settings), metrics_(metrics), config_(config),
       level_(level_name(profile.level)), timeouts_{config.first_request_timeout.value, config.idle_timeout.value},
       end_log_("socketmap", timeouts_) {}
 
@@ -70,6 +70,7 @@ std::string SocketmapService::answer(const codec::SocketmapQuery& q) {
     log::info("socketmap: map=" + q.map + ", key=\"" + sanitize_quoted(q.key, 120) + "\", reason=" + std::string(reason_code(v->reason)) +
               ", answer=" + (value.empty() ? std::string("NOTFOUND") : value) + (settings_.monitor ? " (monitor)" : ""));
   }
+  metrics_.socketmap_lookup(q.map, !value.empty());
   return value.empty() ? codec::format_socketmap_reply(SocketmapStatus::notfound, "")
                        : codec::format_socketmap_reply(SocketmapStatus::ok, value);
 }

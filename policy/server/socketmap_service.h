@@ -8,6 +8,7 @@
 #include <string>
 
 #include "codec/socketmap.h"
+#include "engine/daemon_metrics.h"
 #include "engine/decision.h"
 #include "engine/scheduler.h"
 #include "engine/verdict_cache.h"
@@ -20,7 +21,7 @@ namespace mxtls {
 class SocketmapService {
  public:
   SocketmapService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings, const PolicyConfig& config,
-                   const ClientProfile& profile);
+                   const ClientProfile& profile, DaemonMetrics& metrics);
 
   template <typename Socket>
   asio::awaitable<void> serve(Socket socket, ConnectionSlot slot);
@@ -36,6 +37,7 @@ class SocketmapService {
   VerdictCache& cache_;
   Scheduler& scheduler_;
   const PolicySettings& settings_;
+  DaemonMetrics& metrics_;
   PolicyConfig config_;
   std::string level_;
   RequestTimeouts timeouts_;

@@ -11,7 +11,8 @@
 // the greeting line (percent-encoded, so it may hold spaces and quotes),
 // greeting_bytes= pads it to one line of that many bytes, ehlo_lines= adds
 // that many lines to the EHLO reply; log_connections=yes records each
-// connection in SPOOL/<case>.connections.
+// connection in SPOOL/<case>.connections as "connection ADDRESS:PORT" (the
+// address it came to).
 // A lab tool: blocking sockets, one thread per connection; never a product.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -236,7 +237,14 @@ void serve(Case* c, const std::string& where) {
     timeval tv{120, 0};  // nothing in the lab talks for longer
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     std::thread([c, fd] {
-      if (c->get("log_connections") == "yes") record(*c, "connection", ".connections");
+      if (c->get("log_connections") == "yes") {
+        sockaddr_in local{};
+        socklen_t len = sizeof local;
+        char text[INET_ADDRSTRLEN] = "?";
+        if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0)
+          inet_ntop(AF_INET, &local.sin_addr, text, sizeof text);
+        record(*c, "connection " + std::string(text) + ":" + std::to_string(ntohs(local.sin_port)), ".connections");
+      }
       smtp_session(*c, fd);
       close(fd);
     }).detach();

@@ -147,11 +147,13 @@ def wait_port(addr, port, timeout=10.0):
 
 
 class Lab:
-    def __init__(self, workdir, build_dir, bench=0, records=()):
+    def __init__(self, workdir, build_dir, bench=0, records=(), bench_cases=None, case_options=None):
         require_netns()
         self.dir = Path(workdir).resolve()
         self.build = Path(build_dir).resolve()
         self.bench = bench  # extra destinations b0..bN-1.bench.test on 127.0.2+.x
+        self.bench_cases = bench_cases  # names of the cases they take turns at (None: every served case)
+        self.case_options = case_options or {}  # case name -> extra fakedest options, e.g. {"log_connections": "yes"}
         self.records = list(records)  # extra DNS records, as unbound local-data: 'a.test. MX 10 mx.tarpit.test.'
         self.procs = []
         self.mxtls = self.build / "policy" / "mxtls"
@@ -189,7 +191,8 @@ class Lab:
     # -- DNS ----------------------------------------------------------------
     def bench_destinations(self):
         """(domain, address, case) for the benchmark's extra destinations."""
-        servers = [c for c in CASES if c.server is not None and c.octet]
+        servers = [c for c in CASES if c.server is not None and c.octet and
+                   (self.bench_cases is None or c.name in self.bench_cases)]
         out = []
         for i in range(self.bench):
             case = servers[i % len(servers)]
@@ -255,6 +258,7 @@ class Lab:
             opts = {"case": c.name, "listen": ",".join([f"127.0.0.{c.octet}:25"] + extra.get(c.name, []))}
             opts.update(self.cert_options(c.cert, c.name))
             opts.update(c.server)
+            opts.update(self.case_options.get(c.name, {}))
             lines.append(" ".join(f"{k}={v}" for k, v in opts.items()))
         (self.dir / "fakedest.conf").write_text("\n".join(lines) + "\n")
 
