@@ -85,6 +85,7 @@ void sample_metrics(asio::steady_timer& timer, DaemonMetrics& metrics, const Ver
   s.queued = scheduler.queued();
   s.in_flight = scheduler.in_flight();
   s.store_up = writer.up();
+  s.local_problem = scheduler.local_problem();
   s.store_failures = writer.failures();
   if (fleet) s.fleet = fleet->counters();
   metrics.sample(s);

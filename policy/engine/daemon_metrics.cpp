@@ -33,6 +33,9 @@ DaemonMetrics::DaemonMetrics(prometheus::Registry& r)
                      .Help("Destinations being probed").Register(r).Add({})),
       store_up_(prometheus::BuildGauge().Name("mxtls_store_up")
                     .Help("1 while the store takes writes, 0 while they are held in memory").Register(r).Add({})),
+      local_problem_(prometheus::BuildGauge().Name("mxtls_local_problem")
+                         .Help("1 while transport failures across many destinations suggest our own network or resolver")
+                         .Register(r).Add({})),
       store_errors_(prometheus::BuildCounter().Name("mxtls_store_errors_total")
                         .Help("Failed store writes (each retry counts)").Register(r).Add({})),
       fleet_(prometheus::BuildCounter().Name("mxtls_fleet_claims_total")
@@ -69,6 +72,7 @@ void DaemonMetrics::sample(const DaemonSample& s) {
   queued_.Set(static_cast<double>(s.queued));
   in_flight_.Set(static_cast<double>(s.in_flight));
   store_up_.Set(s.store_up ? 1 : 0);
+  local_problem_.Set(s.local_problem ? 1 : 0);
   follow(store_errors_, s.store_failures, store_failures_seen_);
   if (s.fleet) {
     follow(fleet_.Add({{"result", "lease_taken"}}), s.fleet->leases_taken, fleet_seen_.leases_taken);

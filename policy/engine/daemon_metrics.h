@@ -29,6 +29,7 @@ struct DaemonSample {
   std::size_t queued = 0;
   std::size_t in_flight = 0;
   bool store_up = true;
+  bool local_problem = false;
   std::uint64_t store_failures = 0;  // since start
   std::optional<FleetCounters> fleet;
 };
@@ -52,6 +53,7 @@ class DaemonMetrics {
   prometheus::Gauge& queued_;
   prometheus::Gauge& in_flight_;
   prometheus::Gauge& store_up_;
+  prometheus::Gauge& local_problem_;
   prometheus::Counter& store_errors_;
   prometheus::Family<prometheus::Counter>& fleet_;
   // The hot path's series, made on first use: (action, reason or unknown).

@@ -146,18 +146,42 @@ void Scheduler::finish(const std::string& domain, const DestinationProbe& probe,
   // Transport outcomes (connect, DNS, timeout, null MX...) say nothing about
   // TLS: back off and try again later instead of caching them.
   const bool cacheable = verdict.overall.severity != Severity::unreachable;
+  note_reachability(domain, probe, verdict, !cacheable);
   if (cacheable) {
     stored.expires_at = stored.probed_at + std::chrono::duration_cast<std::chrono::seconds>(ttl_for(stored.severity, config_)).count();
     cache_.put(stored);
     backoff_.erase(domain);
   } else {
     auto& b = backoff_[domain];
-    b.interval = b.interval.count() == 0 ? config_.backoff_min.value : std::min(b.interval * 2, config_.backoff_max.value);
+    // Our own outage says nothing about the destination: no growing backoff.
+    b.interval = b.interval.count() == 0 || local_.suspected() ? config_.backoff_min.value
+                                                               : std::min(b.interval * 2, config_.backoff_max.value);
     b.next_try = std::chrono::steady_clock::now() + b.interval;
   }
   writer_.save(std::move(stored), cacheable);
   pending_.erase(domain);
   wake(domain);
+}
+
+void Scheduler::note_reachability(const std::string& domain, const DestinationProbe& probe,
+                                  const DestinationVerdict& verdict, bool transport_failure) {
+  const std::string where = probe.hosts.empty() ? domain : probe.hosts[verdict.decisive].host;
+  const auto now = std::chrono::steady_clock::now();
+  switch (local_.note(where, transport_failure, verdict.overall.reason, now)) {
+    case LocalProblemDetector::Change::started:
+      log::warning("local problem suspected: " + local_.summary() +
+                   ": most likely our own network or resolver, not the destinations; their failures are not backed "
+                   "off further until a probe reaches a server");
+      break;
+    case LocalProblemDetector::Change::ended:
+      log::info("local problem over: " + sanitize(domain) + " reached after " +
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - local_.since()).count()) +
+                "s; the " + std::to_string(backoff_.size()) + " destinations backed off meanwhile are probed again when asked");
+      backoff_.clear();
+      break;
+    case LocalProblemDetector::Change::none:
+      break;
+  }
 }
 
 asio::awaitable<void> Scheduler::wait_for(const std::string& domain, std::chrono::milliseconds wait) {

@@ -5,6 +5,9 @@
 // A destination that only waits for MX hosts probed for others gives up its
 // slot, so one slow MX shared by many domains cannot hold every slot.
 // Finished probes are classified, logged, cached and handed to the store.
+// When transport failures hit many unrelated destinations at once (our own
+// network or resolver), they are not turned into growing backoffs, and the
+// backoffs of that time are forgotten once a probe reaches a server.
 // In a fleet (a Redis store) each destination is first claimed from the
 // Fleet: a verdict another instance published is taken instead of probing.
 #pragma once
@@ -19,6 +22,7 @@
 #include "config/config.h"
 #include "engine/daemon_metrics.h"
 #include "engine/fleet.h"
+#include "engine/local_problem.h"
 #include "engine/store_writer.h"
 #include "engine/verdict_cache.h"
 #include "probe/prober.h"
@@ -32,6 +36,7 @@ class Scheduler {
             VerdictCache& cache, StoreWriter& writer, DaemonMetrics& metrics, Fleet* fleet = nullptr);
 
   std::size_t queued() const { return queue_.size(); }
+  bool local_problem() const { return local_.suspected(); }
   std::size_t in_flight() const { return static_cast<std::size_t>(running_ + waiting_shared_); }
 
   enum class Request { queued, already_pending, backing_off, overloaded };
@@ -55,6 +60,8 @@ class Scheduler {
   void wake(const std::string& domain);  // the domain's waiters answer now
   asio::awaitable<void> probe_one(std::string domain);
   void finish(const std::string& domain, const DestinationProbe& probe, std::chrono::steady_clock::duration took);
+  void note_reachability(const std::string& domain, const DestinationProbe& probe, const DestinationVerdict& verdict,
+                         bool transport_failure);
   void sweep();
 
   asio::io_context& io_;
@@ -71,6 +78,7 @@ class Scheduler {
   int running_ = 0;        // destinations holding a slot
   int waiting_shared_ = 0;  // in flight without a slot: waiting for hosts probed for others
   std::unordered_map<std::string, Backoff> backoff_;
+  LocalProblemDetector local_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<asio::steady_timer>>> waiters_;
   asio::steady_timer sweep_timer_;
 };
