@@ -139,7 +139,8 @@ MatchNames Prober::match_names(const std::string& mx_host, const std::string& ne
   return names;
 }
 
-asio::awaitable<std::optional<asio::ip::address>> Prober::first_address(const std::string& host, std::string& detail) {
+asio::awaitable<std::optional<asio::ip::address>> Prober::first_address(const std::string& host, std::string& detail,
+                                                                          dns::Security* security) {
   boost::system::error_code ec;
   const auto literal = asio::ip::make_address(host, ec);
   if (!ec) co_return literal;
@@ -148,10 +149,14 @@ asio::awaitable<std::optional<asio::ip::address>> Prober::first_address(const st
     if (answer.status == dns::Status::ok) {
       for (const auto& rdata : answer.rdata) {
         const auto text = type == dns::kTypeA ? dns::parse_a(rdata) : dns::parse_aaaa(rdata);
-        if (text) co_return asio::ip::make_address(*text);
+        if (!text) continue;
+        if (security) *security = answer.security;
+        co_return asio::ip::make_address(*text);
       }
     }
-    detail = host + " " + (type == dns::kTypeA ? "A" : "AAAA") + ": " + std::string(dns::status_name(answer.status));
+    if (security) *security = answer.security;
+    detail = host + " " + (type == dns::kTypeA ? "A" : "AAAA") + ": " + std::string(dns::status_name(answer.status)) +
+             (answer.security == dns::Security::bogus ? " (" + answer.detail + ")" : "");
     if (answer.status != dns::Status::nodata && answer.status != dns::Status::nxdomain) co_return std::nullopt;
   }
   co_return std::nullopt;
@@ -163,6 +168,12 @@ asio::awaitable<void> Prober::resolve_hosts(const Target& target, DestinationPro
     co_return;
   }
   const auto answer = co_await resolver_.query(target.name, dns::kTypeMX);
+  out.mx_security = answer.security;
+  if (answer.security == dns::Security::bogus) {
+    out.dns_failure = Reason::dnssec_bogus;
+    out.dns_detail = target.name + " MX: " + answer.detail;
+    co_return;
+  }
   switch (answer.status) {
     case dns::Status::nxdomain:
       out.dns_failure = Reason::nxdomain;
@@ -202,9 +213,10 @@ asio::awaitable<void> Prober::resolve_hosts(const Target& target, DestinationPro
   }
   std::stable_sort(records.begin(), records.end(),
                    [](const auto& a, const auto& b) { return a.preference < b.preference; });
+  out.mx_present = true;
   for (const auto& r : records) {
     if (static_cast<int>(hosts.size()) >= config_.max_mx_hosts) break;
-    hosts.push_back({r.host, r.preference});
+    hosts.push_back({r.host, r.preference, true});
   }
 }
 
@@ -220,7 +232,7 @@ asio::awaitable<DestinationProbe> Prober::probe(const Target& target) {
   WaitGroup all(io_.get_executor());
   for (std::size_t i = 0; i < hosts.size(); ++i) {
     MxProbe& mx = out.hosts[i];
-    all.spawn(probe_host(hosts[i], target, deadline, mx), [&mx](const std::string& error) {
+    all.spawn(probe_host(hosts[i], target, out, deadline, mx), [&mx](const std::string& error) {
       mx.failure = Reason::probe_error;
       mx.failure_detail = "internal error: " + error;
     });
@@ -230,15 +242,19 @@ asio::awaitable<DestinationProbe> Prober::probe(const Target& target) {
   co_return out;
 }
 
-asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target, Deadline deadline, MxProbe& mx) {
+asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target, const DestinationProbe& destination,
+                                         Deadline deadline, MxProbe& mx) {
   const auto started = Clock::now();
   mx.host = host.name;
   mx.preference = host.preference;
   mx.port = target.port ? target.port : config_.port;
+  mx.dane.validating = resolver_.validating();
+  mx.dane.mx_present = host.from_mx && destination.mx_present;
+  mx.dane.mx_security = destination.mx_security;
   std::string detail;
-  const auto address = co_await first_address(host.name, detail);
+  const auto address = co_await first_address(host.name, detail, &mx.dane.address_security);
   if (!address) {
-    mx.failure = Reason::dns_failure;
+    mx.failure = mx.dane.address_security == dns::Security::bogus ? Reason::dnssec_bogus : Reason::dns_failure;
     mx.failure_detail = detail;
   } else {
     mx.address = address->to_string();
@@ -246,8 +262,10 @@ asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target,
       mx.failure = Reason::target_forbidden;
       mx.failure_detail = mx.address + " is not a public address";
     } else {
-      const std::string nexthop = target.name;
-      co_await run_compat(mx, match_names(host.name, nexthop), deadline);
+      if (dane_wants_tlsa(profile_, mx.dane)) co_await lookup_tlsa(mx);
+      // Named, not a temporary in the co_await expression: GCC 12 mis-destroys those.
+      const CompatSetup setup = compat_setup(mx, target.name);
+      co_await run_compat(mx, setup, deadline);
       if (!mx.failure && mx.starttls_code == 220 && config_.survey) {
         // The survey sends SNI exactly when the compat handshake did not, so
         // the two together show whether the certificate depends on SNI.
@@ -266,13 +284,63 @@ asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target,
   mx.elapsed_s = std::chrono::duration<double>(Clock::now() - started).count();
 }
 
-asio::awaitable<void> Prober::run_compat(MxProbe& mx, const MatchNames& match, Deadline deadline) {
+asio::awaitable<void> Prober::lookup_tlsa(MxProbe& mx) {
+  auto& f = mx.dane;
+  f.tlsa_name = "_" + std::to_string(mx.port) + "._tcp." + mx.host;
+  const auto answer = co_await resolver_.query(f.tlsa_name, dns::kTypeTLSA, dns::kMaxTlsaRecords);
+  f.tlsa_security = answer.security;
+  f.tlsa_detail = answer.detail;
+  if (answer.security == dns::Security::bogus) {
+    f.tlsa = TlsaLookup::bogus;
+  } else if (answer.status == dns::Status::servfail || answer.status == dns::Status::timeout) {
+    f.tlsa = TlsaLookup::error;
+  } else if (answer.status != dns::Status::ok) {
+    f.tlsa = TlsaLookup::not_found;
+    f.tlsa_detail = std::string(dns::status_name(answer.status)) + ", " + std::string(dns::security_name(answer.security));
+  } else {
+    // Postfix reads an RRset that is not DNSSEC-validated as no records.
+    f.tlsa = answer.security == dns::Security::secure ? TlsaLookup::found : TlsaLookup::not_found;
+    if (f.tlsa == TlsaLookup::not_found) f.tlsa_detail = "the TLSA RRset is insecure (not DNSSEC-signed)";
+    f.records_total = answer.total;
+    for (const auto& rdata : answer.rdata) {
+      if (auto r = dns::parse_tlsa(rdata)) f.records.push_back(std::move(*r));
+      else ++f.malformed;
+    }
+  }
+}
+
+Prober::CompatSetup Prober::compat_setup(const MxProbe& mx, const std::string& nexthop) {
+  CompatSetup s;
+  s.match = match_names(mx.host, nexthop);
+  s.sni = profile_.send_sni ? mx.host : std::string();
+  s.context = &contexts_.compat();
+  if (!level_is_dane(profile_.level)) return s;
+  const auto decision = decide_dane(profile_, mx.dane);
+  switch (decision.mode) {
+    case DaneMode::may: s.context = &contexts_.compat(SecurityLevel::may); break;
+    case DaneMode::encrypt: s.context = &contexts_.compat(SecurityLevel::encrypt); break;
+    case DaneMode::dane:
+    case DaneMode::defer:
+      // Postfix would not connect for defer; the probe still looks (with
+      // the records, if there are any) so the report can show the server.
+      if (decision.usable > 0 || decision.mode == DaneMode::dane) {
+        s.sni = mx.host;  // RFC 7672 8.1: SNI is the TLSA base domain
+        s.dane = dane_setup(mx.host, mx.dane);
+      } else {
+        s.context = &contexts_.compat(SecurityLevel::encrypt);
+      }
+      break;
+  }
+  return s;
+}
+
+asio::awaitable<void> Prober::run_compat(MxProbe& mx, const CompatSetup& setup, Deadline deadline) {
   const tcp::endpoint ep(asio::ip::make_address(mx.address), static_cast<unsigned short>(mx.port));
   SmtpStage stage;
   {
     co_await connections_.acquire();
     Permit permit(connections_);
-    Connection c(io_, contexts_.compat(), deadline);
+    Connection c(io_, *setup.context, deadline);
     stage = co_await smtp_until_starttls(c, ep, config_, helo_name_);
     mx.banner = stage.banner;
     mx.starttls_offered = stage.starttls_offered;
@@ -280,9 +348,8 @@ asio::awaitable<void> Prober::run_compat(MxProbe& mx, const MatchNames& match, D
     mx.starttls_reply = stage.starttls_reply;
     mx.injected_bytes = stage.injected;
     if (stage.ready_for_tls) {
-      // Named, not a temporary in the co_await expression: GCC 12 mis-destroys those.
-      const std::string sni = profile_.send_sni ? mx.host : std::string();
-      mx.compat = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, sni, match);
+      const DaneSetup* dane = setup.dane ? &*setup.dane : nullptr;
+      mx.compat = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, setup.sni, setup.match, dane);
       if (mx.compat.ok) co_await quit_over_tls(c);
     }
   }

@@ -29,12 +29,26 @@ class Prober {
   struct Host {
     std::string name;
     int preference = 0;
+    bool from_mx = false;  // listed in the domain's MX RRset
+  };
+  // How the compat handshake is made: the context and SNI of the level that
+  // applies to the host (at dane/dane-only, the one DNSSEC decided), the
+  // names to match, and the TLSA records to authenticate with, if any.
+  struct CompatSetup {
+    asio::ssl::context* context = nullptr;
+    std::string sni;
+    MatchNames match;
+    std::optional<DaneSetup> dane;
   };
   asio::awaitable<void> resolve_hosts(const Target& target, DestinationProbe& out, std::vector<Host>& hosts);
   using Deadline = std::chrono::steady_clock::time_point;
-  asio::awaitable<void> probe_host(const Host& host, const Target& target, Deadline deadline, MxProbe& out);
-  asio::awaitable<std::optional<asio::ip::address>> first_address(const std::string& host, std::string& detail);
-  asio::awaitable<void> run_compat(MxProbe& mx, const MatchNames& match, Deadline deadline);
+  asio::awaitable<void> probe_host(const Host& host, const Target& target, const DestinationProbe& destination,
+                                   Deadline deadline, MxProbe& out);
+  asio::awaitable<std::optional<asio::ip::address>> first_address(const std::string& host, std::string& detail,
+                                                                  dns::Security* security = nullptr);
+  asio::awaitable<void> lookup_tlsa(MxProbe& mx);
+  CompatSetup compat_setup(const MxProbe& mx, const std::string& nexthop);
+  asio::awaitable<void> run_compat(MxProbe& mx, const CompatSetup& setup, Deadline deadline);
   asio::awaitable<void> run_survey(MxProbe& mx, TlsVersion version, bool send_sni, Deadline deadline);
   asio::awaitable<bool> speaks_implicit_tls(const MxProbe& mx, Deadline deadline);
   MatchNames match_names(const std::string& mx_host, const std::string& nexthop) const;

@@ -34,6 +34,12 @@ enum class Reason {
   no_mx,
   target_forbidden,
   probe_error,
+  // DANE (RFC 7672), judged at security levels dane and dane-only.
+  tlsa_mismatch,
+  dnssec_bogus,
+  tlsa_unusable,
+  dane_required,
+  tlsa_expiring,
 };
 
 struct ReasonInfo {

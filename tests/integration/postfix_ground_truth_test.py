@@ -10,7 +10,13 @@ postfix`, reading the same main.cf, must predict what Postfix did:
   bounced                gone from the queue, never delivered
 
 and mxtls's reason code must agree with the evidence in Postfix's own
-deferral text. Runs inside tests/lab/netns-run.
+deferral text. The lab runs with its DNSSEC part (a signed zone, the
+DANE cases of cases.py): at `dane` and `dane-only` (with
+smtp_dns_support_level = dnssec) Postfix delivers to every case, DANE or
+not, and mxtls, validating with the lab's trust anchor, must predict each
+outcome; for the DANE cases the outcome and reason must also be the ones
+cases.py expects (so the lab is what it claims to be). Runs inside
+tests/lab/netns-run.
 
 usage: postfix_ground_truth_test.py BUILD_DIR"""
 
@@ -23,7 +29,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
-from cases import CASES  # noqa: E402
+from cases import CASES, DANE_CASES  # noqa: E402
 from lab import Lab  # noqa: E402
 
 BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build/release"
@@ -34,7 +40,10 @@ SCENARIOS = {
     "encrypt": {"smtp_tls_security_level": "encrypt"},
     "secure": {"smtp_tls_security_level": "secure"},
     "may, smtp_tls_protocols = >=TLSv1.2": {"smtp_tls_security_level": "may", "smtp_tls_protocols": ">=TLSv1.2"},
+    "dane": {"smtp_tls_security_level": "dane", "smtp_dns_support_level": "dnssec"},
+    "dane-only": {"smtp_tls_security_level": "dane-only", "smtp_dns_support_level": "dnssec"},
 }
+DANE_SCENARIOS = ("dane", "dane-only")
 RETRY_SETTINGS = {"minimal_backoff_time": "2s", "maximal_backoff_time": "4s", "queue_run_delay": "1h"}
 
 # The words in Postfix's deferral reason that go with each mxtls reason code.
@@ -52,6 +61,11 @@ EVIDENCE = {
     "sni_dependent": "Server certificate not",
     "tls_on_plain_port": "timed out while receiving the initial server greeting",
     "connect_failed": "Connection refused",
+    "tlsa_mismatch": ("Server certificate not verified",),
+    "dnssec_bogus": ("TLSA lookup error",),
+    "dane_required": ("non DNSSEC destination", "no TLSA records found"),
+    # dane-only: no record Postfix keeps (before connecting), or none OpenSSL takes.
+    "tlsa_unusable": ("TLSA records unusable", "Server certificate not verified"),
 }
 # What `mxtls report` may classify Postfix's own log lines as, per mxtls
 # reason: the MTA sees less than the probe (alert 40 is how a cipher, a
@@ -64,6 +78,8 @@ MTA_REASONS = {
     "legacy_sigalg": {"legacy_sigalg", "no_shared_cipher", "handshake_failed"},
     "sni_dependent": {"cert_host_mismatch"},
     "tls_on_plain_port": {"timeout"},
+    "dnssec_bogus": {"dns_failure", "dnssec_bogus"},
+    "tlsa_unusable": {"tlsa_unusable", "tlsa_mismatch"},
 }
 # A timeout is a greeting timeout or a handshake timeout, depending on where the server stalled.
 TIMEOUT_EVIDENCE = ("timed out while receiving the initial server greeting", "Cannot start TLS: handshake failure")
@@ -88,7 +104,7 @@ def settle(expected_min_wait=0.0, timeout=60):
 class PostfixGroundTruth(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-postfix", BUILD).start()
+        cls.lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-postfix", BUILD, dnssec=True).start()
         cls.lab.start_postfix(RETRY_SETTINGS)
         cls.rows = []
 
@@ -105,8 +121,13 @@ class PostfixGroundTruth(unittest.TestCase):
             return None
         return "plaintext" if "tls=none" in log.read_text() else "tls"
 
+    @staticmethod
+    def cases(scenario):
+        return CASES + DANE_CASES if scenario in DANE_SCENARIOS else CASES
+
     def postfix_outcomes(self, scenario):
         """Sends one message per case and returns {case: (outcome, deferral text)}."""
+        cases = self.cases(scenario)
         subprocess.run(["postsuper", "-d", "ALL"], capture_output=True)
         log = self.lab.dir / "postfix.log"
         self.log_start = log.stat().st_size if log.exists() else 0
@@ -114,17 +135,17 @@ class PostfixGroundTruth(unittest.TestCase):
             f.unlink()
         self.lab.postfix_reconfigure({**RETRY_SETTINGS, **SCENARIOS[scenario]})
         sent = time.time()
-        for c in CASES:
+        for c in cases:
             subprocess.run(["sendmail", "-f", "", f"user@{c.name}.test"], check=True, text=True,
                            input=f"Subject: ground truth {c.name} / {scenario}\n\nmxtls ground truth\n")
         first = settle(expected_min_wait=1.0)
-        first_delivery = {c.name: self.delivered(c.name) for c in CASES}
+        first_delivery = {c.name: self.delivered(c.name) for c in cases}
         # Let minimal_backoff_time pass, then have Postfix retry everything deferred.
         time.sleep(max(0.0, sent + 2.5 - time.time()))
         subprocess.run(["postqueue", "-f"], check=True)
         second = settle(expected_min_wait=1.0)
         outcomes = {}
-        for c in CASES:
+        for c in cases:
             rcpt = f"user@{c.name}.test"
             if first_delivery[c.name]:
                 outcomes[c.name] = (first_delivery[c.name], "")
@@ -138,8 +159,8 @@ class PostfixGroundTruth(unittest.TestCase):
                 outcomes[c.name] = ("bounced", "")
         return outcomes
 
-    def mxtls_predictions(self):
-        r = self.lab.probe("--json", "--profile", "postfix", *[f"{c.name}.test" for c in CASES])
+    def mxtls_predictions(self, cases):
+        r = self.lab.probe("--json", "--profile", "postfix", *[f"{c.name}.test" for c in cases])
         self.assertIn(r.returncode, (0, 1, 2, 3), r.stderr)
         return {d["destination"][:-len(".test")]: d["result"] for d in json.loads(r.stdout)}
 
@@ -153,16 +174,20 @@ class PostfixGroundTruth(unittest.TestCase):
 
     def check_scenario(self, scenario):
         postfix = self.postfix_outcomes(scenario)
-        mxtls = self.mxtls_predictions()
+        mxtls = self.mxtls_predictions(self.cases(scenario))
         mta_reasons = self.mta_log_reasons()
-        for c in CASES:
+        for c in self.cases(scenario):
             outcome, why = postfix[c.name]
             got = mxtls[c.name]
             self.rows.append((c.name, scenario, outcome, got["outcome"], got["reason"]))
             with self.subTest(case=c.name, scenario=scenario):
                 self.assertEqual(got["outcome"], outcome, f"Postfix said: {why!r}; mxtls: {got}")
+                if getattr(c, "expect", None):
+                    expected = c.expect[DANE_SCENARIOS.index(scenario)]
+                    self.assertEqual((outcome, got["reason"]), expected, f"Postfix said: {why!r}; mxtls: {got}")
                 if why and outcome in ("deferred", "plaintext_after_delay"):
-                    evidence = TIMEOUT_EVIDENCE if got["reason"] == "timeout" else (EVIDENCE.get(got["reason"], "?"),)
+                    evidence = EVIDENCE.get(got["reason"], "?")
+                    evidence = TIMEOUT_EVIDENCE if got["reason"] == "timeout" else evidence if isinstance(evidence, tuple) else (evidence,)
                     self.assertTrue(any(e in why for e in evidence),
                                     f"reason {got['reason']} does not fit Postfix's {why!r}")
                 # Postfix's log may lose lines (postlogd in a namespace): judge what is there.
@@ -182,6 +207,12 @@ class PostfixGroundTruth(unittest.TestCase):
 
     def test_may_with_tls12_minimum(self):
         self.check_scenario("may, smtp_tls_protocols = >=TLSv1.2")
+
+    def test_dane(self):
+        self.check_scenario("dane")
+
+    def test_dane_only(self):
+        self.check_scenario("dane-only")
 
 
 if __name__ == "__main__":
