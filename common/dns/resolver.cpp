@@ -2,6 +2,7 @@
 
 #include <unbound.h>
 
+#include <cstdio>
 #include <stdexcept>
 
 #include "util/split.h"
@@ -54,6 +55,9 @@ std::string_view security_name(Security s) {
 Resolver::Resolver(asio::io_context& io, const DnsConfig& config)
     : io_(io), ctx_(ub_ctx_create()), fd_(io), timeout_(config.timeout.value) {
   if (!ctx_) throw std::runtime_error("dns: cannot create libunbound context");
+  // libunbound's own log lines (validation errors, ...) would land on our
+  // stderr; what matters of them comes back in each answer (why_bogus).
+  if ((quiet_ = std::fopen("/dev/null", "w"))) ub_ctx_debugout(ctx_, quiet_);
   check(ub_ctx_async(ctx_, 1), "async mode");
   if (config.forwarder.empty()) {
     check(ub_ctx_resolvconf(ctx_, nullptr), "reading /etc/resolv.conf");
@@ -74,6 +78,7 @@ Resolver::Resolver(asio::io_context& io, const DnsConfig& config)
 Resolver::~Resolver() {
   fd_.release();  // owned by libunbound
   ub_ctx_delete(ctx_);
+  if (quiet_) std::fclose(quiet_);
 }
 
 void Resolver::watch() {

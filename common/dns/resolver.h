@@ -8,6 +8,7 @@
 // server or /etc/resolv.conf's.
 #pragma once
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,7 @@ class Resolver {
   int outstanding_ = 0;
   bool watching_ = false;
   bool validating_ = false;
+  std::FILE* quiet_ = nullptr;  // where libunbound's log lines go
 };
 
 }  // namespace mxtls::dns

@@ -17,9 +17,10 @@ namespace mxtls::dns {
 // A certificate association longer than this is refused as malformed: a
 // full certificate (matching type 0) is a few KiB, a digest 32 or 64 bytes.
 inline constexpr std::size_t kMaxTlsaData = 16384;
-// Records of one TLSA RRset kept for judging; a 64 KiB DNS answer holds at
-// most about 4,000 (so this bounds memory, not what a real RRset can hold).
-inline constexpr std::size_t kMaxTlsaRecords = 4096;
+// Records of one TLSA RRset that count: Postfix keeps the first 100 records
+// of any RRset and drops the rest ("DNS record count limit (100) exceeded",
+// dns_rr.c var_dns_rr_list_limit), so do we (which also bounds memory).
+inline constexpr std::size_t kMaxTlsaRecords = 100;
 
 struct TlsaRecord {
   uint8_t usage = 0;     // 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE

@@ -91,7 +91,9 @@ DaneDecision decide_dane(const ClientProfile& profile, const DaneFacts& f) {
   }
   const auto kept = std::count_if(f.records.begin(), f.records.end(), dns::postfix_keeps);
   const auto usable = static_cast<std::size_t>(std::count_if(f.records.begin(), f.records.end(), dns::tlsa_usable));
-  const std::string counts = std::to_string(f.records_total) + " record(s), none usable";
+  const std::string counts = std::to_string(f.records_total) + " record(s)" +
+                             (f.records_total > f.records.size() ? " (Postfix reads the first " + std::to_string(f.records.size()) + ")" : "") +
+                             ", none usable";
   if (kept == 0) return incompatible(profile, true, Reason::tlsa_unusable, "TLSA records unusable: " + counts);
   if (mx_insecure(f) && profile.dane_insecure_mx == SecurityLevel::encrypt) {
     auto d = incompatible(profile, true, Reason::tlsa_unusable, "Verification not possible, MX RRset is insecure");
@@ -108,6 +110,7 @@ DaneDecision decide_dane(const ClientProfile& profile, const DaneFacts& f) {
   d.usable = usable;
   d.half_dane = mx_insecure(f);
   d.why = std::to_string(usable) + " of " + std::to_string(f.records_total) + " TLSA record(s) usable" +
+          (f.records_total > f.records.size() ? " (Postfix reads the first " + std::to_string(f.records.size()) + ")" : "") +
           (d.half_dane ? " (MX RRset insecure: Postfix's half-dane)" : "");
   return d;
 }
