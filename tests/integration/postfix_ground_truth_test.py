@@ -21,6 +21,7 @@ tests/lab/netns-run.
 usage: postfix_ground_truth_test.py BUILD_DIR"""
 
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -213,6 +214,36 @@ class PostfixGroundTruth(unittest.TestCase):
 
     def test_dane_only(self):
         self.check_scenario("dane-only")
+
+    def test_hostile_tlsa_rrsets_are_bounded(self):
+        """1,000 TLSA records: bogus when too big to validate (80 KB canonical
+        form), else Postfix's first 100 count; either way a clear reason,
+        quickly, in bounded memory, with a bounded report."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        start = time.time()
+        # custom: mxtls alone decides DNSSEC (the lab main.cf may lack smtp_dns_support_level = dnssec)
+        r = self.lab.probe("--json", "--profile", "custom", "--security-level", "dane-only", "daneflood.dnssec.test", "danefloodsmall.dnssec.test")
+        elapsed = time.time() - start
+        rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        self.assertIn(r.returncode, (2,), r.stderr)
+        docs = {d["destination"]: d for d in json.loads(r.stdout)}
+        print(f"\nhostile TLSA RRsets: probe {elapsed:.2f}s, peak RSS of children {rss_kib} KiB, JSON {len(r.stdout)} bytes",
+              file=sys.stderr)
+        self.assertLess(elapsed, 10.0)
+        self.assertLess(len(r.stdout), 64 * 1024)
+        if rss_kib > before:  # the probe was the largest child so far: it is its own peak
+            self.assertLess(rss_kib, 200 * 1024)
+        big = docs["daneflood.dnssec.test"]["result"]
+        self.assertEqual((big["outcome"], big["reason"]), ("deferred", "dnssec_bogus"))
+        small = docs["danefloodsmall.dnssec.test"]
+        self.assertEqual((small["result"]["outcome"], small["result"]["reason"]), ("deferred", "tlsa_unusable"))
+        dane = small["hosts"][0]["dane"]
+        self.assertEqual(dane["records_total"], 1000)
+        self.assertEqual(len(dane["records"]), 100)
+        self.assertIn("Postfix reads the first 100", small["result"]["detail"])
+        text = self.lab.probe("--profile", "custom", "--security-level", "dane", "danefloodsmall.dnssec.test").stdout
+        self.assertIn("... and 980 more record(s)", text)
+        self.assertLess(text.count("\n"), 120)
 
 
 if __name__ == "__main__":
