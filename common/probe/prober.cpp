@@ -318,7 +318,14 @@ Prober::CompatSetup Prober::compat_setup(const MxProbe& mx, const std::string& n
   const auto decision = decide_dane(profile_, mx.dane);
   switch (decision.mode) {
     case DaneMode::may: s.context = &contexts_.compat(SecurityLevel::may); break;
-    case DaneMode::encrypt: s.context = &contexts_.compat(SecurityLevel::encrypt); break;
+    case DaneMode::encrypt:
+      s.context = &contexts_.compat(SecurityLevel::encrypt);
+      // Records Postfix kept but OpenSSL refused: Postfix set up DANE (SNI =
+      // the host) before it found that out and fell back (tls_client_start).
+      if (decision.reason == Reason::tlsa_unusable &&
+          std::any_of(mx.dane.records.begin(), mx.dane.records.end(), dns::postfix_keeps))
+        s.sni = mx.host;
+      break;
     case DaneMode::dane:
     case DaneMode::defer:
       // Postfix would not connect for defer; the probe still looks (with
