@@ -108,10 +108,17 @@ Verdict classify_dane_handshake(const MxProbe& mx, const ClientProfile& profile,
   }
   v.outcome = Outcome::deferred;
   v.severity = Severity::incompatible;
-  // A record matched, but the chain failed a later check (a DANE-TA(2)
-  // chain with an expired certificate or without the MX host name).
-  v.reason = out.matched_depth >= 0 && out.verify_result != X509_V_OK ? reason_for_verify_code(static_cast<int>(out.verify_result))
-                                                                       : Reason::tlsa_mismatch;
+  // A record matches where it may (DANE-EE the server's certificate, DANE-TA
+  // an issuer) but the chain failed a later check (a DANE-TA(2) chain with an
+  // expired certificate or without the MX host name): that check's reason.
+  bool placed_match = false;
+  for (std::size_t i = 0; i < setup.records.size() && i < out.record_depths.size(); ++i) {
+    const int depth = out.record_depths[i];
+    placed_match = placed_match || (setup.records[i].usage == 3 && depth == 0) || (setup.records[i].usage == 2 && depth >= 1);
+  }
+  v.reason = placed_match && out.verify_result > 0 && out.verify_result != X509_V_ERR_DANE_NO_MATCH
+                 ? reason_for_verify_code(static_cast<int>(out.verify_result))
+                 : Reason::tlsa_mismatch;
   v.detail += "; no usable TLSA record authenticates the server";
   if (out.verify_result > 0)
     v.detail += " (verify error " + std::to_string(out.verify_result) + ": " +

@@ -75,6 +75,10 @@ DANE_CASES = [
     # DANE-TA(2): the lab intermediate, sent in the chain; the leaf names the MX.
     DaneCase("daneta.dnssec", 31, "good-daneta.dnssec.pem", [(2, 0, 1, ("cert", "intermediate.pem"))],
              expect=(("tls", "ok"), ("tls", "ok"))),
+    # DANE-TA(2) matches, but the leaf does not name the MX host: for a
+    # trust-anchor match the name is checked (RFC 7672 3.2.2).
+    DaneCase("danetaname.dnssec", 39, "mismatch.pem", [(2, 0, 1, ("cert", "intermediate.pem"))],
+             expect=(("deferred", "cert_host_mismatch"), ("deferred", "cert_host_mismatch"))),
     # The key was rotated, the TLSA record still names the old one.
     DaneCase("danestale.dnssec", 32, "good-danestale.dnssec.pem", [(3, 1, 1, ("spki", "dane-old.key"))],
              expect=(("deferred", "tlsa_mismatch"), ("deferred", "tlsa_mismatch"))),

@@ -180,9 +180,12 @@ TEST(DaneVerdict, MismatchDefersAtBothLevels) {
 
 TEST(DaneVerdict, TaMatchWithAFailingChainNamesTheChainProblem) {
   auto mx = dane_handshake(false);
-  mx.compat.dane.matched_depth = 1;
-  mx.compat.dane.verify_result = X509_V_ERR_HOSTNAME_MISMATCH;
+  mx.dane = secure_facts({rec(2, 0, 1)});
+  mx.compat.dane.record_depths = {1};  // the issuer matches ...
+  mx.compat.dane.verify_result = X509_V_ERR_HOSTNAME_MISMATCH;  // ... the leaf lacks the name
   EXPECT_EQ(classify_host(mx, dane_profile(SecurityLevel::dane)).reason, Reason::cert_host_mismatch);
+  mx.compat.dane.record_depths = {0};  // DANE-TA on the leaf itself is no match
+  EXPECT_EQ(classify_host(mx, dane_profile(SecurityLevel::dane)).reason, Reason::tlsa_mismatch);
 }
 
 TEST(DaneVerdict, MatchOnlyOnACertificateExpiringSoonIsAWarning) {
