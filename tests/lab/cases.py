@@ -65,6 +65,7 @@ class DaneCase:
     bogus: bool = False        # the TLSA RRset's signature is broken
     flood: int = 0             # this many TLSA records "3 1 1" that match nothing ...
     flood_len: int = 32        # ... with this many bytes of data each
+    mx_host: str = ""          # unsigned domain whose MX is this (signed) host: no server, no TLSA of its own
     expect: tuple = ()         # ((outcome, reason) at dane, (outcome, reason) at dane-only)
 
 
@@ -94,6 +95,11 @@ DANE_CASES = [
     # The only matching certificate expires within [probe] expiry_warning.
     DaneCase("daneexpiring.dnssec", 35, "dane-expiring.pem", [(3, 0, 1, ("cert", "dane-expiring.pem"))],
              expect=(("tls", "tlsa_expiring"), ("tls", "tlsa_expiring"))),
+    # An unsigned MX RRset pointing at a signed host with good TLSA: at dane
+    # the host's TLSA still counts (smtp_tls_dane_insecure_mx_policy = dane,
+    # Postfix's "half-dane"); dane-only refuses the insecure MX.
+    DaneCase("danehalf", 0, "", signed=False, mx_host="mx.daneee.dnssec.test",
+             expect=(("tls", "ok"), ("deferred", "dane_required"))),
     # Not signed at all: its (matching nothing) TLSA record does not count.
     DaneCase("daneunsigned", 36, "good-daneunsigned.pem", [(3, 1, 1, ("spki", "dane-old.key"))], signed=False,
              expect=(("tls", "ok"), ("deferred", "dane_required"))),
