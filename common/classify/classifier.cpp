@@ -4,6 +4,7 @@
 #include <openssl/x509_vfy.h>
 
 #include <algorithm>
+#include <ctime>
 
 namespace mxtls {
 namespace {
@@ -73,6 +74,92 @@ Verdict classify_completed_handshake(const MxProbe& mx, const ClientProfile& pro
   return v;
 }
 
+// Failures found before DANE applies: no address to connect to, or a probe
+// refused or broken on our side. Postfix's DANE decision needs the address
+// records, so these come first; a connection failure does not (Postfix,
+// deferring at dane_init, never connects).
+bool fails_before_dane(Reason r) {
+  return r == Reason::dns_failure || r == Reason::dnssec_bogus || r == Reason::target_forbidden || r == Reason::probe_error;
+}
+
+std::string tlsa_summary(const dns::TlsaRecord& r) { return dns::tlsa_text(r, 12); }
+
+// A completed handshake under TLSA authentication: Postfix trusts the peer
+// exactly when OpenSSL's verification (DANE on) ends in X509_V_OK.
+Verdict classify_dane_handshake(const MxProbe& mx, const ClientProfile& profile, const DaneDecision& decision) {
+  Verdict v;
+  const auto& hs = mx.compat;
+  const auto& out = hs.dane;
+  const auto setup = dane_setup(mx.host, mx.dane);
+  v.detail = hs.version + " " + hs.cipher + "; " + decision.why;
+  if (out.authenticated()) {
+    v.outcome = Outcome::tls;
+    if (out.matched_record >= 0 && static_cast<std::size_t>(out.matched_record) < setup.records.size())
+      v.detail += "; TLSA " + tlsa_summary(setup.records[static_cast<std::size_t>(out.matched_record)]) + " matched";
+    v.detail += " \"" + out.matched_subject + "\" at depth " + std::to_string(out.matched_depth);
+    const auto left = static_cast<long long>(out.matched_not_after) - static_cast<long long>(std::time(nullptr));
+    if (out.matched_not_after != 0 && left < static_cast<long long>(profile.expiry_warning.count())) {
+      v.reason = Reason::tlsa_expiring;
+      v.severity = Severity::warning;
+      v.detail += ", which expires " + format_date(out.matched_not_after) + " (" + std::to_string(left / 86400) +
+                  " days): no TLSA record matches anything else";
+    }
+    return v;
+  }
+  v.outcome = Outcome::deferred;
+  v.severity = Severity::incompatible;
+  // A record matches where it may (DANE-EE the server's certificate, DANE-TA
+  // an issuer) but the chain failed a later check (a DANE-TA(2) chain with an
+  // expired certificate or without the MX host name): that check's reason.
+  bool placed_match = false;
+  for (std::size_t i = 0; i < setup.records.size() && i < out.record_depths.size(); ++i) {
+    const int depth = out.record_depths[i];
+    placed_match = placed_match || (setup.records[i].usage == 3 && depth == 0) || (setup.records[i].usage == 2 && depth >= 1);
+  }
+  v.reason = placed_match && out.verify_result > 0 && out.verify_result != X509_V_ERR_DANE_NO_MATCH
+                 ? reason_for_verify_code(static_cast<int>(out.verify_result))
+                 : Reason::tlsa_mismatch;
+  v.detail += "; no usable TLSA record authenticates the server";
+  if (out.verify_result > 0)
+    v.detail += " (verify error " + std::to_string(out.verify_result) + ": " +
+                X509_verify_cert_error_string(out.verify_result) + ")";
+  return v;
+}
+
+Verdict classify_host_at(const MxProbe& mx, const ClientProfile& profile);
+
+// dane, dane-only: the level Postfix's dane_init gives this host, then the
+// rules of that level (may, encrypt) or TLSA authentication.
+Verdict classify_dane_host(const MxProbe& mx, const ClientProfile& profile) {
+  const DaneDecision d = decide_dane(profile, mx.dane);
+  if (d.mode == DaneMode::defer && !(mx.failure && fails_before_dane(*mx.failure))) {
+    Verdict v;
+    v.reason = d.reason;
+    v.severity = reason_info(d.reason).transport ? Severity::unreachable : Severity::incompatible;
+    v.outcome = Outcome::deferred;
+    v.detail = d.why;
+    return v;
+  }
+  const SecurityLevel effective = d.mode == DaneMode::may ? SecurityLevel::may
+                                  : d.mode == DaneMode::encrypt ? SecurityLevel::encrypt
+                                                                : SecurityLevel::dane;
+  const ClientProfile ep = effective_profile(profile, effective);
+  const bool completed = !mx.failure && mx.starttls_offered && mx.starttls_code == 220 && mx.compat.ok;
+  Verdict v = d.mode == DaneMode::dane && completed ? classify_dane_handshake(mx, ep, d) : classify_host_at(mx, ep);
+  if (d.reason == Reason::tlsa_unusable) {
+    // Delivered unauthenticated where the domain meant to authenticate: that
+    // comes before what an unauthenticated level only notes (names, chain).
+    std::erase(v.findings, Reason::tlsa_unusable);
+    v.findings.insert(v.findings.begin(), Reason::tlsa_unusable);
+    if (v.outcome != Outcome::deferred) {
+      v.reason = Reason::tlsa_unusable;
+      v.severity = Severity::warning;
+    }
+    v.detail = d.why + "; " + v.detail;
+  }
+  return v;
+}
+
 }  // namespace
 
 Reason classify_handshake_failure(const MxProbe& mx, const ClientProfile& profile) {
@@ -113,6 +200,14 @@ Reason classify_handshake_failure(const MxProbe& mx, const ClientProfile& profil
 }
 
 Verdict classify_host(const MxProbe& mx, const ClientProfile& profile) {
+  Verdict v = level_is_dane(profile.level) ? classify_dane_host(mx, profile) : classify_host_at(mx, profile);
+  if (v.reason != Reason::ok) add_finding(v.findings, v.reason);
+  return v;
+}
+
+namespace {
+
+Verdict classify_host_at(const MxProbe& mx, const ClientProfile& profile) {
   Verdict v;
   const bool plaintext_fallback = !level_requires_tls(profile.level);
   if (mx.failure) {
@@ -151,16 +246,18 @@ Verdict classify_host(const MxProbe& mx, const ClientProfile& profile) {
   } else {
     v = classify_completed_handshake(mx, profile);
   }
-  if (v.reason != Reason::ok) add_finding(v.findings, v.reason);
   return v;
 }
+
+}  // namespace
 
 DestinationVerdict classify_destination(const DestinationProbe& probe, const ClientProfile& profile) {
   DestinationVerdict out;
   if (probe.dns_failure) {
     out.overall.reason = *probe.dns_failure;
-    out.overall.severity = Severity::unreachable;
-    out.overall.outcome = *probe.dns_failure == Reason::dns_failure ? Outcome::deferred : Outcome::bounced;
+    out.overall.severity = reason_info(*probe.dns_failure).transport ? Severity::unreachable : Severity::incompatible;
+    const bool temporary = *probe.dns_failure == Reason::dns_failure || *probe.dns_failure == Reason::dnssec_bogus;
+    out.overall.outcome = temporary ? Outcome::deferred : Outcome::bounced;
     out.overall.detail = probe.dns_detail;
     out.overall.findings = {*probe.dns_failure};
     return out;

@@ -38,6 +38,13 @@ std::vector<std::string> format_probe_lines(const DestinationProbe& probe, const
           line += (k ? "+" : "") + std::to_string(mx.compat.verify_issues[k].code);
       }
     }
+    if (level_is_dane(profile.level)) {
+      // dane=<mode>, tlsa=<lookup>/<records>, and which record matched at what depth.
+      const auto d = decide_dane(profile, mx.dane);
+      line += ", dane=" + std::string(dane_mode_name(d.mode)) + ", tlsa=" + std::string(tlsa_lookup_name(mx.dane.tlsa));
+      if (mx.dane.tlsa == TlsaLookup::found) line += "/" + std::to_string(mx.dane.records_total);
+      if (mx.compat.dane.enabled) line += ", tlsa_match=" + std::to_string(mx.compat.dane.matched_depth);
+    }
     line += ", level=" + std::string(level_name(profile.level)) + ", want=" + profile.effective_versions().to_string();
     line += ", verdict=" + std::string(severity_name(v.severity)) + ", reason=" + std::string(reason_code(v.reason)) +
             ", outcome=" + std::string(outcome_name(v.outcome));

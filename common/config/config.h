@@ -25,6 +25,9 @@ struct ProbeConfig {
   Duration handshake_timeout{std::chrono::seconds(10)};
   Duration destination_timeout{std::chrono::seconds(30)};
   bool survey = true;
+  // A TLSA record that matches only a certificate expiring within this is a
+  // warning: the next rotation breaks DANE delivery unless the records change.
+  Duration expiry_warning{std::chrono::hours(24 * 14)};
   friend bool operator==(const ProbeConfig&, const ProbeConfig&) = default;
 };
 
@@ -32,6 +35,10 @@ struct DnsConfig {
   std::string forwarder;          // empty: the servers in /etc/resolv.conf
   std::string transparent_zones;  // space/comma list of zones answered by the forwarder, e.g. "test."
   Duration timeout{std::chrono::seconds(5)};
+  // DNSSEC trust anchors (a file of DS/DNSKEY records, e.g. Debian's
+  // /usr/share/dns/root.key). Empty: no validation, every answer is
+  // insecure, and DANE is judged as Postfix does without DNSSEC.
+  std::string trust_anchor;
   friend bool operator==(const DnsConfig&, const DnsConfig&) = default;
 };
 

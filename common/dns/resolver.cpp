@@ -2,6 +2,7 @@
 
 #include <unbound.h>
 
+#include <cstdio>
 #include <stdexcept>
 
 #include "util/split.h"
@@ -42,9 +43,21 @@ std::string_view status_name(Status s) {
   return "?";
 }
 
+std::string_view security_name(Security s) {
+  switch (s) {
+    case Security::insecure: return "insecure";
+    case Security::secure: return "secure";
+    case Security::bogus: return "bogus";
+  }
+  return "?";
+}
+
 Resolver::Resolver(asio::io_context& io, const DnsConfig& config)
     : io_(io), ctx_(ub_ctx_create()), fd_(io), timeout_(config.timeout.value) {
   if (!ctx_) throw std::runtime_error("dns: cannot create libunbound context");
+  // libunbound's own log lines (validation errors, ...) would land on our
+  // stderr; what matters of them comes back in each answer (why_bogus).
+  if ((quiet_ = std::fopen("/dev/null", "w"))) ub_ctx_debugout(ctx_, quiet_);
   check(ub_ctx_async(ctx_, 1), "async mode");
   if (config.forwarder.empty()) {
     check(ub_ctx_resolvconf(ctx_, nullptr), "reading /etc/resolv.conf");
@@ -55,12 +68,17 @@ Resolver::Resolver(asio::io_context& io, const DnsConfig& config)
   // empty; listed zones are passed to the forwarder instead (lab use).
   for (const auto& zone : split_list(config.transparent_zones))
     check(ub_ctx_set_option(ctx_, "local-zone:", (zone + " transparent").c_str()), "local-zone " + zone);
+  if (!config.trust_anchor.empty()) {
+    check(ub_ctx_add_ta_file(ctx_, config.trust_anchor.c_str()), "trust anchor file '" + config.trust_anchor + "'");
+    validating_ = true;
+  }
   fd_.assign(ub_fd(ctx_));
 }
 
 Resolver::~Resolver() {
   fd_.release();  // owned by libunbound
   ub_ctx_delete(ctx_);
+  if (quiet_) std::fclose(quiet_);
 }
 
 void Resolver::watch() {
@@ -76,11 +94,11 @@ void Resolver::watch() {
   });
 }
 
-asio::awaitable<Answer> Resolver::query(const std::string& name, int rrtype) {
+asio::awaitable<Answer> Resolver::query(const std::string& name, int rrtype, std::size_t max_records) {
   Pending pending(io_.get_executor());
   int async_id = 0;
   const int rc = ub_resolve_async(ctx_, name.c_str(), rrtype, 1, &pending, on_result, &async_id);
-  if (rc != 0) co_return Answer{Status::servfail, {}, std::string("resolver error: ") + ub_strerror(rc)};
+  if (rc != 0) co_return Answer{Status::servfail, {}, {}, 0, std::string("resolver error: ") + ub_strerror(rc)};
   ++outstanding_;
   watch();
   pending.signal.expires_after(timeout_);
@@ -92,24 +110,29 @@ asio::awaitable<Answer> Resolver::query(const std::string& name, int rrtype) {
   }
   if (!pending.finished) {
     ub_cancel(ctx_, async_id);
-    co_return Answer{Status::timeout, {}, "no answer within " + std::to_string(timeout_.count()) + "ms"};
+    co_return Answer{Status::timeout, {}, {}, 0, "no answer within " + std::to_string(timeout_.count()) + "ms"};
   }
   Answer answer;
   ub_result* r = pending.result;
   if (pending.err != 0 || !r) {
-    answer = {Status::servfail, {}, std::string("resolver error: ") + ub_strerror(pending.err)};
+    answer = {Status::servfail, {}, {}, 0, std::string("resolver error: ") + ub_strerror(pending.err)};
   } else if (r->bogus) {
-    answer = {Status::servfail, {}, std::string("DNSSEC bogus: ") + (r->why_bogus ? r->why_bogus : "")};
+    answer = {Status::servfail, Security::bogus, {}, 0, std::string("DNSSEC bogus: ") + (r->why_bogus ? r->why_bogus : "")};
   } else if (r->nxdomain || r->rcode == 3) {
-    answer = {Status::nxdomain, {}, "NXDOMAIN"};
+    answer = {Status::nxdomain, {}, {}, 0, "NXDOMAIN"};
   } else if (r->rcode != 0) {
-    answer = {Status::servfail, {}, "rcode " + std::to_string(r->rcode)};
+    answer = {Status::servfail, {}, {}, 0, "rcode " + std::to_string(r->rcode)};
   } else if (!r->havedata) {
-    answer = {Status::nodata, {}, "no records"};
+    answer = {Status::nodata, {}, {}, 0, "no records"};
   } else {
     answer.status = Status::ok;
-    for (int i = 0; r->data[i] && i < 64; ++i) answer.rdata.emplace_back(r->data[i], static_cast<std::size_t>(r->len[i]));
+    for (std::size_t i = 0; r->data[i]; ++i) {
+      ++answer.total;
+      if (i < max_records) answer.rdata.emplace_back(r->data[i], static_cast<std::size_t>(r->len[i]));
+    }
   }
+  // Secure: validated; a secure NXDOMAIN or no-data answer is a proven denial.
+  if (r && !r->bogus && r->secure) answer.security = Security::secure;
   if (r) ub_resolve_free(r);
   co_return answer;
 }

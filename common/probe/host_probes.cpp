@@ -37,9 +37,10 @@ struct HostProbes::State {
 HostProbes::HostProbes(asio::any_io_executor executor, int connections_per_address)
     : state_(std::make_shared<State>(State{std::move(executor), connections_per_address, {}, {}})) {}
 
-asio::awaitable<bool> HostProbes::probe(MxProbe& mx, const Run& run, const std::function<void()>& on_join) {
+asio::awaitable<bool> HostProbes::probe(MxProbe& mx, const std::string& variant, const Run& run,
+                                        const std::function<void()>& on_join) {
   const auto state = state_;
-  const std::string key = format_mx(mx);
+  const std::string key = format_mx(mx) + variant;
   if (const auto in_flight = state->flights.find(key); in_flight != state->flights.end()) {
     const auto flight = in_flight->second;
     on_join();

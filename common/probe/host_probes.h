@@ -23,9 +23,11 @@ class HostProbes {
 
   // Fills `mx` (host, address and port set) with the facts of a probe of
   // that host: `run`'s own, or, when another destination's probe of it is
-  // in flight, a copy of its facts (`on_join` is called before waiting).
+  // in flight with the same `variant` (what else the probe depends on, ""
+  // for nothing), a copy of its facts (`on_join` is called before waiting).
   // Returns whether it joined.
-  asio::awaitable<bool> probe(MxProbe& mx, const Run& run, const std::function<void()>& on_join);
+  asio::awaitable<bool> probe(MxProbe& mx, const std::string& variant, const Run& run,
+                              const std::function<void()>& on_join);
 
  private:
   struct State;  // co-owned by running probes, so a frame destroyed at shutdown lands safely

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "verdict/reason.h"
+#include "tls/dane.h"
 #include "tls/handshake.h"
 
 namespace mxtls {
@@ -28,6 +29,10 @@ struct MxProbe {
   int starttls_code = 0;            // reply to STARTTLS, 0 if not sent
   std::string starttls_reply;       // its text (untrusted)
   bool injected_bytes = false;      // data after "220" to STARTTLS (CVE-2011-0411 style)
+  // dane/dane-only: the DNSSEC facts for this host (MX and address security,
+  // its TLSA RRset); judged with decide_dane (tls/dane.h). The compat
+  // handshake was made at the level that decision gave, with the records.
+  DaneFacts dane;
   HandshakeResult compat;
   std::array<HandshakeResult, 4> survey;  // index = TlsVersion
   double elapsed_s = 0;
@@ -46,8 +51,10 @@ std::string format_mx(const MxProbe& mx);
 struct DestinationProbe {
   std::string domain;         // what was asked for (domain or [host])
   bool literal_host = false;
-  std::optional<Reason> dns_failure;  // nxdomain, null_mx, no_mx, dns_failure
+  std::optional<Reason> dns_failure;  // nxdomain, null_mx, no_mx, dns_failure, dnssec_bogus
   std::string dns_detail;
+  bool mx_present = false;            // hosts came from an MX RRset (not [host], not the implicit MX)
+  dns::Security mx_security = dns::Security::insecure;
   std::vector<MxProbe> hosts;  // in MX preference order
   double elapsed_s = 0;
 };

@@ -6,7 +6,15 @@ namespace mxtls {
 
 ClientProfile start_probe_side(const Config& config, const std::string& program) {
   ClientProfile profile = build_client_profile(config.tls);
+  profile.expiry_warning = std::chrono::duration_cast<std::chrono::seconds>(config.probe.expiry_warning.value);
   log::init({config.log.target, config.log.facility, program, config.log.level});
+  if (level_is_dane(profile.level) && config.dns.trust_anchor.empty())
+    log::warning("security level " + std::string(level_name(profile.level)) +
+                 " without [dns] trust_anchor: no DNSSEC validation, so no TLSA record counts; judged as Postfix does "
+                 "without DNSSEC (" + (profile.level == SecurityLevel::dane ? "as may" : "every destination deferred") + ")");
+  if (level_is_dane(profile.level) && !profile.dane_dnssec_lookups)
+    log::warning("security level " + std::string(level_name(profile.level)) +
+                 " but Postfix has smtp_dns_support_level != dnssec: Postfix does no DANE, and mxtls judges as it does");
   return profile;
 }
 

@@ -162,7 +162,8 @@ bool Prober::host_matches(const HandshakeResult& compat, const std::string& mx_h
   return false;
 }
 
-asio::awaitable<std::optional<asio::ip::address>> Prober::first_address(const std::string& host, std::string& detail) {
+asio::awaitable<std::optional<asio::ip::address>> Prober::first_address(const std::string& host, std::string& detail,
+                                                                          dns::Security* security) {
   boost::system::error_code ec;
   const auto literal = asio::ip::make_address(host, ec);
   if (!ec) co_return literal;
@@ -171,10 +172,14 @@ asio::awaitable<std::optional<asio::ip::address>> Prober::first_address(const st
     if (answer.status == dns::Status::ok) {
       for (const auto& rdata : answer.rdata) {
         const auto text = type == dns::kTypeA ? dns::parse_a(rdata) : dns::parse_aaaa(rdata);
-        if (text) co_return asio::ip::make_address(*text);
+        if (!text) continue;
+        if (security) *security = answer.security;
+        co_return asio::ip::make_address(*text);
       }
     }
-    detail = host + " " + (type == dns::kTypeA ? "A" : "AAAA") + ": " + std::string(dns::status_name(answer.status));
+    if (security) *security = answer.security;
+    detail = host + " " + (type == dns::kTypeA ? "A" : "AAAA") + ": " + std::string(dns::status_name(answer.status)) +
+             (answer.security == dns::Security::bogus ? " (" + answer.detail + ")" : "");
     if (answer.status != dns::Status::nodata && answer.status != dns::Status::nxdomain) co_return std::nullopt;
   }
   co_return std::nullopt;
@@ -186,6 +191,12 @@ asio::awaitable<void> Prober::resolve_hosts(const Target& target, DestinationPro
     co_return;
   }
   const auto answer = co_await resolver_.query(target.name, dns::kTypeMX);
+  out.mx_security = answer.security;
+  if (answer.security == dns::Security::bogus) {
+    out.dns_failure = Reason::dnssec_bogus;
+    out.dns_detail = target.name + " MX: " + answer.detail;
+    co_return;
+  }
   switch (answer.status) {
     case dns::Status::nxdomain:
       out.dns_failure = Reason::nxdomain;
@@ -225,9 +236,10 @@ asio::awaitable<void> Prober::resolve_hosts(const Target& target, DestinationPro
   }
   std::stable_sort(records.begin(), records.end(),
                    [](const auto& a, const auto& b) { return a.preference < b.preference; });
+  out.mx_present = true;
   for (const auto& r : records) {
     if (static_cast<int>(hosts.size()) >= config_.max_mx_hosts) break;
-    hosts.push_back({r.host, r.preference});
+    hosts.push_back({r.host, r.preference, true});
   }
 }
 
@@ -244,7 +256,7 @@ asio::awaitable<DestinationProbe> Prober::probe(const Target& target, std::funct
   WaitGroup all(io_.get_executor());
   for (std::size_t i = 0; i < hosts.size(); ++i) {
     MxProbe& mx = out.hosts[i];
-    all.spawn(probe_host(hosts[i], target, deadline, mx, progress), [&mx](const std::string& error) {
+    all.spawn(probe_host(hosts[i], target, out, deadline, mx, progress), [&mx](const std::string& error) {
       mx.failure = Reason::probe_error;
       mx.failure_detail = "internal error: " + error;
     });
@@ -255,17 +267,20 @@ asio::awaitable<DestinationProbe> Prober::probe(const Target& target, std::funct
   co_return out;
 }
 
-asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target, Deadline deadline, MxProbe& mx,
-                                         Progress& progress) {
+asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target, const DestinationProbe& destination,
+                                         Deadline deadline, MxProbe& mx, Progress& progress) {
   const auto started = Clock::now();
   mx.host = host.name;
   mx.preference = host.preference;
   mx.port = target.port ? target.port : config_.port;
   bool joined = false;
+  mx.dane.validating = resolver_.validating();
+  mx.dane.mx_present = host.from_mx && destination.mx_present;
+  mx.dane.mx_security = destination.mx_security;
   std::string detail;
-  const auto address = co_await first_address(host.name, detail);
+  const auto address = co_await first_address(host.name, detail, &mx.dane.address_security);
   if (!address) {
-    mx.failure = Reason::dns_failure;
+    mx.failure = mx.dane.address_security == dns::Security::bogus ? Reason::dnssec_bogus : Reason::dns_failure;
     mx.failure_detail = detail;
   } else {
     mx.address = address->to_string();
@@ -278,7 +293,10 @@ asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target,
         return run_host(m, address_connections, deadline);
       };
       const std::function<void()> join = [&progress] { progress.join(); };
-      joined = co_await hosts_.probe(mx, run, join);
+      // At dane levels the handshake also depends on this destination's
+      // DNSSEC facts: only destinations with the same ones share a probe.
+      const std::string variant = level_is_dane(profile_.level) ? dane_inputs_key(mx.dane) : std::string();
+      joined = co_await hosts_.probe(mx, variant, run, join);
       // The facts may come from another destination's probe of the host:
       // the certificate is matched against this destination's names.
       mx.compat.host_matches = mx.compat.ok && host_matches(mx.compat, host.name, target.name);
@@ -289,7 +307,10 @@ asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target,
 }
 
 asio::awaitable<void> Prober::run_host(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline) {
-  co_await run_compat(mx, address_connections, deadline);
+  if (dane_wants_tlsa(profile_, mx.dane)) co_await lookup_tlsa(mx);
+  // Named, not a temporary in the co_await expression: GCC 12 mis-destroys those.
+  const CompatSetup setup = compat_setup(mx);
+  co_await run_compat(mx, setup, address_connections, deadline);
   if (!mx.failure && mx.starttls_code == 220 && !mx.compat.timed_out && config_.survey) {
     // The survey sends SNI exactly when the compat handshake did not, so
     // the two together show whether the certificate depends on SNI. A
@@ -307,7 +328,64 @@ asio::awaitable<void> Prober::run_host(MxProbe& mx, AsyncSemaphore& address_conn
   }
 }
 
-asio::awaitable<void> Prober::run_compat(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline) {
+asio::awaitable<void> Prober::lookup_tlsa(MxProbe& mx) {
+  auto& f = mx.dane;
+  f.tlsa_name = "_" + std::to_string(mx.port) + "._tcp." + mx.host;
+  const auto answer = co_await resolver_.query(f.tlsa_name, dns::kTypeTLSA, dns::kMaxTlsaRecords);
+  f.tlsa_security = answer.security;
+  f.tlsa_detail = answer.detail;
+  if (answer.security == dns::Security::bogus) {
+    f.tlsa = TlsaLookup::bogus;
+  } else if (answer.status == dns::Status::servfail || answer.status == dns::Status::timeout) {
+    f.tlsa = TlsaLookup::error;
+  } else if (answer.status != dns::Status::ok) {
+    f.tlsa = TlsaLookup::not_found;
+    f.tlsa_detail = std::string(dns::status_name(answer.status)) + ", " + std::string(dns::security_name(answer.security));
+  } else {
+    // Postfix reads an RRset that is not DNSSEC-validated as no records.
+    f.tlsa = answer.security == dns::Security::secure ? TlsaLookup::found : TlsaLookup::not_found;
+    if (f.tlsa == TlsaLookup::not_found) f.tlsa_detail = "the TLSA RRset is insecure (not DNSSEC-signed)";
+    f.records_total = answer.total;
+    for (const auto& rdata : answer.rdata) {
+      if (auto r = dns::parse_tlsa(rdata)) f.records.push_back(std::move(*r));
+      else ++f.malformed;
+    }
+  }
+}
+
+Prober::CompatSetup Prober::compat_setup(const MxProbe& mx) {
+  CompatSetup s;
+  s.sni = profile_.send_sni ? mx.host : std::string();
+  s.context = &contexts_.compat();
+  if (!level_is_dane(profile_.level)) return s;
+  const auto decision = decide_dane(profile_, mx.dane);
+  switch (decision.mode) {
+    case DaneMode::may: s.context = &contexts_.compat(SecurityLevel::may); break;
+    case DaneMode::encrypt:
+      s.context = &contexts_.compat(SecurityLevel::encrypt);
+      // Records Postfix kept but OpenSSL refused: Postfix set up DANE (SNI =
+      // the host) before it found that out and fell back (tls_client_start).
+      if (decision.reason == Reason::tlsa_unusable &&
+          std::any_of(mx.dane.records.begin(), mx.dane.records.end(), dns::postfix_keeps))
+        s.sni = mx.host;
+      break;
+    case DaneMode::dane:
+    case DaneMode::defer:
+      // Postfix would not connect for defer; the probe still looks (with
+      // the records, if there are any) so the report can show the server.
+      if (decision.usable > 0 || decision.mode == DaneMode::dane) {
+        s.sni = mx.host;  // RFC 7672 8.1: SNI is the TLSA base domain
+        s.dane = dane_setup(mx.host, mx.dane);
+      } else {
+        s.context = &contexts_.compat(SecurityLevel::encrypt);
+      }
+      break;
+  }
+  return s;
+}
+
+asio::awaitable<void> Prober::run_compat(MxProbe& mx, const CompatSetup& setup, AsyncSemaphore& address_connections,
+                                        Deadline deadline) {
   const tcp::endpoint ep(asio::ip::make_address(mx.address), static_cast<unsigned short>(mx.port));
   SmtpStage stage;
   {
@@ -315,7 +393,7 @@ asio::awaitable<void> Prober::run_compat(MxProbe& mx, AsyncSemaphore& address_co
     Permit address_permit(address_connections);
     co_await connections_.acquire();
     Permit permit(connections_);
-    Connection c(io_, contexts_.compat(), deadline);
+    Connection c(io_, *setup.context, deadline);
     stage = co_await smtp_until_starttls(c, ep, config_, helo_name_);
     mx.banner = stage.banner;
     mx.starttls_offered = stage.starttls_offered;
@@ -323,9 +401,8 @@ asio::awaitable<void> Prober::run_compat(MxProbe& mx, AsyncSemaphore& address_co
     mx.starttls_reply = stage.starttls_reply;
     mx.injected_bytes = stage.injected;
     if (stage.ready_for_tls) {
-      // Named, not a temporary in the co_await expression: GCC 12 mis-destroys those.
-      const std::string sni = profile_.send_sni ? mx.host : std::string();
-      mx.compat = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, sni);
+      const DaneSetup* dane = setup.dane ? &*setup.dane : nullptr;
+      mx.compat = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, setup.sni, dane);
       if (mx.compat.ok) co_await quit_over_tls(c);
     }
   }

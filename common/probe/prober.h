@@ -44,15 +44,31 @@ class Prober {
   struct Host {
     std::string name;
     int preference = 0;
+    bool from_mx = false;  // listed in the domain's MX RRset
+  };
+  // How the compat handshake is made: the context and SNI of the level that
+  // applies to the host (at dane/dane-only, the one DNSSEC decided), the
+  // names to match, and the TLSA records to authenticate with, if any.
+  struct CompatSetup {
+    asio::ssl::context* context = nullptr;
+    std::string sni;
+    std::optional<DaneSetup> dane;
   };
   struct Progress;
   asio::awaitable<void> resolve_hosts(const Target& target, DestinationProbe& out, std::vector<Host>& hosts);
   using Deadline = std::chrono::steady_clock::time_point;
-  asio::awaitable<void> probe_host(const Host& host, const Target& target, Deadline deadline, MxProbe& out,
-                                   Progress& progress);
-  asio::awaitable<std::optional<asio::ip::address>> first_address(const std::string& host, std::string& detail);
+  asio::awaitable<void> probe_host(const Host& host, const Target& target, const DestinationProbe& destination,
+                                   Deadline deadline, MxProbe& out, Progress& progress);
+  asio::awaitable<std::optional<asio::ip::address>> first_address(const std::string& host, std::string& detail,
+                                                                  dns::Security* security = nullptr);
+  // One host's probe (shared by the destinations that need the same host
+  // with the same DANE inputs): its TLSA records when DANE asks for them,
+  // the compat handshake, the survey.
   asio::awaitable<void> run_host(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline);
-  asio::awaitable<void> run_compat(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline);
+  asio::awaitable<void> lookup_tlsa(MxProbe& mx);
+  CompatSetup compat_setup(const MxProbe& mx);
+  asio::awaitable<void> run_compat(MxProbe& mx, const CompatSetup& setup, AsyncSemaphore& address_connections,
+                                   Deadline deadline);
   asio::awaitable<void> run_survey(MxProbe& mx, TlsVersion version, bool send_sni, AsyncSemaphore& address_connections,
                                    Deadline deadline);
   asio::awaitable<bool> speaks_implicit_tls(const MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline);

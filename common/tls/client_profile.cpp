@@ -9,14 +9,13 @@
 namespace mxtls {
 namespace {
 
-constexpr std::array<std::string_view, 5> kLevelNames{"none", "may", "encrypt", "verify", "secure"};
+constexpr std::array<std::string_view, 7> kLevelNames{"none", "may", "encrypt", "dane", "dane-only", "verify", "secure"};
 
 // Postfix lists also separate by ':' (e.g. "nexthop:dot-nexthop").
 std::vector<std::string> postfix_list(const std::string& s) { return split_list(s, " ,:\t"); }
 
 SecurityLevel postfix_level(const std::string& value) {
   if (value.empty() || value == "none") return SecurityLevel::none;
-  if (value == "dane") return SecurityLevel::may;  // no TLSA lookups yet: DANE without records is may
   if (value == "fingerprint") return SecurityLevel::secure;
   if (auto l = level_from_name(value)) return *l;
   throw ProfileError("postfix: unsupported smtp_tls_security_level '" + value + "'");
@@ -48,7 +47,18 @@ ClientProfile postfix_profile(const TlsConfig& config, std::optional<SecurityLev
   // (tls_client_init) and raises it to 1 for levels that match the peer
   // (TLS_MUST_MATCH in tls_client_start): at verify/secure TLSv1.0/1.1 and
   // SHA-1 handshake signatures fail under OpenSSL 3, 1024-bit RSA passes.
-  p.openssl_security_level = level_authenticates(p.level) ? 1 : 0;
+  p.openssl_security_level = level_authenticates(p.level) || level_is_dane(p.level) ? 1 : 0;
+  p.may_protocols_spec = pf.at("smtp_tls_protocols");
+  p.may_cipher_list = postfix_cipher_list(pf, pf.at("smtp_tls_ciphers"), pf.at("smtp_tls_exclude_ciphers"));
+  p.unauthenticated_openssl_security_level = 0;
+  // dane_init: DANE needs DNSSEC lookups (smtp_dns_support_level = dnssec)
+  // and DNS host lookups; smtp_tls_dane_insecure_mx_policy (Postfix >= 3.6)
+  // defaults to dane at level dane, may otherwise.
+  p.dane_dnssec_lookups = pf.at("smtp_dns_support_level") == "dnssec" &&
+                          pf.at("smtp_host_lookup").find("dns") != std::string::npos;
+  const auto insecure_mx = pf.find("smtp_tls_dane_insecure_mx_policy");
+  const std::string mx_policy = insecure_mx == pf.end() ? "may" : insecure_mx->second;
+  p.dane_insecure_mx = mx_policy == "dane" ? SecurityLevel::dane : mx_policy == "encrypt" ? SecurityLevel::encrypt : SecurityLevel::may;
   p.ca_file = pf.at("smtp_tls_CAfile");
   p.ca_path = pf.at("smtp_tls_CApath");
   if (pf.at("tls_append_default_CA") == "yes" && p.ca_file.empty() && p.ca_path.empty())
@@ -59,6 +69,9 @@ ClientProfile postfix_profile(const TlsConfig& config, std::optional<SecurityLev
   const auto parsed = parse_protocols(p.protocols_spec);
   if (!parsed.versions) throw ProfileError("postfix: " + parsed.error);
   p.versions = *parsed.versions;
+  const auto may_parsed = parse_protocols(p.may_protocols_spec);
+  if (!may_parsed.versions) throw ProfileError("postfix: " + may_parsed.error);
+  p.may_versions = *may_parsed.versions;
   return p;
 }
 
@@ -76,6 +89,11 @@ ClientProfile custom_profile(const TlsConfig& config, std::optional<SecurityLeve
   p.ca_path = config.ca_path;
   p.send_sni = config.servername == "hostname";
   p.match = {"hostname"};
+  p.may_protocols_spec = p.protocols_spec;
+  p.may_versions = p.versions;
+  p.may_cipher_list = p.cipher_list;
+  p.unauthenticated_openssl_security_level = p.openssl_security_level;
+  p.dane_insecure_mx = p.level == SecurityLevel::dane ? SecurityLevel::dane : SecurityLevel::may;  // Postfix's default
   return p;
 }
 
@@ -89,11 +107,25 @@ std::optional<SecurityLevel> level_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+ClientProfile effective_profile(const ClientProfile& profile, SecurityLevel effective) {
+  if (!level_is_dane(profile.level)) return profile;
+  ClientProfile p = profile;
+  p.level = effective;
+  if (effective == SecurityLevel::may) {
+    p.protocols_spec = profile.may_protocols_spec;
+    p.versions = profile.may_versions;
+    p.cipher_list = profile.may_cipher_list;
+  }
+  if (effective == SecurityLevel::may || effective == SecurityLevel::encrypt)
+    p.openssl_security_level = profile.unauthenticated_openssl_security_level;
+  return p;
+}
+
 ClientProfile build_client_profile(const TlsConfig& config) {
   std::optional<SecurityLevel> level;
   if (!config.security_level.empty() && !(level = level_from_name(config.security_level)))
     throw ProfileError("tls.security_level: unknown level '" + config.security_level +
-                       "' (expected none, may, encrypt, verify or secure)");
+                       "' (expected none, may, encrypt, dane, dane-only, verify or secure)");
   if (config.profile == "postfix") return postfix_profile(config, level);
   if (config.profile == "custom") return custom_profile(config, level);
   throw ProfileError("tls.profile: unknown profile '" + config.profile + "' (expected postfix or custom)");

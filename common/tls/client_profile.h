@@ -5,6 +5,7 @@
 // name: verify, secure), then its own protocol and cipher-grade settings,
 // which differ between opportunistic (may) and mandatory (encrypt and up). `custom` takes the [tls] keys.
 #pragma once
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -13,14 +14,19 @@
 
 namespace mxtls {
 
-// Postfix's smtp_tls_security_level values that mxtls models. dane is
-// judged as may (no TLSA records are looked up yet); fingerprint as secure.
-enum class SecurityLevel { none, may, encrypt, verify, secure };
+// Postfix's smtp_tls_security_level values that mxtls models, in Postfix's
+// order (tls.h); fingerprint is judged as secure. dane and dane-only are
+// decided per MX host from DNSSEC (tls/dane.h): the host then gets may,
+// encrypt or TLSA authentication ("dane" as an effective level), or is
+// deferred without a connection.
+enum class SecurityLevel { none, may, encrypt, dane, dane_only, verify, secure };
 
-std::string_view level_name(SecurityLevel l);
+std::string_view level_name(SecurityLevel l);  // none, may, encrypt, dane, dane-only, verify, secure
 std::optional<SecurityLevel> level_from_name(std::string_view name);
+// PKIX authentication (CA chain and names): verify and secure.
 inline bool level_authenticates(SecurityLevel l) { return l >= SecurityLevel::verify; }
 inline bool level_requires_tls(SecurityLevel l) { return l >= SecurityLevel::encrypt; }
+inline bool level_is_dane(SecurityLevel l) { return l == SecurityLevel::dane || l == SecurityLevel::dane_only; }
 
 struct ClientProfile {
   std::string name;                // "postfix" or "custom"
@@ -35,6 +41,26 @@ struct ClientProfile {
   // Names a certificate must match under verify/secure, Postfix-style:
   // "hostname" (the MX name), "nexthop" (the domain), "dot-nexthop" (subdomains).
   std::vector<std::string> match;
+
+  // dane, dane-only: Postfix lowers the level per MX host (smtp_tls_policy.c
+  // dane_init) to may (no secure TLSA: the opportunistic protocols and
+  // ciphers, OpenSSL security level 0) or encrypt (TLSA unusable: the
+  // mandatory ones, level 0). The fields above are those of TLSA
+  // authentication (mandatory settings, OpenSSL level 1); these, of may.
+  std::string may_protocols_spec;
+  VersionSet may_versions;
+  std::string may_cipher_list;
+  int unauthenticated_openssl_security_level = 0;  // may and encrypt
+  // Postfix does DANE only with smtp_dns_support_level = dnssec (and DNS
+  // host lookups); without, dane is may and dane-only defers everything.
+  bool dane_dnssec_lookups = true;
+  // smtp_tls_dane_insecure_mx_policy: an MX RRset that is not DNSSEC-signed
+  // makes dane `may` (no TLSA lookups), `encrypt`, or `dane` (the MX host's
+  // TLSA still counts when its address records are signed).
+  SecurityLevel dane_insecure_mx = SecurityLevel::may;
+  // A TLSA record that matches only a certificate expiring within this is a
+  // warning ([probe] expiry_warning).
+  std::chrono::seconds expiry_warning{std::chrono::hours(24 * 14)};
 
   // The versions OpenSSL 3 can really complete with this profile: at
   // security level 1 and up TLSv1.0/1.1 fail, since their MD5-SHA1 and SHA-1
@@ -51,6 +77,11 @@ class ProfileError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// The profile Postfix really uses for one MX host at dane/dane-only once
+// DNSSEC has decided: `may`, `encrypt`, or `dane` (TLSA authentication);
+// any other level returns the profile unchanged.
+ClientProfile effective_profile(const ClientProfile& profile, SecurityLevel effective);
 
 // Builds the profile at tls.security_level, or the profile's own level
 // when that is empty (Postfix: smtp_tls_security_level; custom: may).

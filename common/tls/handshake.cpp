@@ -54,11 +54,8 @@ std::string digest_name(int nid) {
   }
 }
 
-}  // namespace
-
-TlsClientContexts::TlsClientContexts(const ClientProfile& profile)
-    : compat_(asio::ssl::context::tls_client), any_(asio::ssl::context::tls_client) {
-  SSL_CTX* c = compat_.native_handle();
+void make_compat(asio::ssl::context& ctx, const ClientProfile& profile) {
+  SSL_CTX* c = ctx.native_handle();
   set_version_range(c, profile.versions);
   if (SSL_CTX_set_cipher_list(c, profile.cipher_list.c_str()) != 1)
     throw ProfileError("cipher list '" + profile.cipher_list + "' selects no cipher");
@@ -67,6 +64,71 @@ TlsClientContexts::TlsClientContexts(const ClientProfile& profile)
     if (SSL_CTX_load_verify_locations(c, profile.ca_file.empty() ? nullptr : profile.ca_file.c_str(),
                                       profile.ca_path.empty() ? nullptr : profile.ca_path.c_str()) != 1)
       throw ProfileError("cannot load trust anchors from '" + profile.ca_file + "' / '" + profile.ca_path + "'");
+  }
+  // A prerequisite of DANE on any connection of this context, not a
+  // commitment to it (Postfix does the same in tls_client_init); the
+  // default digests are Postfix's too: 1 = SHA2-256, 2 = SHA2-512.
+  if (SSL_CTX_dane_enable(c) <= 0) throw ProfileError("OpenSSL DANE initialization failed");
+}
+
+// SSL_dane_enable and the records, as tls_auth_enable/tls_dane_enable do.
+int enable_dane(SSL* ssl, const DaneSetup& dane) {
+  if (SSL_dane_enable(ssl, dane.base_domain.c_str()) <= 0) return -1;
+  SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);  // RFC 7672 3.1.1
+  SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  int usable = 0;
+  for (const auto& r : dane.records) {
+    const int rc = SSL_dane_tlsa_add(ssl, r.usage, r.selector, r.mtype, reinterpret_cast<const unsigned char*>(r.data.data()),
+                                     r.data.size());
+    if (rc > 0) ++usable;
+    else if (rc < 0) return -1;
+  }
+  ERR_clear_error();  // unusable records leave errors behind: not this handshake's
+  return usable;
+}
+
+void record_dane_outcome(SSL* ssl, const DaneSetup& dane, HandshakeResult& result) {
+  auto& out = result.dane;
+  out.verify_result = SSL_get_verify_result(ssl);
+  X509* mcert = nullptr;
+  EVP_PKEY* mspki = nullptr;
+  out.matched_depth = SSL_get0_dane_authority(ssl, &mcert, &mspki);
+  if (out.matched_depth >= 0) {
+    if (mcert) {
+      const auto info = inspect_certificate(mcert);
+      out.matched_subject = info.subject;
+      out.matched_not_after = info.not_after;
+    }
+    uint8_t usage = 0, selector = 0, mtype = 0;
+    const unsigned char* data = nullptr;
+    size_t dlen = 0;
+    if (SSL_get0_dane_tlsa(ssl, &usage, &selector, &mtype, &data, &dlen) >= 0 && data) {
+      const std::string matched(reinterpret_cast<const char*>(data), dlen);
+      for (std::size_t i = 0; i < dane.records.size(); ++i) {
+        const auto& r = dane.records[i];
+        if (r.usage == usage && r.selector == selector && r.mtype == mtype && r.data == matched) {
+          out.matched_record = static_cast<int>(i);
+          break;
+        }
+      }
+    }
+  }
+  std::vector<X509*> chain;
+  if (STACK_OF(X509)* sent = SSL_get_peer_cert_chain(ssl))
+    for (int i = 0; i < sk_X509_num(sent) && i < 10; ++i) chain.push_back(sk_X509_value(sent, i));
+  for (const auto& r : dane.records) out.record_depths.push_back(tlsa_match_depth(r, chain));
+}
+
+}  // namespace
+
+TlsClientContexts::TlsClientContexts(const ClientProfile& profile)
+    : compat_(asio::ssl::context::tls_client), any_(asio::ssl::context::tls_client) {
+  make_compat(compat_, profile);
+  if (level_is_dane(profile.level)) {
+    compat_may_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    make_compat(*compat_may_, effective_profile(profile, SecurityLevel::may));
+    compat_encrypt_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    make_compat(*compat_encrypt_, effective_profile(profile, SecurityLevel::encrypt));
   }
   for (auto v : kTlsVersions) {
     auto& ctx = survey_[static_cast<std::size_t>(v)] = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
@@ -77,11 +139,26 @@ TlsClientContexts::TlsClientContexts(const ClientProfile& profile)
   make_permissive(any_, kAllVersions);
 }
 
+asio::ssl::context& TlsClientContexts::compat(SecurityLevel effective) {
+  if (effective == SecurityLevel::may && compat_may_) return *compat_may_;
+  if (effective == SecurityLevel::encrypt && compat_encrypt_) return *compat_encrypt_;
+  return compat_;
+}
+
 asio::awaitable<HandshakeResult> run_handshake(TlsStream& stream, Watchdog& watchdog, std::chrono::milliseconds budget,
-                                               const std::string& sni) {
+                                               const std::string& sni, const DaneSetup* dane) {
   HandshakeResult result;
   result.attempted = true;
   SSL* ssl = stream.native_handle();
+  if (dane) {
+    result.dane.enabled = true;
+    result.dane.usable = enable_dane(ssl, *dane);
+    if (result.dane.usable < 0) {
+      result.error = "cannot enable DANE on the connection (OpenSSL)";
+      ERR_clear_error();
+      co_return result;
+    }
+  }
   if (!sni.empty()) {
     SSL_set_tlsext_host_name(ssl, sni.c_str());
     result.sni_sent = true;
@@ -135,6 +212,7 @@ asio::awaitable<HandshakeResult> run_handshake(TlsStream& stream, Watchdog& watc
   if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl))
     for (int i = 0; i < sk_X509_num(chain) && i < 10; ++i) result.chain.push_back(inspect_certificate(sk_X509_value(chain, i)));
   if (X509* leaf = SSL_get0_peer_certificate(ssl)) result.leaf_der = certificate_der(leaf);
+  if (dane) record_dane_outcome(ssl, *dane, result);
   co_return result;
 }
 

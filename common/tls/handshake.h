@@ -16,6 +16,7 @@
 
 #include "tls/certificate.h"
 #include "tls/client_profile.h"
+#include "tls/dane.h"
 #include "util/asio.h"
 #include "util/watchdog.h"
 
@@ -42,6 +43,7 @@ struct HandshakeResult {
   std::vector<CertificateInfo> chain;  // as the peer sent it, leaf first
   std::string leaf_der;         // the leaf itself, so each destination matches its own names
   bool host_matches = false;    // leaf names one of the destination's match names (set by the prober)
+  DaneOutcome dane;             // TLSA authentication, when a DaneSetup was given
 };
 
 class TlsClientContexts {
@@ -49,11 +51,15 @@ class TlsClientContexts {
   // Throws ProfileError if the cipher list matches nothing or a CA file cannot be read.
   explicit TlsClientContexts(const ClientProfile& profile);
   asio::ssl::context& compat() { return compat_; }
+  // dane/dane-only: the context of the level Postfix lowers a host to
+  // (may, encrypt); dane itself, or any other level: compat().
+  asio::ssl::context& compat(SecurityLevel effective);
   asio::ssl::context& survey(TlsVersion v) { return *survey_[static_cast<std::size_t>(v)]; }
   asio::ssl::context& any_version() { return any_; }
 
  private:
   asio::ssl::context compat_;
+  std::unique_ptr<asio::ssl::context> compat_may_, compat_encrypt_;
   std::array<std::unique_ptr<asio::ssl::context>, 4> survey_;
   asio::ssl::context any_;
 };
@@ -61,7 +67,11 @@ class TlsClientContexts {
 using TlsStream = asio::ssl::stream<tcp::socket>;
 
 // Runs the client handshake on `stream`; never throws for peer behaviour.
+// With `dane`, OpenSSL authenticates the peer against the TLSA records as
+// Postfix has it do (tls_client.c tls_auth_enable): no name checks for
+// DANE-EE(3), the base domain for DANE-TA(2), no partial wildcards; the
+// SNI should then be the base domain.
 asio::awaitable<HandshakeResult> run_handshake(TlsStream& stream, Watchdog& watchdog, std::chrono::milliseconds budget,
-                                               const std::string& sni);
+                                               const std::string& sni, const DaneSetup* dane = nullptr);
 
 }  // namespace mxtls

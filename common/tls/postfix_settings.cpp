@@ -23,7 +23,10 @@ constexpr std::array kKeys{
     "tls_high_cipherlist", "tls_medium_cipherlist", "tls_low_cipherlist", "tls_export_cipherlist",
     "tls_null_cipherlist", "smtp_tls_CAfile", "smtp_tls_CApath", "tls_append_default_CA",
     "smtp_tls_servername", "smtp_tls_secure_cert_match", "smtp_tls_verify_cert_match",
+    "smtp_dns_support_level", "smtp_host_lookup",
 };
+// Asked for too, but older Postfix versions lack them (3.6 added this one).
+constexpr std::array kOptionalKeys{"smtp_tls_dane_insecure_mx_policy"};
 constexpr std::size_t kMaxOutput = 1 << 20;
 
 // Reading main.cf, postconf works out every parameter's default, and when
@@ -47,6 +50,7 @@ std::string run_postconf(const std::string& postconf_path, const std::string& co
     args.push_back("mynetworks=127.0.0.0/8");
   }
   for (const char* k : kKeys) args.emplace_back(k);
+  for (const char* k : kOptionalKeys) args.emplace_back(k);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

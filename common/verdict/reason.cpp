@@ -56,9 +56,19 @@ constexpr std::array kReasons{
                "mxtls could not finish the probe because of a fault on our side (the log line has the error, e.g. out of file descriptors): it is retried with backoff; report it if it persists"},
     ReasonInfo{Reason::smtp_protocol_violation, "smtp_protocol_violation", "validation-failure", true,
                "the server broke the SMTP protocol before TLS could start (a reply line or reply longer than any real server sends, or not SMTP at all; the detail names the limit): a broken or hostile MX; tell its postmaster"},
+    ReasonInfo{Reason::tlsa_mismatch, "tlsa_mismatch", "tlsa-invalid", false,
+               "the server's certificate matches none of its DNSSEC-signed TLSA records (often a key or certificate rotated without updating TLSA): tell its postmaster to publish a TLSA record for the new key (keep the old one until it is gone)"},
+    ReasonInfo{Reason::dnssec_bogus, "dnssec_bogus", "dnssec-invalid", false,
+               "DNSSEC validation of the domain's MX or TLSA records fails (bogus: bad or expired signatures, a DS without matching keys): check our trust anchor first, then tell the domain's DNS operator"},
+    ReasonInfo{Reason::tlsa_unusable, "tlsa_unusable", "tlsa-invalid", false,
+               "the MX host publishes signed TLSA records but none is usable for SMTP (PKIX-TA/EE usages, unknown selector or matching type, bad data): at dane Postfix falls back to unauthenticated TLS (encrypt), dane-only defers; ask for DANE-EE(3) or DANE-TA(2) records"},
+    ReasonInfo{Reason::dane_required, "dane_required", "dane-required", false,
+               "dane-only requires DNSSEC-signed MX and TLSA records and this MX host has none: mail waits in the queue; use dane (or may) for this destination in smtp_tls_policy_maps"},
+    ReasonInfo{Reason::tlsa_expiring, "tlsa_expiring", "", false,
+               "the only certificate the TLSA records match expires soon: once it is replaced DANE delivery fails unless the new key is published in TLSA first; tell its postmaster"},
 };
 
-static_assert(kReasons.size() == static_cast<std::size_t>(Reason::smtp_protocol_violation) + 1);
+static_assert(kReasons.size() == static_cast<std::size_t>(Reason::tlsa_expiring) + 1);
 
 }  // namespace
 

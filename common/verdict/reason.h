@@ -35,6 +35,12 @@ enum class Reason {
   target_forbidden,
   probe_error,
   smtp_protocol_violation,
+  // DANE (RFC 7672), judged at security levels dane and dane-only.
+  tlsa_mismatch,
+  dnssec_bogus,
+  tlsa_unusable,
+  dane_required,
+  tlsa_expiring,
 };
 
 struct ReasonInfo {

@@ -71,7 +71,7 @@ int probe_command(const std::vector<std::string>& args) {
       ("help,h", "show this help")
       ("config,c", po::value(&o.config_path), "configuration file (default /etc/mxtls/mxtls.conf; missing is fine)")
       ("profile", po::value(&o.profile), "compat profile: postfix (read postconf) or custom ([tls] keys)")
-      ("security-level", po::value(&o.level), "judge under this level: none, may, encrypt, verify, secure")
+      ("security-level", po::value(&o.level), "judge under this level: none, may, encrypt, dane, dane-only, verify, secure")
       ("dns", po::value(&o.dns), "DNS server to forward to, e.g. 127.0.0.1@5353")
       ("port", po::value(&o.port), "SMTP port (default 25)")
       ("allow-private-targets", po::bool_switch(&o.allow_private), "probe loopback/private addresses too")

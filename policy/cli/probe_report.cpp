@@ -83,6 +83,74 @@ Json json_handshake(const HandshakeResult& hs, std::time_t now) {
   return j;
 }
 
+// At most this many TLSA records are listed per host (a hostile RRset may
+// hold thousands), and this much of each one's data.
+constexpr std::size_t kTextTlsaRecords = 20, kJsonTlsaRecords = 100, kTlsaDataShown = 32;
+
+std::string dnssec_line(const DaneFacts& f) {
+  std::string s = (f.mx_present ? "MX RRset " + std::string(dns::security_name(f.mx_security)) + ", " : std::string()) +
+                  "address " + std::string(dns::security_name(f.address_security));
+  if (!f.validating) s += " (no DNSSEC validation: [dns] trust_anchor is empty)";
+  return s;
+}
+
+std::string tlsa_lookup_line(const DaneFacts& f) {
+  if (f.tlsa == TlsaLookup::skipped) return "not looked up";
+  std::string s = sanitize(f.tlsa_name, 120) + ": " + std::string(tlsa_lookup_name(f.tlsa));
+  if (f.tlsa == TlsaLookup::found) s += ", " + std::to_string(f.records_total) + " record(s)";
+  if (f.malformed) s += ", " + std::to_string(f.malformed) + " malformed";
+  if (f.tlsa != TlsaLookup::found && !f.tlsa_detail.empty()) s += " (" + sanitize(f.tlsa_detail, 160) + ")";
+  return s;
+}
+
+void text_dane(std::string& out, const MxProbe& mx, const ClientProfile& profile) {
+  const auto& f = mx.dane;
+  const auto d = decide_dane(profile, f);
+  out += "    DNSSEC       " + dnssec_line(f) + "\n";
+  out += "    TLSA lookup  " + tlsa_lookup_line(f) + "\n";
+  const auto records = explain_tlsa(f, mx.compat.dane, kTextTlsaRecords, kTlsaDataShown);
+  for (const auto& r : records) {
+    out += "    TLSA         " + r.text + "  " + r.mnemonic + "\n";
+    out += "                 " + r.status + ": " + sanitize(r.why, 200) + "\n";
+  }
+  if (f.records.size() > records.size())
+    out += "                 ... and " + std::to_string(f.records_total - records.size()) + " more record(s)\n";
+  out += "    DANE         " + std::string(dane_mode_name(d.mode)) + (d.half_dane ? " (half-dane)" : "") + ": " + sanitize(d.why, 200) + "\n";
+}
+
+Json json_dane(const MxProbe& mx, const ClientProfile& profile) {
+  const auto& f = mx.dane;
+  const auto d = decide_dane(profile, f);
+  Json records = Json::array();
+  for (const auto& r : explain_tlsa(f, mx.compat.dane, kJsonTlsaRecords, dns::kMaxTlsaData))
+    records.push_back({{"record", r.text}, {"mnemonic", r.mnemonic}, {"status", r.status}, {"why", r.why}, {"depth", r.depth}});
+  Json j{{"validating", f.validating},
+         {"mx_present", f.mx_present},
+         {"mx_security", std::string(dns::security_name(f.mx_security))},
+         {"address_security", std::string(dns::security_name(f.address_security))},
+         {"tlsa_name", f.tlsa_name},
+         {"tlsa_lookup", std::string(tlsa_lookup_name(f.tlsa))},
+         {"tlsa_security", std::string(dns::security_name(f.tlsa_security))},
+         {"tlsa_detail", f.tlsa_detail},
+         {"records_total", f.records_total},
+         {"records_malformed", f.malformed},
+         {"records", std::move(records)},
+         {"mode", std::string(dane_mode_name(d.mode))},
+         {"half_dane", d.half_dane},
+         {"decision_reason", std::string(reason_code(d.reason))},
+         {"why", d.why}};
+  const auto& o = mx.compat.dane;
+  j["authenticated"] = o.authenticated();
+  if (o.enabled) {
+    j["usable_in_openssl"] = o.usable;
+    j["verify_result"] = o.verify_result;
+    j["matched_depth"] = o.matched_depth;
+    j["matched_subject"] = o.matched_subject;
+    if (o.matched_not_after) j["matched_not_after"] = format_date(o.matched_not_after);
+  }
+  return j;
+}
+
 Json json_verdict(const Verdict& v) {
   Json findings = Json::array();
   for (Reason r : v.findings) findings.push_back(std::string(reason_code(r)));
@@ -119,6 +187,7 @@ std::string render_text_report(const DestinationProbe& probe, const DestinationV
     out += "\n  MX " + std::to_string(mx.preference) + " " + format_mx(mx) + "  (" + std::to_string(mx.elapsed_s).substr(0, 4) + "s)\n";
     if (mx.failure) {
       out += "    failed       " + std::string(reason_code(*mx.failure)) + ": " + sanitize(mx.failure_detail) + "\n";
+      if (level_is_dane(profile.level)) text_dane(out, mx, profile);
       continue;
     }
     out += "    banner       " + sanitize(mx.banner, 100) + "\n";
@@ -127,6 +196,7 @@ std::string render_text_report(const DestinationProbe& probe, const DestinationV
                                                                        : "refused: " + std::to_string(mx.starttls_code) + " " + sanitize(mx.starttls_reply, 100)) + "\n";
     if (mx.injected_bytes)
       out += "    warning      the server sent data after \"220\" to STARTTLS (would be injected into the TLS session)\n";
+    if (level_is_dane(profile.level)) text_dane(out, mx, profile);
     if (mx.starttls_code == 220) {
       out += "    versions     " + mx.server_versions().to_string() + " (server accepts)\n";
       out += "    compat       " + handshake_line(mx.compat) + "\n";
@@ -163,6 +233,7 @@ Json render_json_report(const DestinationProbe& probe, const DestinationVerdict&
     host["survey"] = Json::object();
     for (auto v : kTlsVersions)
       host["survey"][std::string(version_name(v))] = json_handshake(mx.survey[static_cast<std::size_t>(v)], now);
+    if (level_is_dane(profile.level)) host["dane"] = json_dane(mx, profile);
     host["result"] = json_verdict(verdict.hosts[i]);
     hosts.push_back(std::move(host));
   }

@@ -44,6 +44,7 @@ constexpr std::array kVerifyFailures{
     MtaText{"hostname mismatch", Reason::cert_host_mismatch},
     MtaText{"subject name does not match", Reason::cert_host_mismatch},
     MtaText{"key too small", Reason::weak_key},
+    MtaText{"no matching DANE TLSA records", Reason::tlsa_mismatch},
 };
 
 // The text in parentheses after status=deferred/bounced. nullopt reason:
@@ -53,6 +54,11 @@ struct StatusText {
   std::optional<Reason> reason;
 };
 constexpr std::array kStatusTexts{
+    // DANE (smtp_tls_policy.c dane_init), before any connection.
+    StatusText{"non DNSSEC destination", Reason::dane_required},
+    StatusText{"no TLSA records found", Reason::dane_required},
+    StatusText{"TLSA records unusable", Reason::tlsa_unusable},
+    StatusText{"TLSA lookup error", Reason::dns_failure},
     StatusText{"TLS is required, but was not offered", Reason::starttls_not_offered},
     StatusText{"refused to start TLS", Reason::starttls_refused},
     StatusText{"Cannot start TLS", std::nullopt},
@@ -172,6 +178,13 @@ std::optional<MtaDelivery> MtaLogReader::read(std::string_view line) {
       s.problem = Reason::timeout;
       s.evidence = std::string(message.substr(0, 200));
     }
+    return std::nullopt;
+  }
+  // "warning: RELAY: all TLSA records unusable[, fallback to unauthenticated TLS]"
+  // (tls_client.c): at dane-only the verification that follows must fail.
+  if (const auto relay = relay_after(message, "warning: ", rest); relay && rest.starts_with("all TLSA records unusable")) {
+    auto& s = session(process);
+    s = Session{std::string(*relay), MtaTls::none, Reason::tlsa_unusable, std::string(message.substr(0, 200)), false, {}, {}};
     return std::nullopt;
   }
   for (std::string_view prefix : {"server certificate verification failed for ", "certificate verification failed for "}) {

@@ -10,7 +10,8 @@ namespace {
 // 1) a version mismatch all look like from the client; "legacy sigalg" is
 // how TLSv1.0/1.1 fail at level 1; a certificate that depends on SNI fails
 // the MTA's name check; an implicit-TLS server times the MTA out at the
-// greeting. Whether our reason `ours` fits what the MTA logged.
+// greeting; at dane-only a bogus TLSA RRset is a "TLSA lookup error". Whether
+// our reason `ours` fits what the MTA logged.
 bool fits(Reason ours, Reason mta) {
   if (ours == mta) return true;
   switch (mta) {
@@ -21,6 +22,10 @@ bool fits(Reason ours, Reason mta) {
     case Reason::legacy_sigalg: return ours == Reason::protocol_version;
     case Reason::cert_host_mismatch: return ours == Reason::sni_dependent;
     case Reason::timeout: return ours == Reason::tls_on_plain_port;
+    // Postfix says "TLSA lookup error" for a bogus TLSA RRset as for SERVFAIL.
+    case Reason::dns_failure: return ours == Reason::dnssec_bogus;
+    // dane-only with records OpenSSL refuses fails as a mismatch would.
+    case Reason::tlsa_mismatch: return ours == Reason::tlsa_unusable;
     default: return false;
   }
 }

@@ -10,11 +10,18 @@ postfix`, reading the same main.cf, must predict what Postfix did:
   bounced                gone from the queue, never delivered
 
 and mxtls's reason code must agree with the evidence in Postfix's own
-deferral text. Runs inside tests/lab/netns-run.
+deferral text. The lab runs with its DNSSEC part (a signed zone, the
+DANE cases of cases.py): at `dane` and `dane-only` (with
+smtp_dns_support_level = dnssec) Postfix delivers to every case, DANE or
+not, and mxtls, validating with the lab's trust anchor, must predict each
+outcome; for the DANE cases the outcome and reason must also be the ones
+cases.py expects (so the lab is what it claims to be). Runs inside
+tests/lab/netns-run.
 
 usage: postfix_ground_truth_test.py BUILD_DIR"""
 
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -23,7 +30,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
-from cases import CASES  # noqa: E402
+from cases import CASES, DANE_CASES  # noqa: E402
 from lab import Lab  # noqa: E402
 
 BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build/release"
@@ -34,7 +41,10 @@ SCENARIOS = {
     "encrypt": {"smtp_tls_security_level": "encrypt"},
     "secure": {"smtp_tls_security_level": "secure"},
     "may, smtp_tls_protocols = >=TLSv1.2": {"smtp_tls_security_level": "may", "smtp_tls_protocols": ">=TLSv1.2"},
+    "dane": {"smtp_tls_security_level": "dane", "smtp_dns_support_level": "dnssec"},
+    "dane-only": {"smtp_tls_security_level": "dane-only", "smtp_dns_support_level": "dnssec"},
 }
+DANE_SCENARIOS = ("dane", "dane-only")
 RETRY_SETTINGS = {"minimal_backoff_time": "2s", "maximal_backoff_time": "4s", "queue_run_delay": "1h"}
 
 # The words in Postfix's deferral reason that go with each mxtls reason code.
@@ -53,6 +63,11 @@ EVIDENCE = {
     "tls_on_plain_port": "timed out while receiving the initial server greeting",
     "connect_failed": "Connection refused",
     "banner_rejected": "refused to talk to me",
+    "tlsa_mismatch": ("Server certificate not verified",),
+    "dnssec_bogus": ("TLSA lookup error",),
+    "dane_required": ("non DNSSEC destination", "no TLSA records found"),
+    # dane-only: no record Postfix keeps (before connecting), or none OpenSSL takes.
+    "tlsa_unusable": ("TLSA records unusable", "Server certificate not verified"),
 }
 # What `mxtls report` may classify Postfix's own log lines as, per mxtls
 # reason: the MTA sees less than the probe (alert 40 is how a cipher, a
@@ -65,6 +80,8 @@ MTA_REASONS = {
     "legacy_sigalg": {"legacy_sigalg", "no_shared_cipher", "handshake_failed"},
     "sni_dependent": {"cert_host_mismatch"},
     "tls_on_plain_port": {"timeout"},
+    "dnssec_bogus": {"dns_failure", "dnssec_bogus"},
+    "tlsa_unusable": {"tlsa_unusable", "tlsa_mismatch"},
 }
 # A timeout is a greeting timeout or a handshake timeout, depending on where the server stalled.
 TIMEOUT_EVIDENCE = ("timed out while receiving the initial server greeting", "Cannot start TLS: handshake failure")
@@ -89,7 +106,7 @@ def settle(expected_min_wait=0.0, timeout=60):
 class PostfixGroundTruth(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-postfix", BUILD).start()
+        cls.lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-postfix", BUILD, dnssec=True).start()
         cls.lab.start_postfix(RETRY_SETTINGS)
         cls.rows = []
 
@@ -101,13 +118,23 @@ class PostfixGroundTruth(unittest.TestCase):
             print("%-17s %-37s %-22s %-22s %s" % row, file=sys.stderr)
 
     def delivered(self, case):
-        log = self.lab.spool / f"{case}.log"
-        if not log.exists():
+        # A case whose MX is another case's host (danehalf) shares its log:
+        # the recipient tells them apart.
+        c = next((d for d in DANE_CASES if d.name == case), None)
+        server = c.mx_host[len("mx."):-len(".test")] if c and c.mx_host else case
+        log = self.lab.spool / f"{server}.log"
+        lines = [l for l in log.read_text().splitlines() if f"rcpt=<user@{case}.test>" in l] if log.exists() else []
+        if not lines:
             return None
-        return "plaintext" if "tls=none" in log.read_text() else "tls"
+        return "plaintext" if "tls=none" in lines[0] else "tls"
+
+    @staticmethod
+    def cases(scenario):
+        return CASES + DANE_CASES if scenario in DANE_SCENARIOS else CASES
 
     def postfix_outcomes(self, scenario):
         """Sends one message per case and returns {case: (outcome, deferral text)}."""
+        cases = self.cases(scenario)
         subprocess.run(["postsuper", "-d", "ALL"], capture_output=True)
         log = self.lab.dir / "postfix.log"
         self.log_start = log.stat().st_size if log.exists() else 0
@@ -115,17 +142,17 @@ class PostfixGroundTruth(unittest.TestCase):
             f.unlink()
         self.lab.postfix_reconfigure({**RETRY_SETTINGS, **SCENARIOS[scenario]})
         sent = time.time()
-        for c in CASES:
+        for c in cases:
             subprocess.run(["sendmail", "-f", "", f"user@{c.name}.test"], check=True, text=True,
                            input=f"Subject: ground truth {c.name} / {scenario}\n\nmxtls ground truth\n")
         first = settle(expected_min_wait=1.0)
-        first_delivery = {c.name: self.delivered(c.name) for c in CASES}
+        first_delivery = {c.name: self.delivered(c.name) for c in cases}
         # Let minimal_backoff_time pass, then have Postfix retry everything deferred.
         time.sleep(max(0.0, sent + 2.5 - time.time()))
         subprocess.run(["postqueue", "-f"], check=True)
         second = settle(expected_min_wait=1.0)
         outcomes = {}
-        for c in CASES:
+        for c in cases:
             rcpt = f"user@{c.name}.test"
             if first_delivery[c.name]:
                 outcomes[c.name] = (first_delivery[c.name], "")
@@ -139,8 +166,8 @@ class PostfixGroundTruth(unittest.TestCase):
                 outcomes[c.name] = ("bounced", "")
         return outcomes
 
-    def mxtls_predictions(self):
-        r = self.lab.probe("--json", "--profile", "postfix", *[f"{c.name}.test" for c in CASES])
+    def mxtls_predictions(self, cases):
+        r = self.lab.probe("--json", "--profile", "postfix", *[f"{c.name}.test" for c in cases])
         self.assertIn(r.returncode, (0, 1, 2, 3), r.stderr)
         return {d["destination"][:-len(".test")]: d["result"] for d in json.loads(r.stdout)}
 
@@ -154,16 +181,20 @@ class PostfixGroundTruth(unittest.TestCase):
 
     def check_scenario(self, scenario):
         postfix = self.postfix_outcomes(scenario)
-        mxtls = self.mxtls_predictions()
+        mxtls = self.mxtls_predictions(self.cases(scenario))
         mta_reasons = self.mta_log_reasons()
-        for c in CASES:
+        for c in self.cases(scenario):
             outcome, why = postfix[c.name]
             got = mxtls[c.name]
             self.rows.append((c.name, scenario, outcome, got["outcome"], got["reason"]))
             with self.subTest(case=c.name, scenario=scenario):
                 self.assertEqual(got["outcome"], outcome, f"Postfix said: {why!r}; mxtls: {got}")
+                if getattr(c, "expect", None):
+                    expected = c.expect[DANE_SCENARIOS.index(scenario)]
+                    self.assertEqual((outcome, got["reason"]), expected, f"Postfix said: {why!r}; mxtls: {got}")
                 if why and outcome in ("deferred", "plaintext_after_delay"):
-                    evidence = TIMEOUT_EVIDENCE if got["reason"] == "timeout" else (EVIDENCE.get(got["reason"], "?"),)
+                    evidence = EVIDENCE.get(got["reason"], "?")
+                    evidence = TIMEOUT_EVIDENCE if got["reason"] == "timeout" else evidence if isinstance(evidence, tuple) else (evidence,)
                     self.assertTrue(any(e in why for e in evidence),
                                     f"reason {got['reason']} does not fit Postfix's {why!r}")
                 # Postfix's log may lose lines (postlogd in a namespace): judge what is there.
@@ -183,6 +214,42 @@ class PostfixGroundTruth(unittest.TestCase):
 
     def test_may_with_tls12_minimum(self):
         self.check_scenario("may, smtp_tls_protocols = >=TLSv1.2")
+
+    def test_dane(self):
+        self.check_scenario("dane")
+
+    def test_dane_only(self):
+        self.check_scenario("dane-only")
+
+    def test_hostile_tlsa_rrsets_are_bounded(self):
+        """1,000 TLSA records: bogus when too big to validate (80 KB canonical
+        form), else Postfix's first 100 count; either way a clear reason,
+        quickly, in bounded memory, with a bounded report."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        start = time.time()
+        # custom: mxtls alone decides DNSSEC (the lab main.cf may lack smtp_dns_support_level = dnssec)
+        r = self.lab.probe("--json", "--profile", "custom", "--security-level", "dane-only", "daneflood.dnssec.test", "danefloodsmall.dnssec.test")
+        elapsed = time.time() - start
+        rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        self.assertIn(r.returncode, (2,), r.stderr)
+        docs = {d["destination"]: d for d in json.loads(r.stdout)}
+        print(f"\nhostile TLSA RRsets: probe {elapsed:.2f}s, peak RSS of children {rss_kib} KiB, JSON {len(r.stdout)} bytes",
+              file=sys.stderr)
+        self.assertLess(elapsed, 10.0)
+        self.assertLess(len(r.stdout), 64 * 1024)
+        if rss_kib > before:  # the probe was the largest child so far: it is its own peak
+            self.assertLess(rss_kib, 200 * 1024)
+        big = docs["daneflood.dnssec.test"]["result"]
+        self.assertEqual((big["outcome"], big["reason"]), ("deferred", "dnssec_bogus"))
+        small = docs["danefloodsmall.dnssec.test"]
+        self.assertEqual((small["result"]["outcome"], small["result"]["reason"]), ("deferred", "tlsa_unusable"))
+        dane = small["hosts"][0]["dane"]
+        self.assertEqual(dane["records_total"], 1000)
+        self.assertEqual(len(dane["records"]), 100)
+        self.assertIn("Postfix reads the first 100", small["result"]["detail"])
+        text = self.lab.probe("--profile", "custom", "--security-level", "dane", "danefloodsmall.dnssec.test").stdout
+        self.assertIn("... and 980 more record(s)", text)
+        self.assertLess(text.count("\n"), 120)
 
 
 if __name__ == "__main__":

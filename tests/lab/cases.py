@@ -45,7 +45,7 @@ CASES = [
     Case("stall", 28, {"mode": "stall"}, strict_reason="timeout"),
     Case("refused", 29, None, strict_reason="connect_failed"),
     # Its greeting tries to forge a decision line inside the probe line's detail="..." (tests/faults/hostile_banner).
-    Case("forger", 30, {"greeting": quote(FORGED_GREETING)}, strict_reason="banner_rejected"),
+    Case("forger", 40, {"greeting": quote(FORGED_GREETING)}, strict_reason="banner_rejected"),
     Case("nullmx", 0, None, dns="nullmx", strict_reason="null_mx"),
     Case("nxdomain", 0, None, dns="nxdomain", strict_reason="nxdomain"),
 ]
@@ -55,11 +55,82 @@ CASES = [
 # (it truncates a long reply) and may deliver to them, so they stay out of
 # CASES, the ground truth's list; the lab serves them too.
 PROTOCOL_VIOLATIONS = [
-    Case("hugeline", 31, {"greeting_bytes": "100000"}, strict_reason="smtp_protocol_violation"),
-    Case("hugeehlo", 32, {"ehlo_lines": "10000"}, strict_reason="smtp_protocol_violation"),
+    Case("hugeline", 41, {"greeting_bytes": "100000"}, strict_reason="smtp_protocol_violation"),
+    Case("hugeehlo", 42, {"ehlo_lines": "10000"}, strict_reason="smtp_protocol_violation"),
 ]
 SERVED = CASES + PROTOCOL_VIOLATIONS
 
 
 def by_name(name):
     return next(c for c in SERVED if c.name == name)
+
+
+# DANE destinations (Lab(dnssec=True)): MX hosts in the DNSSEC-signed zone
+# dnssec.test (served by nsd, validated by the lab's unbound with the lab's
+# trust anchor), except the unsigned one. Each publishes TLSA records at
+# _25._tcp.mx.NAME.test built from the lab's keys and certificates:
+#   ("spki", KEYFILE)  SubjectPublicKeyInfo of that key (selector 1)
+#   ("cert", CERTFILE) the whole certificate (selector 0)
+#   ("raw", HEX)       the data as given
+# and `expect` is what Postfix does at (dane, dane-only): (outcome, reason).
+@dataclass
+class DaneCase:
+    name: str                  # domain NAME.test, MX mx.NAME.test
+    octet: int                 # fake destination on 127.0.0.OCTET:25
+    cert: str                  # certificate file in the lab's certs/
+    tlsa: list = field(default_factory=list)  # (usage, selector, mtype, source)
+    signed: bool = True        # in the signed zone dnssec.test
+    bogus: bool = False        # the TLSA RRset's signature is broken
+    flood: int = 0             # this many TLSA records "3 1 1" that match nothing ...
+    flood_len: int = 32        # ... with this many bytes of data each
+    mx_host: str = ""          # unsigned domain whose MX is this (signed) host: no server, no TLSA of its own
+    expect: tuple = ()         # ((outcome, reason) at dane, (outcome, reason) at dane-only)
+
+
+DANE_CASES = [
+    # DANE-EE(3) ignores names and the chain: a self-signed certificate for another name.
+    DaneCase("daneee.dnssec", 30, "dane-ee.pem", [(3, 1, 1, ("spki", "leaf.key"))],
+             expect=(("tls", "ok"), ("tls", "ok"))),
+    # DANE-TA(2): the lab intermediate, sent in the chain; the leaf names the MX.
+    DaneCase("daneta.dnssec", 31, "good-daneta.dnssec.pem", [(2, 0, 1, ("cert", "intermediate.pem"))],
+             expect=(("tls", "ok"), ("tls", "ok"))),
+    # DANE-TA(2) matches, but the leaf does not name the MX host: for a
+    # trust-anchor match the name is checked (RFC 7672 3.2.2).
+    DaneCase("danetaname.dnssec", 39, "mismatch.pem", [(2, 0, 1, ("cert", "intermediate.pem"))],
+             expect=(("deferred", "cert_host_mismatch"), ("deferred", "cert_host_mismatch"))),
+    # The key was rotated, the TLSA record still names the old one.
+    DaneCase("danestale.dnssec", 32, "good-danestale.dnssec.pem", [(3, 1, 1, ("spki", "dane-old.key"))],
+             expect=(("deferred", "tlsa_mismatch"), ("deferred", "tlsa_mismatch"))),
+    # A record that would match, under a broken signature.
+    DaneCase("danebogus.dnssec", 33, "good-danebogus.dnssec.pem", [(3, 1, 1, ("spki", "leaf.key"))], bogus=True,
+             expect=(("deferred", "dnssec_bogus"), ("deferred", "dnssec_bogus"))),
+    # Signed records, none usable for SMTP: PKIX-TA(0), PKIX-EE(1), an unknown
+    # selector, a digest of the wrong length, the private matching type.
+    DaneCase("daneunusable.dnssec", 34, "good-daneunusable.dnssec.pem",
+             [(0, 0, 1, ("cert", "ca.pem")), (1, 1, 1, ("spki", "leaf.key")), (3, 2, 1, ("spki", "leaf.key")),
+              (2, 1, 1, ("raw", "00112233445566778899aabbccddeeff")), (3, 1, 255, ("spki", "leaf.key"))],
+             expect=(("tls", "tlsa_unusable"), ("deferred", "tlsa_unusable"))),
+    # The only matching certificate expires within [probe] expiry_warning.
+    DaneCase("daneexpiring.dnssec", 35, "dane-expiring.pem", [(3, 0, 1, ("cert", "dane-expiring.pem"))],
+             expect=(("tls", "tlsa_expiring"), ("tls", "tlsa_expiring"))),
+    # An unsigned MX RRset pointing at a signed host with good TLSA: at dane
+    # the host's TLSA still counts (smtp_tls_dane_insecure_mx_policy = dane,
+    # Postfix's "half-dane"); dane-only refuses the insecure MX.
+    DaneCase("danehalf", 0, "", signed=False, mx_host="mx.daneee.dnssec.test",
+             expect=(("tls", "ok"), ("deferred", "dane_required"))),
+    # Not signed at all: its (matching nothing) TLSA record does not count.
+    DaneCase("daneunsigned", 36, "good-daneunsigned.pem", [(3, 1, 1, ("spki", "dane-old.key"))], signed=False,
+             expect=(("tls", "ok"), ("deferred", "dane_required"))),
+    # Hostile: a TLSA RRset of 1,000 SHA2-256 records (about 80 KB in the
+    # canonical form signatures cover). Validating resolvers give up on it
+    # (unbound: "rrset too big"): bogus, so Postfix defers.
+    DaneCase("daneflood.dnssec", 37, "good-daneflood.dnssec.pem", flood=1000,
+             expect=(("deferred", "dnssec_bogus"), ("deferred", "dnssec_bogus"))),
+    # Hostile and valid: 1,000 signed records of two bytes each, all unusable.
+    DaneCase("danefloodsmall.dnssec", 38, "good-daneflood.dnssec.pem", flood=1000, flood_len=2,
+             expect=(("tls", "tlsa_unusable"), ("deferred", "tlsa_unusable"))),
+]
+
+
+def dane_by_name(name):
+    return next(c for c in DANE_CASES if c.name == name)

@@ -1,17 +1,24 @@
 """The mxtls lab: a local DNS (unbound) with a .test zone, fake destination
 MX hosts (mxtls-fakedest) for every failure case, certificates made fresh at
 start (CA, intermediate, and each bad certificate), and optionally a real
-Postfix. Runs only inside tests/lab/netns-run (loopback-only namespace)."""
+Postfix. With dnssec=True also the DANE cases (cases.py DANE_CASES): the zone
+dnssec.test signed with ldns-signzone at each start and served by nsd on
+127.0.0.53, the lab's unbound validating it with the lab's trust anchor
+(stub-zone), glibc passing the AD bit on (options trust-ad), and mxtls
+validating with the same anchor. Runs only inside tests/lab/netns-run
+(loopback-only namespace)."""
 
 import hashlib
 import os
+import random
+import re
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 
-from cases import CASES, SERVED
+from cases import CASES, DANE_CASES, SERVED
 
 LAB_SRC = Path(__file__).resolve().parent
 REPO = LAB_SRC.parent.parent
@@ -147,7 +154,7 @@ def wait_port(addr, port, timeout=10.0):
 
 
 class Lab:
-    def __init__(self, workdir, build_dir, bench=0, records=(), bench_cases=None, case_options=None):
+    def __init__(self, workdir, build_dir, bench=0, records=(), bench_cases=None, case_options=None, dnssec=False):
         require_netns()
         self.dir = Path(workdir).resolve()
         self.build = Path(build_dir).resolve()
@@ -155,6 +162,9 @@ class Lab:
         self.bench_cases = bench_cases  # names of the cases they take turns at (None: every served case)
         self.case_options = case_options or {}  # case name -> extra fakedest options, e.g. {"log_connections": "yes"}
         self.records = list(records)  # extra DNS records, as unbound local-data: 'a.test. MX 10 mx.tarpit.test.'
+        self.dnssec = dnssec  # the DANE cases, a signed zone and validation
+        self.dnssec_dir = self.dir / "dnssec"
+        self.trust_anchor = self.dnssec_dir / "trust-anchor" 
         self.procs = []
         self.mxtls = self.build / "policy" / "mxtls"
         self.policyd = self.build / "policy" / "mxtls-policyd"
@@ -212,6 +222,20 @@ class Lab:
             data.append(f'"{domain}. MX 10 mx{i}.bench.test."')
             data.append(f'"mx{i}.bench.test. A {addr}"')
         data.append('"mta.lab.test. A 127.0.0.1"')
+        dnssec_conf = ""
+        if self.dnssec:
+            for c in DANE_CASES:
+                if c.mx_host:  # an unsigned MX RRset naming a signed host
+                    data.append(f'"{c.name}.test. MX 10 {c.mx_host}."')
+                elif not c.signed:  # unsigned: plain local data, TLSA and all
+                    data.append(f'"{c.name}.test. MX 10 mx.{c.name}.test."')
+                    data.append(f'"mx.{c.name}.test. A 127.0.0.{c.octet}"')
+                    data += [f'"_25._tcp.mx.{c.name}.test. TLSA {t}"' for t in self.tlsa_texts(c)]
+            dnssec_conf = f"""  do-not-query-localhost: no
+  local-zone: "{self.DNSSEC_ZONE}" transparent
+  trust-anchor-file: "{self.trust_anchor}"
+  val-log-level: 2
+"""
         conf = f"""server:
   interface: 127.0.0.1@53
   interface: 127.0.0.1@5353
@@ -226,9 +250,100 @@ class Lab:
   do-ip6: no
   access-control: 127.0.0.0/8 allow
   local-zone: "test." static
-""" + "".join(f"  local-data: {d}\n" for d in data) + "remote-control:\n  control-enable: no\n"
+""" + dnssec_conf + "".join(f"  local-data: {d}\n" for d in data) + "remote-control:\n  control-enable: no\n"
+        if self.dnssec:
+            conf += f'stub-zone:\n  name: "{self.DNSSEC_ZONE}"\n  stub-addr: {self.NSD_ADDR}@53\n'
         (self.dir / "unbound.conf").write_text(conf)
-        (self.dir / "resolv.conf").write_text("nameserver 127.0.0.1\noptions timeout:2 attempts:1\n")
+        # trust-ad: glibc passes the AD bit of the lab's validating unbound to
+        # Postfix (smtp_dns_support_level = dnssec needs it).
+        options = "options timeout:2 attempts:1" + (" trust-ad" if self.dnssec else "")
+        (self.dir / "resolv.conf").write_text(f"nameserver 127.0.0.1\n{options}\n")
+
+    # -- DNSSEC (the DANE cases) --------------------------------------------
+    DNSSEC_ZONE = "dnssec.test."
+    NSD_ADDR = "127.0.0.53"
+
+    def _der(self, kind, name):
+        path = self.certs / name
+        cmd = (["openssl", "x509", "-in", str(path), "-outform", "DER"] if kind == "cert"
+               else ["openssl", "pkey", "-in", str(path), "-pubout", "-outform", "DER"])
+        return subprocess.run(cmd, capture_output=True, check=True).stdout
+
+    def tlsa_texts(self, case):
+        """The case's TLSA records in presentation form (hex data)."""
+        out = []
+        for usage, selector, mtype, (kind, what) in case.tlsa:
+            if kind == "raw":
+                data = bytes.fromhex(what)
+            else:
+                der = self._der(kind, what)
+                if selector == 1 and kind == "cert":
+                    raise ValueError("selector 1 takes a key")
+                data = der if mtype == 0 else hashlib.sha256(der).digest() if mtype in (1, 255) else hashlib.sha512(der).digest()
+            out.append(f"{usage} {selector} {mtype} {data.hex()}")
+        rng = random.Random(case.name)
+        # Distinct records (an RRset holds no duplicates): counters when short.
+        out += [f"3 1 1 {(rng.randbytes(32) if case.flood_len >= 32 else i.to_bytes(case.flood_len, 'big')).hex()}"
+                for i in range(case.flood)]
+        return out
+
+    def write_dnssec(self):
+        """Makes and signs the zone dnssec.test (fresh keys each start), breaks
+        the signature of each bogus case's TLSA RRset, writes the trust anchor
+        and nsd's configuration."""
+        d = self.dnssec_dir
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        zone = self.DNSSEC_ZONE
+        lines = [f"$ORIGIN {zone}", "$TTL 300",
+                 f"@ IN SOA ns.{zone} hostmaster.{zone} 1 3600 600 86400 300",
+                 f"@ IN NS ns.{zone}", f"ns IN A {self.NSD_ADDR}"]
+        for c in DANE_CASES:
+            if not c.signed:
+                continue
+            host = f"mx.{c.name}.test."
+            lines.append(f"{c.name}.test. IN MX 10 {host}")
+            lines.append(f"{host} IN A 127.0.0.{c.octet}")
+            lines += [f"_25._tcp.{host} IN TLSA {t}" for t in self.tlsa_texts(c)]
+        (d / "zone").write_text("\n".join(lines) + "\n")
+        key = run(["ldns-keygen", "-a", "ECDSAP256SHA256", "-k", zone], cwd=d).stdout.strip()
+        run(["ldns-signzone", "-n", "-f", str(d / "zone.signed"), str(d / "zone"), key], cwd=d)
+        signed = (d / "zone.signed").read_text().splitlines()
+        for c in DANE_CASES:
+            if c.bogus:
+                owner = f"_25._tcp.mx.{c.name}.test."
+                signed = [self._break_signature(l) if l.startswith(owner) and re.search(r"\sRRSIG\s+TLSA\s", l) else l
+                          for l in signed]
+        (d / "zone.signed").write_text("\n".join(signed) + "\n")
+        self.trust_anchor.write_text((d / f"{key}.ds").read_text())
+        (d / "nsd.conf").write_text(f"""server:
+  ip-address: {self.NSD_ADDR}@53
+  do-ip6: no
+  username: ""
+  chroot: ""
+  zonesdir: "{d}"
+  database: ""
+  zonelistfile: "{d}/zone.list"
+  xfrdfile: "{d}/xfrd.state"
+  pidfile: ""
+  logfile: "{d}/nsd.log"
+  verbosity: 1
+remote-control:
+  control-enable: no
+zone:
+  name: "{zone}"
+  zonefile: "{d}/zone.signed"
+""")
+
+    @staticmethod
+    def _break_signature(line):
+        """Flips bits in the middle of an RRSIG's signature (base64, last field)."""
+        fields = line.split()
+        sig = bytearray(fields[-1].encode())
+        mid = len(sig) // 2
+        sig[mid] = ord("A") if sig[mid] != ord("A") else ord("B")
+        fields[-1] = sig.decode()
+        return "\t".join(fields)
 
     # -- fake destinations --------------------------------------------------
     def cert_options(self, cert, case_name):
@@ -249,6 +364,15 @@ class Lab:
 
     def write_fakedest(self):
         lines = []
+        if self.dnssec:
+            for c in DANE_CASES:
+                if not c.octet:
+                    continue
+                opts = {"case": c.name, "listen": f"127.0.0.{c.octet}:25", "cert": self.certs / c.cert,
+                        "key": self.certs / "leaf.key"}
+                if c.cert != "dane-ee.pem":
+                    opts["chain"] = self.certs / "intermediate.pem"
+                lines.append(" ".join(f"{k}={v}" for k, v in opts.items()))
         extra = {}
         for domain, addr, case in self.bench_destinations():
             extra.setdefault(case.name, []).append(f"{addr}:25")
@@ -276,7 +400,7 @@ helo_name = mta.lab.test
 forwarder = 127.0.0.1@5353
 transparent_zones = test.
 timeout = 3s
-
+""" + (f"trust_anchor = {self.trust_anchor}\n" if self.dnssec else "") + f"""
 [log]
 target = stderr
 """
@@ -558,6 +682,8 @@ MAILER(`smtp')dnl
                 f.unlink()
         self.spool.mkdir()
         self.make_certs()
+        if self.dnssec:
+            self.write_dnssec()
         self.write_unbound()
         self.write_fakedest()
         self.write_postfix()
@@ -568,6 +694,9 @@ MAILER(`smtp')dnl
         host = socket.gethostname().split(".")[0]
         (self.dir / "hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {host}.lab.test {host}\n")
         run(["mount", "--bind", str(self.dir / "hosts"), "/etc/hosts"])
+        if self.dnssec:
+            self.spawn("nsd", ["nsd", "-d", "-c", str(self.dnssec_dir / "nsd.conf")])
+            wait_port(self.NSD_ADDR, 53)
         self.spawn("unbound", ["unbound", "-d", "-c", str(self.dir / "unbound.conf")])
         self.spawn("fakedest", [str(self.fakedest), str(self.dir / "fakedest.conf"), str(self.spool)])
         wait_port("127.0.0.1", 5353)
@@ -576,6 +705,10 @@ MAILER(`smtp')dnl
                 wait_port(f"127.0.0.{c.octet}", 25)
         for _, addr, _ in self.bench_destinations():
             wait_port(addr, 25)
+        if self.dnssec:
+            for c in DANE_CASES:
+                if c.octet:
+                    wait_port(f"127.0.0.{c.octet}", 25)
         return self
 
     def spawned(self, name):

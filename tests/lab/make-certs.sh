@@ -1,7 +1,9 @@
 #!/bin/bash
 # Makes the lab's certificates in DIR: a root CA, an intermediate, and leaf
 # certificates for every case (good, expired, not yet valid, self-signed,
-# 1024-bit key, wrong host name, the SNI default). Leaves are issued with
+# 1024-bit key, wrong host name, the SNI default), and those of the DANE
+# cases (cases.py DANE_CASES: a self-signed one for another name, one that
+# expires in five days, a key the TLSA records of a stale case name). Leaves are issued with
 # `openssl ca` so validity dates can be set in the past or the future.
 set -euo pipefail
 dir=$1
@@ -72,4 +74,14 @@ openssl req -x509 -key leaf.key -out selfsigned.pem -days 365 -subj "$(subj mx.s
 extra_san=""
 issue mismatch mx.somewhere-else.test leaf.key
 issue sni-default default.sni-elsewhere.test leaf.key
+
+# DANE: the key a stale TLSA record still names; leaves under the lab CA;
+# DANE-EE's self-signed certificate for a name that is not the MX; and one
+# expiring in five days (TLSA records are made from these at each lab start).
+openssl genrsa -out dane-old.key 2048 2>/dev/null
+for c in daneta.dnssec danestale.dnssec danebogus.dnssec daneunusable.dnssec daneunsigned daneflood.dnssec; do
+  issue "good-$c" "mx.$c.test" leaf.key
+done
+openssl req -x509 -key leaf.key -out dane-ee.pem -days 365 -subj "$(subj not-the-mx.example)" 2>/dev/null
+issue dane-expiring mx.daneexpiring.dnssec.test leaf.key "$(date -u +%Y%m%d%H%M%SZ)" "$(date -u -d '+5 days' +%Y%m%d%H%M%SZ)"
 rm -f ./*.csr

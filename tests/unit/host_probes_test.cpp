@@ -42,7 +42,7 @@ struct FakeRun {
 asio::awaitable<void> probe_into(HostProbes& hosts, const HostProbes::Run& run, MxProbe& mx, bool& joined, int& waits) {
   const std::function<void()> on_join = [&waits] { ++waits; };
   try {
-    joined = co_await hosts.probe(mx, run, on_join);
+    joined = co_await hosts.probe(mx, "", run, on_join);
   } catch (const std::exception&) {
     mx.failure_detail = "owner threw";
   }

@@ -36,6 +36,29 @@ TEST(MtaLog, AHandshakeFailureTakesTheReasonOfTheLibraryProblemBeforeIt) {
   EXPECT_EQ(d[0].reason, Reason::protocol_version);
 }
 
+TEST(MtaLog, DaneFailures) {
+  const std::string p = "Nov 30 02:45:38 mta postfix/smtp[5410]: ";
+  const auto d = read_all({
+      p + "server certificate verification failed for mx.danestale.dnssec.test[127.0.0.32]:25: num=65:no matching DANE TLSA records",
+      p + "Untrusted TLS connection established to mx.danestale.dnssec.test[127.0.0.32]:25: TLSv1.3 with cipher X",
+      p + "C5C50A82293: to=<user@danestale.dnssec.test>, relay=mx.danestale.dnssec.test[127.0.0.32]:25, delay=0.05, "
+          "delays=0.01/0.03/0.01/0, dsn=4.7.5, status=deferred (Server certificate not verified)",
+      p + "warning: mx.daneunusable.dnssec.test[127.0.0.34]:25: all TLSA records unusable",
+      p + "server certificate verification failed for mx.daneunusable.dnssec.test[127.0.0.34]:25: num=1:unspecified certificate verification error",
+      p + "Untrusted TLS connection established to mx.daneunusable.dnssec.test[127.0.0.34]:25: TLSv1.3 with cipher X",
+      p + "E142AA822F2: to=<user@daneunusable.dnssec.test>, relay=mx.daneunusable.dnssec.test[127.0.0.34]:25, delay=1.6, "
+          "delays=1.5/0.02/0.09/0, dsn=4.7.5, status=deferred (Server certificate not verified)",
+      p + "D1: to=<user@daneunsigned.test>, relay=none, delay=1, delays=1/0/0/0, dsn=4.7.5, status=deferred (non DNSSEC destination)",
+      p + "D2: to=<user@danebogus.dnssec.test>, relay=mx.danebogus.dnssec.test[127.0.0.33]:25, delay=1, delays=1/0/0/0, "
+          "dsn=4.7.5, status=deferred (TLSA lookup error for mx.danebogus.dnssec.test:25)",
+  });
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d[0].reason, Reason::tlsa_mismatch);
+  EXPECT_EQ(d[1].reason, Reason::tlsa_unusable);
+  EXPECT_EQ(d[2].reason, Reason::dane_required);
+  EXPECT_EQ(d[3].reason, Reason::dns_failure);
+}
+
 TEST(MtaLog, TheLibraryProblemMayAlsoFollowTheSslConnectError) {
   const std::string p = "Nov 29 23:11:31 mta postfix/smtp[20841]: ";
   const auto d = read_all({
