@@ -110,9 +110,11 @@ int main(int argc, char** argv) {
     }
     dns::Resolver resolver(io, config.dns);
     Prober prober(io, config.probe, profile, resolver);
-    Scheduler scheduler(io, prober, profile, config.cache, cache, writer);
+    StsSetup sts = start_sts(io, resolver, config);
+    if (sts.resolver) prober.enable_sts(*sts.resolver, sts.judging.profile);
+    Scheduler scheduler(io, prober, profile, config.cache, cache, writer, sts.resolver ? &sts.judging : nullptr);
     PolicyService policy(cache, scheduler, settings, config.policy, profile);
-    SocketmapService socketmap(cache, scheduler, settings, config.policy, profile);
+    SocketmapService socketmap(cache, scheduler, settings, config.policy, profile, sts.resolver.get());
     ConnectionBudget budget{0, config.policy.max_connections};
     start_listeners(io, policy_specs, socket_permissions, budget,
                     {[&](tcp::socket s) { return policy.serve(std::move(s)); },
@@ -143,7 +145,8 @@ int main(int argc, char** argv) {
     };
     signals.async_wait(on_signal);
     log::info("ready: profile " + profile_text(profile) + ", level " + std::string(level_name(profile.level)) + ", " +
-              std::to_string(cache.size()) + " verdicts cached" + (settings.monitor ? ", monitor mode" : ""));
+              std::to_string(cache.size()) + " verdicts cached" + (settings.monitor ? ", monitor mode" : "") +
+              (sts.resolver ? ", MTA-STS on" : "") + ", tlspolicy from " + config.policy.tlspolicy_source);
     pthread_sigmask(SIG_UNBLOCK, &start_signals, nullptr);  // those that came while starting are handled now
     io.run();
     // journald names the unit of a syslog line by the sender's process:

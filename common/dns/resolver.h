@@ -24,7 +24,7 @@ struct Answer {
   std::string detail;              // why, when not ok (for logs)
 };
 
-inline constexpr int kTypeA = 1, kTypeMX = 15, kTypeAAAA = 28;
+inline constexpr int kTypeA = 1, kTypeMX = 15, kTypeTXT = 16, kTypeAAAA = 28;
 
 class Resolver {
  public:

@@ -7,8 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "verdict/reason.h"
+#include "sts/lookup.h"
 #include "tls/handshake.h"
+#include "verdict/reason.h"
 
 namespace mxtls {
 
@@ -29,6 +30,11 @@ struct MxProbe {
   bool injected_bytes = false;      // data after "220" to STARTTLS (CVE-2011-0411 style)
   HandshakeResult compat;
   std::array<HandshakeResult, 4> survey;  // index = TlsVersion
+  // With an MTA-STS policy (testing or enforce): the handshake our MTA makes
+  // under it, on a connection of its own: the mandatory (secure) profile,
+  // SNI, the certificate matched against the policy's mx patterns as
+  // Postfix's "secure match=" does (host_matches).
+  HandshakeResult sts;
   double elapsed_s = 0;
 
   VersionSet server_versions() const {
@@ -48,6 +54,7 @@ struct DestinationProbe {
   std::optional<Reason> dns_failure;  // nxdomain, null_mx, no_mx, dns_failure
   std::string dns_detail;
   std::vector<MxProbe> hosts;  // in MX preference order
+  sts::Lookup sts;             // the domain's MTA-STS policy ([mta_sts]; not for [host] targets)
   double elapsed_s = 0;
 };
 

@@ -208,19 +208,42 @@ asio::awaitable<void> Prober::resolve_hosts(const Target& target, DestinationPro
   }
 }
 
+void Prober::enable_sts(sts::StsResolver& resolver, const ClientProfile& sts_profile) {
+  sts_contexts_ = std::make_unique<TlsClientContexts>(sts_profile);
+  sts_ = &resolver;
+}
+
+asio::awaitable<void> Prober::lookup_sts(const std::string& domain, sts::Lookup& out) {
+  out = co_await sts_->lookup(domain);
+}
+
 asio::awaitable<DestinationProbe> Prober::probe(const Target& target) {
   const auto started = Clock::now();
   DestinationProbe out;
   out.domain = target.literal_host ? "[" + target.name + "]" : target.name;
   out.literal_host = target.literal_host;
   std::vector<Host> hosts;
-  co_await resolve_hosts(target, out, hosts);
+  if (sts_ && !target.literal_host) {
+    // The policy lookup (TXT, HTTPS) runs beside the MX lookup.
+    WaitGroup lookups(io_.get_executor());
+    lookups.spawn(lookup_sts(target.name, out.sts), [&out](const std::string& error) {
+      out.sts.checked = true;
+      out.sts.problem = Reason::sts_policy_fetch_failed;
+      out.sts.problem_detail = "internal error: " + error;
+    });
+    co_await resolve_hosts(target, out, hosts);
+    co_await lookups.wait();
+  } else {
+    co_await resolve_hosts(target, out, hosts);
+  }
   out.hosts.resize(hosts.size());
+  const sts::Policy* policy =
+      out.sts.policy && out.sts.policy->mode != sts::Mode::none ? &*out.sts.policy : nullptr;
   const Deadline deadline = Clock::now() + config_.destination_timeout.value;
   WaitGroup all(io_.get_executor());
   for (std::size_t i = 0; i < hosts.size(); ++i) {
     MxProbe& mx = out.hosts[i];
-    all.spawn(probe_host(hosts[i], target, deadline, mx), [&mx](const std::string& error) {
+    all.spawn(probe_host(hosts[i], target, policy, deadline, mx), [&mx](const std::string& error) {
       mx.failure = Reason::probe_error;
       mx.failure_detail = "internal error: " + error;
     });
@@ -230,7 +253,8 @@ asio::awaitable<DestinationProbe> Prober::probe(const Target& target) {
   co_return out;
 }
 
-asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target, Deadline deadline, MxProbe& mx) {
+asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target, const sts::Policy* policy,
+                                         Deadline deadline, MxProbe& mx) {
   const auto started = Clock::now();
   mx.host = host.name;
   mx.preference = host.preference;
@@ -248,18 +272,26 @@ asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target,
     } else {
       const std::string nexthop = target.name;
       co_await run_compat(mx, match_names(host.name, nexthop), deadline);
-      if (!mx.failure && mx.starttls_code == 220 && config_.survey) {
+      if (!mx.failure && mx.starttls_code == 220) {
+        WaitGroup more(io_.get_executor());
         // The survey sends SNI exactly when the compat handshake did not, so
         // the two together show whether the certificate depends on SNI.
-        WaitGroup survey(io_.get_executor());
-        for (auto v : kTlsVersions) {
-          auto& result = mx.survey[static_cast<std::size_t>(v)];
-          survey.spawn(run_survey(mx, v, !mx.compat.sni_sent, deadline), [&result](const std::string& error) {
-            result.attempted = true;
-            result.error = "internal error: " + error;
+        if (config_.survey) {
+          for (auto v : kTlsVersions) {
+            auto& result = mx.survey[static_cast<std::size_t>(v)];
+            more.spawn(run_survey(mx, v, !mx.compat.sni_sent, deadline), [&result](const std::string& error) {
+              result.attempted = true;
+              result.error = "internal error: " + error;
+            });
+          }
+        }
+        if (policy && sts_contexts_) {
+          more.spawn(run_sts(mx, *policy, deadline), [&mx](const std::string& error) {
+            mx.sts.attempted = true;
+            mx.sts.error = "internal error: " + error;
           });
         }
-        co_await survey.wait();
+        co_await more.wait();
       }
     }
   }
@@ -314,6 +346,31 @@ asio::awaitable<void> Prober::run_survey(MxProbe& mx, TlsVersion version, bool s
   const MatchNames no_match;
   result = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, sni, no_match);
   if (result.ok) co_await quit_over_tls(c);
+}
+
+asio::awaitable<void> Prober::run_sts(MxProbe& mx, const sts::Policy& policy, Deadline deadline) {
+  // Postfix under "secure match=<patterns> servername=hostname": a
+  // connection of its own, the mandatory settings, SNI, the certificate
+  // matched against the patterns ("*.example.com" as ".example.com").
+  MatchNames match;
+  for (const auto& p : policy.mx) {
+    if (p.starts_with("*.")) match.emplace_back(p.substr(2), true);
+    else match.emplace_back(p, false);
+  }
+  const tcp::endpoint ep(asio::ip::make_address(mx.address), static_cast<unsigned short>(mx.port));
+  co_await connections_.acquire();
+  Permit permit(connections_);
+  Connection c(io_, sts_contexts_->compat(), deadline);
+  const auto stage = co_await smtp_until_starttls(c, ep, config_, helo_name_);
+  if (!stage.ready_for_tls) {
+    mx.sts.attempted = true;
+    mx.sts.timed_out = stage.failure == Reason::timeout;
+    mx.sts.error = stage.failure ? stage.detail : "STARTTLS not accepted on the MTA-STS connection";
+    co_return;
+  }
+  const std::string sni = mx.host;
+  mx.sts = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, sni, match);
+  if (mx.sts.ok) co_await quit_over_tls(c);
 }
 
 asio::awaitable<bool> Prober::speaks_implicit_tls(const MxProbe& mx, Deadline deadline) {

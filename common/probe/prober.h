@@ -12,6 +12,7 @@
 #include "dns/resolver.h"
 #include "probe/probe_result.h"
 #include "probe/target.h"
+#include "sts/resolver.h"
 #include "tls/client_profile.h"
 #include "tls/handshake.h"
 #include "util/async_sync.h"
@@ -25,6 +26,11 @@ class Prober {
 
   asio::awaitable<DestinationProbe> probe(const Target& target);
 
+  // MTA-STS: look each domain's policy up with `resolver` and, where one
+  // applies (testing, enforce), make the handshake our MTA makes under it
+  // with `sts_profile` (the secure level's settings). Throws ProfileError.
+  void enable_sts(sts::StsResolver& resolver, const ClientProfile& sts_profile);
+
  private:
   struct Host {
     std::string name;
@@ -32,10 +38,13 @@ class Prober {
   };
   asio::awaitable<void> resolve_hosts(const Target& target, DestinationProbe& out, std::vector<Host>& hosts);
   using Deadline = std::chrono::steady_clock::time_point;
-  asio::awaitable<void> probe_host(const Host& host, const Target& target, Deadline deadline, MxProbe& out);
+  asio::awaitable<void> probe_host(const Host& host, const Target& target, const sts::Policy* policy, Deadline deadline,
+                                   MxProbe& out);
   asio::awaitable<std::optional<asio::ip::address>> first_address(const std::string& host, std::string& detail);
   asio::awaitable<void> run_compat(MxProbe& mx, const MatchNames& match, Deadline deadline);
   asio::awaitable<void> run_survey(MxProbe& mx, TlsVersion version, bool send_sni, Deadline deadline);
+  asio::awaitable<void> run_sts(MxProbe& mx, const sts::Policy& policy, Deadline deadline);
+  asio::awaitable<void> lookup_sts(const std::string& domain, sts::Lookup& out);
   asio::awaitable<bool> speaks_implicit_tls(const MxProbe& mx, Deadline deadline);
   MatchNames match_names(const std::string& mx_host, const std::string& nexthop) const;
 
@@ -44,6 +53,8 @@ class Prober {
   ClientProfile profile_;
   dns::Resolver& resolver_;
   TlsClientContexts contexts_;
+  sts::StsResolver* sts_ = nullptr;
+  std::unique_ptr<TlsClientContexts> sts_contexts_;
   AsyncSemaphore connections_;
   std::string helo_name_;
 };

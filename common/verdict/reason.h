@@ -34,6 +34,11 @@ enum class Reason {
   no_mx,
   target_forbidden,
   probe_error,
+  // MTA-STS (RFC 8461): see sts/judge.h.
+  sts_mx_mismatch,
+  sts_webpki_invalid,
+  sts_policy_fetch_failed,
+  sts_policy_invalid,
 };
 
 struct ReasonInfo {

@@ -21,8 +21,8 @@ std::chrono::milliseconds ttl_for(Severity s, const CacheConfig& c) {
 }  // namespace
 
 Scheduler::Scheduler(asio::io_context& io, Prober& prober, const ClientProfile& profile, const CacheConfig& config,
-                     VerdictCache& cache, StoreWriter& writer)
-    : io_(io), prober_(prober), profile_(profile), config_(config), cache_(cache), writer_(writer), sweep_timer_(io) {}
+                     VerdictCache& cache, StoreWriter& writer, const sts::Judging* sts)
+    : io_(io), prober_(prober), profile_(profile), sts_(sts), config_(config), cache_(cache), writer_(writer), sweep_timer_(io) {}
 
 Scheduler::Request Scheduler::request(const std::string& domain) {
   if (pending_.count(domain)) return Request::already_pending;
@@ -71,7 +71,8 @@ asio::awaitable<void> Scheduler::probe_one(std::string domain) {
 }
 
 void Scheduler::finish(const std::string& domain, const DestinationProbe& probe) {
-  const auto verdict = classify_destination(probe, profile_);
+  auto verdict = classify_destination(probe, profile_);
+  if (sts_) sts::apply_sts(probe, verdict, *sts_);
   for (const auto& line : format_probe_lines(probe, verdict, profile_)) log::info(line);
 
   StoredVerdict stored;

@@ -16,13 +16,15 @@
 #include "engine/store_writer.h"
 #include "engine/verdict_cache.h"
 #include "probe/prober.h"
+#include "sts/judge.h"
 
 namespace mxtls {
 
 class Scheduler {
  public:
+  // `sts`: how MTA-STS policies are judged (null: not at all).
   Scheduler(asio::io_context& io, Prober& prober, const ClientProfile& profile, const CacheConfig& config,
-            VerdictCache& cache, StoreWriter& writer);
+            VerdictCache& cache, StoreWriter& writer, const sts::Judging* sts = nullptr);
 
   enum class Request { queued, already_pending, backing_off, overloaded };
   // Asks for a probe of `domain`; never blocks.
@@ -45,6 +47,7 @@ class Scheduler {
   asio::io_context& io_;
   Prober& prober_;
   const ClientProfile& profile_;
+  const sts::Judging* sts_;
   CacheConfig config_;
   VerdictCache& cache_;
   StoreWriter& writer_;

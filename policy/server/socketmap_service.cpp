@@ -1,5 +1,7 @@
 #include "server/socketmap_service.h"
 
+#include <ctime>
+
 #include "codec/netstring.h"
 #include "log/logger.h"
 #include "log/sanitize.h"
@@ -24,9 +26,70 @@ bool is_certificate_reason(Reason r) {
 }  // namespace
 
 SocketmapService::SocketmapService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings,
-                                   const PolicyConfig& config, const ClientProfile& profile)
+                                   const PolicyConfig& config, const ClientProfile& profile, sts::StsResolver* sts)
     : cache_(cache), scheduler_(scheduler), settings_(settings), config_(config),
-      level_(level_name(profile.level)), idle_timeout_(config.idle_timeout.value) {}
+      level_(level_name(profile.level)), sts_(sts), idle_timeout_(config.idle_timeout.value) {}
+
+std::optional<std::string> SocketmapService::dane_answer(const std::string& /*domain*/) {
+  // LEAD: the DANE half's answer for `domain` goes here (it wins over MTA-STS).
+  return std::nullopt;
+}
+
+std::string SocketmapService::sts_answer(const std::string& domain, const sts::Policy& policy, bool tlsrpt,
+                                         std::string_view failure) {
+  std::string match;
+  for (const auto& p : policy.mx) match += (match.empty() ? "" : ":") + sts::postfix_match_pattern(p);
+  std::string value = "secure match=" + match + " servername=hostname";
+  if (!tlsrpt) return value;
+  value += " policy_type=sts policy_domain=" + domain;
+  for (const auto& p : policy.mx) value += " mx_host_pattern=" + p;
+  // Postfix splits on blanks and commas and groups with braces: a line
+  // with a brace cannot be quoted (postfix-tlspol skips those too). The
+  // answer stays well under Postfix's socketmap_max_reply (100000).
+  std::string strings;
+  for (const auto& line : policy.lines) {
+    if (line.find_first_of("{}") != std::string::npos) continue;
+    if (value.size() + strings.size() + line.size() > 60000) break;
+    strings += " { policy_string = " + line + " }";
+  }
+  value += strings;
+  if (!failure.empty()) value += " policy_failure=" + std::string(failure);
+  return value;
+}
+
+asio::awaitable<std::string> SocketmapService::answer_async(const codec::SocketmapQuery& q) {
+  using codec::SocketmapStatus;
+  if (q.map != "tlspolicy" || config_.tlspolicy_source == "probes" || !sts_) co_return answer(q);
+  std::string domain;
+  const CachedVerdict* v = lookup(q.key, domain);  // queues a probe for an unknown domain
+  if (domain.empty()) co_return codec::format_socketmap_reply(SocketmapStatus::notfound, "");
+  std::string value;
+  std::string source;
+  if (auto dane = dane_answer(domain)) {
+    value = std::move(*dane);
+    source = "dane";
+  } else {
+    const sts::CachedPolicy* entry = co_await sts_->current(domain);
+    const int64_t now = std::time(nullptr);
+    if (entry && entry->policy && entry->expires_at > now && entry->policy->mode == sts::Mode::enforce) {
+      // policy_failure: mxtls's last probe found no MX host that satisfies
+      // the enforced policy (RFC 8461 4.1, 4.2).
+      std::string_view failure;
+      v = cache_.find(domain);
+      if (v && v->outcome == Outcome::deferred && v->expires_at > now) {
+        if (v->reason == Reason::sts_mx_mismatch) failure = "validation-failure";
+        else if (v->reason == Reason::sts_webpki_invalid) failure = "sts-webpki-invalid";
+      }
+      value = sts_answer(domain, *entry->policy, config_.tlspolicy_tlsrpt, failure);
+      source = "mta-sts id " + entry->id;
+    }
+  }
+  if (value.empty() && config_.tlspolicy_source == "both") co_return answer(q);
+  log::info("socketmap: map=tlspolicy, key=" + sanitize(q.key, 120) + ", source=" + (source.empty() ? "none" : source) +
+            ", answer=" + (value.empty() ? std::string("NOTFOUND") : sanitize(value, 300)));
+  co_return value.empty() ? codec::format_socketmap_reply(SocketmapStatus::notfound, "")
+                          : codec::format_socketmap_reply(SocketmapStatus::ok, value);
+}
 
 const CachedVerdict* SocketmapService::lookup(const std::string& key, std::string& domain) {
   // Postfix treats a socketmap like a pattern table: transport_maps asks
@@ -84,7 +147,7 @@ asio::awaitable<void> SocketmapService::serve(Socket socket) {
                             codec::encode_netstring(codec::format_socketmap_reply(codec::SocketmapStatus::perm, "malformed query")),
                             parsed.consumed};
     }
-    co_return HandlerStep{HandlerStep::reply, codec::encode_netstring(answer(*query)), parsed.consumed};
+    co_return HandlerStep{HandlerStep::reply, codec::encode_netstring(co_await answer_async(*query)), parsed.consumed};
   });
 }
 

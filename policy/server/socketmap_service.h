@@ -11,28 +11,45 @@
 #include "engine/decision.h"
 #include "engine/scheduler.h"
 #include "engine/verdict_cache.h"
+#include "sts/resolver.h"
 #include "tls/client_profile.h"
 
 namespace mxtls {
 
 class SocketmapService {
  public:
+  // `sts`: the MTA-STS policies for tlspolicy_source dane-sts/both (may be
+  // null with tlspolicy_source = probes).
   SocketmapService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings, const PolicyConfig& config,
-                   const ClientProfile& profile);
+                   const ClientProfile& profile, sts::StsResolver* sts = nullptr);
 
   template <typename Socket>
   asio::awaitable<void> serve(Socket socket);
 
-  // One query -> the reply payload (without netstring framing).
+  // One query -> the reply payload (without netstring framing), from
+  // probe verdicts only (tlspolicy_source = probes).
   std::string answer(const codec::SocketmapQuery& query);
+  // The same with the published policies (DANE, MTA-STS) where
+  // tlspolicy_source says so: may wait for a policy fetch.
+  asio::awaitable<std::string> answer_async(const codec::SocketmapQuery& query);
+
+  // The tlspolicy value for an enforced MTA-STS policy, as
+  // postfix-mta-sts-resolver answers it ("secure match=<patterns joined with
+  // ':'> servername=hostname"), plus the TLSRPT attributes when `tlsrpt`.
+  // `failure`: the policy_failure value, "" for none.
+  static std::string sts_answer(const std::string& domain, const sts::Policy& policy, bool tlsrpt, std::string_view failure);
 
  private:
   const CachedVerdict* lookup(const std::string& key, std::string& domain);
+  // RFC 8461 2: DANE wins over MTA-STS. LEAD: wire the DANE helper's
+  // tlspolicy answer ("dane-only", "dane" ...) in here; nullopt: no DANE.
+  std::optional<std::string> dane_answer(const std::string& domain);
   VerdictCache& cache_;
   Scheduler& scheduler_;
   const PolicySettings& settings_;
   PolicyConfig config_;
   std::string level_;
+  sts::StsResolver* sts_;
   std::chrono::milliseconds idle_timeout_;
 };
 

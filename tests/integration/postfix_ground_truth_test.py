@@ -23,7 +23,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
-from cases import CASES  # noqa: E402
+from cases import CASES, STS_CASES  # noqa: E402
 from lab import Lab  # noqa: E402
 
 BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build/release"
@@ -182,6 +182,42 @@ class PostfixGroundTruth(unittest.TestCase):
 
     def test_may_with_tls12_minimum(self):
         self.check_scenario("may, smtp_tls_protocols = >=TLSv1.2")
+
+    def test_mta_sts_with_postfix_mta_sts_resolver(self):
+        """Postfix at may with Debian's postfix-mta-sts-resolver in
+        smtp_tls_policy_maps delivers to each MTA-STS case; mxtls probe
+        (MTA-STS on, the lab CA for policy fetches) predicts every outcome."""
+        lab = self.lab
+        if not getattr(lab, "sts_started", False):
+            lab.start_sts_hosts()
+            lab.start_mta_sts_daemon(8461)
+            lab.sts_started = True
+        subprocess.run(["postsuper", "-d", "ALL"], capture_output=True)
+        lab.postfix_reconfigure({**RETRY_SETTINGS, "smtp_tls_security_level": "may",
+                                 "smtp_tls_policy_maps": "socketmap:inet:127.0.0.1:8461:postfix"})
+        cases = [c for c in STS_CASES if not c.hostile]
+        for c in cases:
+            subprocess.run(["sendmail", "-f", "", f"user@{c.name}.test"], check=True, text=True,
+                           input=f"Subject: ground truth {c.name} / mta-sts\n\nmxtls ground truth\n")
+        # The resolver fetches each policy (up to 4 s); then every recipient is delivered or deferred.
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            q = queue()
+            pending = [c for c in cases if f"user@{c.name}.test" in q and not q[f"user@{c.name}.test"]]
+            if not pending and time.time() > deadline - 55:
+                break
+            time.sleep(0.5)
+        q = queue()
+        r = lab.probe("--json", "--profile", "postfix", *[f"{c.name}.test" for c in cases], conf=lab.sts_conf())
+        mxtls = {d["destination"][:-len(".test")]: d["result"] for d in json.loads(r.stdout)}
+        for c in cases:
+            rcpt = f"user@{c.name}.test"
+            delivered = any(f"ground truth {c.name} / mta-sts" in m for m in lab.delivered_messages(c.mx))
+            outcome = "tls" if delivered else "deferred" if rcpt in q else "bounced"
+            got = mxtls[c.name]
+            self.rows.append((c.name, "may + mta-sts-daemon", outcome, got["outcome"], got["reason"]))
+            with self.subTest(case=c.name):
+                self.assertEqual(got["outcome"], outcome, f"Postfix queue: {q.get(rcpt)!r}; mxtls: {got}")
 
 
 if __name__ == "__main__":

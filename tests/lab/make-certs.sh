@@ -73,3 +73,16 @@ extra_san=""
 issue mismatch mx.somewhere-else.test leaf.key
 issue sni-default default.sni-elsewhere.test leaf.key
 rm -f ./*.csr
+
+# MTA-STS policy hosts (nginx, tests/lab/cases.py STS_CASES): one
+# certificate naming every mta-sts.<case>.test, and a self-signed one for
+# the case whose policy host fails WebPKI.
+extra_san=""
+for n in sts-enforce sts-wildcard sts-mismatch sts-webpki sts-testing sts-none sts-unreachable sts-oversize \
+         sts-redirect sts-badtype sts-invalid sts-huge sts-slow sts-bigtxt; do
+  extra_san="$extra_san,DNS:mta-sts.$n.test"
+done
+issue mta-sts mta-sts.lab.test leaf.key
+openssl req -x509 -key leaf.key -out mta-sts-selfsigned.pem -days 365 -subj "$(subj mta-sts.sts-badhttps.test)" \
+  -addext "subjectAltName=DNS:mta-sts.sts-badhttps.test" 2>/dev/null
+rm -f ./*.csr
