@@ -112,8 +112,8 @@ asio::awaitable<FetchResult> PolicyFetcher::fetch(const std::string& domain) {
   };
   watchdog->arm(settings_.timeout);
   boost::system::error_code ec;
-  co_await stream.next_layer().async_connect(tcp::endpoint(*address, static_cast<unsigned short>(settings_.port)),
-                                             asio::redirect_error(asio::use_awaitable, ec));
+  const tcp::endpoint endpoint(*address, static_cast<unsigned short>(settings_.port));
+  co_await stream.next_layer().async_connect(endpoint, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return fail(watchdog->fired() ? timed_out("connect") : "connect to " + r.address + ": " + ec.message());
 
   SSL* ssl = stream.native_handle();
@@ -148,6 +148,8 @@ asio::awaitable<FetchResult> PolicyFetcher::fetch(const std::string& domain) {
   if (ec) {
     if (watchdog->fired()) co_return fail(timed_out("response header"));
     if (ec == http::error::header_limit) co_return fail("response header over 16 KiB");
+    if (ec == http::error::body_limit)  // a Content-Length over it is refused with the header
+      co_return fail("policy over the limit of " + std::to_string(kMaxPolicySize) + " bytes (Content-Length)");
     co_return fail("reading the response: " + ec.message());
   }
   const auto& head = parser.get();

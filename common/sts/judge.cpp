@@ -75,6 +75,7 @@ HostJudgement judge_host(const MxProbe& mx, const Policy& policy, const ClientPr
   if (mx.sts.attempted) under.compat = mx.sts;
   else if (mx.starttls_code == 220) return j;  // no evidence (no STS handshake made): nothing to say
   const Verdict secure = classify_host(under, sts_profile);
+  j.secure = secure;
   if (!in_policy) {
     j.problem = Reason::sts_mx_mismatch;
     j.defers = secure.outcome == Outcome::deferred;
@@ -125,14 +126,11 @@ void apply_sts(const DestinationProbe& probe, DestinationVerdict& verdict, const
     auto& v = verdict.hosts[i];
     if (mx.failure) continue;  // not reached: the policy changes nothing
     const auto j = judge_host(mx, policy, judging.profile);
-    if (!j.problem) {
-      // Our MTA uses TLS under the policy, and it works.
-      if (enforce && v.outcome != Outcome::tls && mx.sts.ok) {
-        v.outcome = Outcome::tls;
-        if (v.severity == Severity::incompatible) v.severity = Severity::warning;
-      }
-      continue;
-    }
+    // Enforced, the policy is the host's TLS policy: what our MTA meets
+    // there is the secure-level judgement of the policy's handshake (the
+    // findings under the configured level no longer apply).
+    if (enforce && j.secure) v = *j.secure;
+    if (!j.problem) continue;
     add_finding(v.findings, *j.problem);
     if (enforce && j.defers) {
       v.reason = *j.problem;

@@ -44,6 +44,7 @@ struct HostJudgement {
   std::optional<Reason> problem;  // none: the host satisfies the policy
   bool defers = false;            // our MTA would not deliver to it under the policy
   std::string detail;
+  std::optional<Verdict> secure;  // the host judged as our MTA meets it under the policy (nullopt: no evidence)
 };
 
 HostJudgement judge_host(const MxProbe& mx, const Policy& policy, const ClientProfile& sts_profile);

@@ -35,7 +35,8 @@ asio::awaitable<Lookup> StsResolver::lookup(const std::string& domain) {
   Lookup out;
   out.checked = true;
   out.policy_url = "https://mta-sts." + domain + "/.well-known/mta-sts.txt";
-  const auto answer = co_await resolver_.query("_mta-sts." + domain, dns::kTypeTXT);
+  const std::string txt_name = "_mta-sts." + domain;  // named: GCC 12 mis-destroys temporaries in co_await
+  const auto answer = co_await resolver_.query(txt_name, dns::kTypeTXT);
   const int64_t now = std::time(nullptr);
   const CachedPolicy* cached = cache_.in_force(domain, now);
   const auto use_cached = [&] {

@@ -147,7 +147,9 @@ asio::awaitable<void> SocketmapService::serve(Socket socket) {
                             codec::encode_netstring(codec::format_socketmap_reply(codec::SocketmapStatus::perm, "malformed query")),
                             parsed.consumed};
     }
-    co_return HandlerStep{HandlerStep::reply, codec::encode_netstring(co_await answer_async(*query)), parsed.consumed};
+    // Named, not a temporary in the co_return expression: GCC 12 mis-destroys those.
+    std::string reply = co_await answer_async(*query);
+    co_return HandlerStep{HandlerStep::reply, codec::encode_netstring(reply), parsed.consumed};
   });
 }
 

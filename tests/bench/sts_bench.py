@@ -106,7 +106,7 @@ recheck = 1h
         lab.stop_policyd()
         fill_store(lab.dir / "cache.db", domains)  # verdicts known: no background probes during the run
         lab.start_policyd(policy_extra=extra)
-        (lab.dir / "mta-sts-bench.yml").write_text(f"host: 127.0.0.1\nport: {DAEMON_PORT}\nreuse_port: false\n"
+        (lab.dir / "mta-sts-bench.yml").write_text(f"host: 127.0.0.1\nport: {DAEMON_PORT}\n"
                                                    "cache_grace: 86400\ncache:\n  type: internal\n  options:\n"
                                                    "    cache_size: 10000\ndefault_zone:\n  strict_testing: false\n"
                                                    "  timeout: 4\n")

@@ -81,7 +81,7 @@ class ProbeVerdicts(unittest.TestCase):
     def test_policy_and_match_are_shown(self):
         sts = self.results["sts-enforce.test"]["mta_sts"]
         self.assertEqual(sts["policy"]["mode"], "enforce")
-        self.assertEqual(sts["policy"]["mx"], ["mx.healthy13.test"])
+        self.assertEqual(sts["policy"]["mx"], ["mx.sts-enforce.test"])
         self.assertEqual(sts["id"], "20240101T000000")
         host = self.results["sts-enforce.test"]["hosts"][0]["mta_sts"]
         self.assertTrue(host["mx_matches"])
@@ -103,7 +103,7 @@ class ProbeVerdicts(unittest.TestCase):
         r = lab.probe("sts-mismatch.test", conf=lab.sts_conf())
         self.assertIn("MTA-STS   record \"v=STSv1; id=20240101T000000;\"", r.stdout)
         self.assertIn("policy enforce, max_age 86400, mx mx.elsewhere.test", r.stdout)
-        self.assertIn("mx.healthy12.test matches none of the policy's mx patterns", r.stdout)
+        self.assertIn("mx.sts-mismatch.test matches none of the policy's mx patterns", r.stdout)
         self.assertIn("reason sts_mx_mismatch", r.stdout)
         self.assertEqual(r.returncode, 2, r.stderr)
 
@@ -134,11 +134,8 @@ class DropInSocketmap(unittest.TestCase):
 ca_file = {lab.certs}/ca.pem
 fetch_timeout = 4s
 """)
+        cls.addClassCleanup(lab.stop_policyd)
         lab.start_mta_sts_daemon(DAEMON_PORT)
-
-    @classmethod
-    def tearDownClass(cls):
-        lab.stop_policyd()
 
     def test_answers_match_postfix_mta_sts_resolver(self):
         for c in STS_CASES:
@@ -159,7 +156,7 @@ fetch_timeout = 4s
         for _ in range(100):
             ours = socketmap_query(lab.socketmap_socket, "tlspolicy", "sts-enforce.test")
         self.assertLess(time.time() - start, 2.0)
-        self.assertEqual(ours, "OK secure match=mx.healthy13.test servername=hostname")
+        self.assertEqual(ours, "OK secure match=mx.sts-enforce.test servername=hostname")
 
     def test_parent_domains_and_next_hops_are_not_found(self):
         for key in (".test", "[mx.healthy12.test]:25", "[127.0.0.10]"):
@@ -179,15 +176,12 @@ tlspolicy_tlsrpt = yes
 ca_file = {lab.certs}/ca.pem
 fetch_timeout = 4s
 """)
-
-    @classmethod
-    def tearDownClass(cls):
-        lab.stop_policyd()
+        cls.addClassCleanup(lab.stop_policyd)
 
     def test_enforce_answer_has_the_policy(self):
         ours = socketmap_query(lab.socketmap_socket, "tlspolicy", "sts-wildcard.test")
-        self.assertTrue(ours.startswith("OK secure match=.healthy12.test:mx.backup.test servername=hostname "), ours)
-        for attr in ("policy_type=sts", "policy_domain=sts-wildcard.test", "mx_host_pattern=*.healthy12.test",
+        self.assertTrue(ours.startswith("OK secure match=.sts-wildcard.test:mx.backup.test servername=hostname "), ours)
+        for attr in ("policy_type=sts", "policy_domain=sts-wildcard.test", "mx_host_pattern=*.sts-wildcard.test",
                      "mx_host_pattern=mx.backup.test", "{ policy_string = version: STSv1 }",
                      "{ policy_string = mode: enforce }", "{ policy_string = max_age: 86400 }"):
             self.assertIn(attr, ours)

@@ -172,7 +172,8 @@ class Lab:
         data.append('"mta.lab.test. A 127.0.0.1"')
         data.extend(self.extra_dns)
         for c in STS_CASES:
-            data.append(f'"{c.name}.test. MX 10 mx.{c.mx}.test."')
+            data.append(f'"{c.name}.test. MX 10 mx.{c.name}.test."')
+            data.append(f'"mx.{c.name}.test. A 127.0.0.{next(x for x in CASES if x.name == c.mx).octet}"')
             # TXT character-strings hold 255 bytes each.
             strings = " ".join('"' + c.txt[i:i + 255] + '"' for i in range(0, len(c.txt), 255))
             data.append(f"'_mta-sts.{c.name}.test. TXT {strings}'")
@@ -211,7 +212,7 @@ class Lab:
             policy = root / "mta-sts.txt"
             if c.serve == "huge":
                 with open(policy, "wb") as f:
-                    f.write(b"version: STSv1\r\nmode: enforce\r\nmx: mx.healthy12.test\r\nmax_age: 86400\r\n")
+                    f.write(b"version: STSv1\r\nmode: enforce\r\nmx: mx.sts-huge.test\r\nmax_age: 86400\r\n")
                     f.write((b"x: " + b"a" * 1000 + b"\r\n") * 10240)  # 10 MB
             else:
                 policy.write_text(c.policy)
@@ -285,11 +286,12 @@ fetch_timeout = 4s
             raise RuntimeError(f"no postfix-mta-sts-resolver under {MTA_STS_RESOLVER}: run tests/setup-debian12")
         conf = config or self.dir / "mta-sts-daemon.yml"
         if not config:
-            conf.write_text(f"host: 127.0.0.1\nport: {port}\nreuse_port: false\ncache:\n  type: internal\n"
+            conf.write_text(f"host: 127.0.0.1\nport: {port}\ncache:\n  type: internal\n"
                             "default_zone:\n  strict_testing: false\n  timeout: 4\n")
         env = dict(os.environ, PYTHONPATH=str(pkgs), SSL_CERT_FILE=str(self.certs / "ca.pem"))
         with open(self.dir / "mta-sts-daemon.err", "w") as err:
-            proc = subprocess.Popen([sys.executable, "-c", "import sys\nfrom postfix_mta_sts_resolver.daemon import main\n"
+            # Debian's Python: the resolver's dependencies are Debian packages.
+            proc = subprocess.Popen(["/usr/bin/python3", "-c", "import sys\nfrom postfix_mta_sts_resolver.daemon import main\n"
                                      "sys.argv = ['mta-sts-daemon'] + sys.argv[1:]\nmain()",
                                      "-c", str(conf), "--disable-uvloop", "-v", "warn"],
                                     stdout=subprocess.DEVNULL, stderr=err, env=env)

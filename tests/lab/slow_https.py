@@ -9,7 +9,7 @@ import ssl
 import sys
 
 ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 90\r\n\r\n"
-          b"version: STSv1\r\nmode: enforce\r\nmx: mx.healthy12.test\r\nmax_age: 86400\r\n" + b"x" * 30)
+          b"version: STSv1\r\nmode: enforce\r\nmx: mx.sts-slow.test\r\nmax_age: 86400\r\n" + b"x" * 30)
 
 
 async def handle(reader, writer):
