@@ -108,16 +108,19 @@ asio::awaitable<Lookup> StsResolver::lookup(const std::string& domain) {
   co_return out;
 }
 
-asio::awaitable<const CachedPolicy*> StsResolver::current(const std::string& domain) {
+const CachedPolicy* StsResolver::peek(const std::string& domain) {
   const CachedPolicy* entry = cache_.find(domain);
-  if (!entry) {
-    co_await lookup(domain);
-    co_return cache_.find(domain);
-  }
+  if (!entry) return nullptr;
   const int64_t now = std::time(nullptr);
   if (now - entry->checked_at >= settings_.recheck_seconds && refreshing_.insert(domain).second)
     asio::co_spawn(io_, refresh(domain), asio::detached);
-  co_return entry;
+  return entry;
+}
+
+asio::awaitable<const CachedPolicy*> StsResolver::current(const std::string& domain) {
+  if (const CachedPolicy* entry = peek(domain)) co_return entry;
+  co_await lookup(domain);
+  co_return cache_.find(domain);
 }
 
 asio::awaitable<void> StsResolver::refresh(std::string domain) {

@@ -70,6 +70,9 @@ class StsResolver {
   // there is none (bounded by the fetch timeout), and again in the
   // background when the entry was checked more than recheck_seconds ago.
   asio::awaitable<const CachedPolicy*> current(const std::string& domain);
+  // The same without waiting: the cache entry (refreshed in the background
+  // when old), nullptr when there is none yet.
+  const CachedPolicy* peek(const std::string& domain);
 
   PolicyCache& cache() { return cache_; }
   const ResolverSettings& settings() const { return settings_; }

@@ -57,25 +57,21 @@ std::string SocketmapService::sts_answer(const std::string& domain, const sts::P
   return value;
 }
 
-asio::awaitable<std::string> SocketmapService::answer_async(const codec::SocketmapQuery& q) {
+std::string SocketmapService::published_answer(const codec::SocketmapQuery& q, const std::string& domain,
+                                               const sts::CachedPolicy* entry, bool waited) {
   using codec::SocketmapStatus;
-  if (q.map != "tlspolicy" || config_.tlspolicy_source == "probes" || !sts_) co_return answer(q);
-  std::string domain;
-  const CachedVerdict* v = lookup(q.key, domain);  // queues a probe for an unknown domain
-  if (domain.empty()) co_return codec::format_socketmap_reply(SocketmapStatus::notfound, "");
   std::string value;
   std::string source;
   if (auto dane = dane_answer(domain)) {
     value = std::move(*dane);
     source = "dane";
   } else {
-    const sts::CachedPolicy* entry = co_await sts_->current(domain);
     const int64_t now = std::time(nullptr);
     if (entry && entry->policy && entry->expires_at > now && entry->policy->mode == sts::Mode::enforce) {
       // policy_failure: mxtls's last probe found no MX host that satisfies
       // the enforced policy (RFC 8461 4.1, 4.2).
       std::string_view failure;
-      v = cache_.find(domain);
+      const CachedVerdict* v = cache_.find(domain);
       if (v && v->outcome == Outcome::deferred && v->expires_at > now) {
         if (v->reason == Reason::sts_mx_mismatch) failure = "validation-failure";
         else if (v->reason == Reason::sts_webpki_invalid) failure = "sts-webpki-invalid";
@@ -84,11 +80,36 @@ asio::awaitable<std::string> SocketmapService::answer_async(const codec::Socketm
       source = "mta-sts id " + entry->id;
     }
   }
-  if (value.empty() && config_.tlspolicy_source == "both") co_return answer(q);
-  log::info("socketmap: map=tlspolicy, key=" + sanitize(q.key, 120) + ", source=" + (source.empty() ? "none" : source) +
-            ", answer=" + (value.empty() ? std::string("NOTFOUND") : sanitize(value, 300)));
-  co_return value.empty() ? codec::format_socketmap_reply(SocketmapStatus::notfound, "")
-                          : codec::format_socketmap_reply(SocketmapStatus::ok, value);
+  if (value.empty() && config_.tlspolicy_source == "both") return answer(q);
+  // One info line per lookup that fetched; answers from memory (every
+  // delivery asks) only at debug level.
+  if (waited || log::debug_enabled()) {
+    const std::string line = "socketmap: map=tlspolicy, key=" + sanitize(q.key, 120) + ", source=" +
+                             (source.empty() ? "none" : source) +
+                             ", answer=" + (value.empty() ? std::string("NOTFOUND") : sanitize(value, 300));
+    if (waited) log::info(line);
+    else log::debug(line);
+  }
+  return value.empty() ? codec::format_socketmap_reply(SocketmapStatus::notfound, "")
+                       : codec::format_socketmap_reply(SocketmapStatus::ok, value);
+}
+
+std::optional<std::string> SocketmapService::answer_now(const codec::SocketmapQuery& q) {
+  if (q.map != "tlspolicy" || config_.tlspolicy_source == "probes" || !sts_) return answer(q);
+  std::string domain;
+  lookup(q.key, domain);  // queues a probe for an unknown domain
+  if (domain.empty()) return codec::format_socketmap_reply(codec::SocketmapStatus::notfound, "");
+  const sts::CachedPolicy* entry = sts_->peek(domain);
+  if (!entry) return std::nullopt;
+  return published_answer(q, domain, entry, false);
+}
+
+asio::awaitable<std::string> SocketmapService::answer_async(const codec::SocketmapQuery& q) {
+  if (auto now = answer_now(q)) co_return std::move(*now);
+  std::string domain;
+  lookup(q.key, domain);
+  const sts::CachedPolicy* entry = co_await sts_->current(domain);
+  co_return published_answer(q, domain, entry, true);
 }
 
 const CachedVerdict* SocketmapService::lookup(const std::string& key, std::string& domain) {
@@ -148,7 +169,9 @@ asio::awaitable<void> SocketmapService::serve(Socket socket) {
                             parsed.consumed};
     }
     // Named, not a temporary in the co_return expression: GCC 12 mis-destroys those.
-    std::string reply = co_await answer_async(*query);
+    std::string reply;
+    if (auto now = answer_now(*query)) reply = std::move(*now);
+    else reply = co_await answer_async(*query);
     co_return HandlerStep{HandlerStep::reply, codec::encode_netstring(reply), parsed.consumed};
   });
 }

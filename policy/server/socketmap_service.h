@@ -32,6 +32,9 @@ class SocketmapService {
   // The same with the published policies (DANE, MTA-STS) where
   // tlspolicy_source says so: may wait for a policy fetch.
   asio::awaitable<std::string> answer_async(const codec::SocketmapQuery& query);
+  // answer_async's answer when it needs no waiting (everything but the
+  // first lookup of a domain's policy), else nullopt.
+  std::optional<std::string> answer_now(const codec::SocketmapQuery& query);
 
   // The tlspolicy value for an enforced MTA-STS policy, as
   // postfix-mta-sts-resolver answers it ("secure match=<patterns joined with
@@ -44,6 +47,9 @@ class SocketmapService {
   // RFC 8461 2: DANE wins over MTA-STS. LEAD: wire the DANE helper's
   // tlspolicy answer ("dane-only", "dane" ...) in here; nullopt: no DANE.
   std::optional<std::string> dane_answer(const std::string& domain);
+  // The published-policy answer from a cache entry (entry may be null).
+  std::string published_answer(const codec::SocketmapQuery& q, const std::string& domain,
+                               const sts::CachedPolicy* entry, bool waited);
   VerdictCache& cache_;
   Scheduler& scheduler_;
   const PolicySettings& settings_;

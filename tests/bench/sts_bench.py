@@ -122,7 +122,7 @@ recheck = 1h
 
         print(f"tlspolicy socketmap lookups, {CONNS} persistent connections, {DOMAINS} cached MTA-STS destinations")
         ours = load(build, "socketmap:tlspolicy", f"unix:{lab.socketmap_socket}", domains, CONNS, REQUESTS)
-        show(f"mxtls-policyd ({REQUESTS} lookups, logging)", ours)
+        show(f"mxtls-policyd ({REQUESTS} lookups)", ours)
         theirs = load(build, "socketmap:postfix", f"inet:127.0.0.1:{DAEMON_PORT}", domains, CONNS, DAEMON_REQUESTS)
         show(f"mta-sts-daemon ({DAEMON_REQUESTS} lookups)", theirs)
         print(f"  mxtls / mta-sts-daemon = {float(ours['rps']) / float(theirs['rps']):.1f}x")

@@ -164,6 +164,63 @@ fetch_timeout = 4s
                 self.assertEqual(socketmap_query(lab.socketmap_socket, "tlspolicy", key), "NOTFOUND ")
 
 
+class PolicyCacheByIdAndExpiry(unittest.TestCase):
+    """mxtls-policyd's policy cache (RFC 8461 3.3, 5): the same TXT id keeps
+    the cached policy even when the file changed; a new id fetches the new
+    policy; a failed fetch keeps the cached policy while it is unexpired."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.case = next(c for c in STS_CASES if c.name == "sts-rotate")
+        cls.policy_file = lab.dir / "sts-www" / "sts-rotate" / ".well-known" / "mta-sts.txt"
+        cls.original = (cls.case.txt, cls.policy_file.read_text())
+        lab.start_policyd(policy_extra=f"""tlspolicy_source = dane-sts
+
+[mta_sts]
+ca_file = {lab.certs}/ca.pem
+fetch_timeout = 4s
+recheck = 1s
+""")
+        cls.addClassCleanup(cls.restore)
+        cls.addClassCleanup(lab.stop_policyd)
+
+    @classmethod
+    def restore(cls):
+        cls.case.txt, text = cls.original
+        cls.policy_file.write_text(text)
+        lab.restart_unbound()
+
+    @staticmethod
+    def answer_after_refresh():
+        """An answer once the background re-check (recheck = 1s) has run."""
+        time.sleep(1.2)
+        socketmap_query(lab.socketmap_socket, "tlspolicy", "sts-rotate.test")  # starts the re-check
+        time.sleep(2.0)
+        return socketmap_query(lab.socketmap_socket, "tlspolicy", "sts-rotate.test")
+
+    def test_id_drives_refetch_and_a_failed_fetch_keeps_the_cached_policy(self):
+        first = "OK secure match=mx.sts-rotate.test servername=hostname"
+        second = "OK secure match=mx.rotated.test servername=hostname"
+        self.assertEqual(socketmap_query(lab.socketmap_socket, "tlspolicy", "sts-rotate.test"), first)
+        # A new policy file under the same id: the cached policy stays.
+        self.policy_file.write_text(self.original[1].replace("mx.sts-rotate.test", "mx.rotated.test"))
+        self.assertEqual(self.answer_after_refresh(), first)
+        # A new id: the new policy is fetched.
+        self.case.txt = "v=STSv1; id=20240202T000000;"
+        lab.restart_unbound()
+        self.assertEqual(self.answer_after_refresh(), second)
+        # Another id, but the policy host answers 404: the cached policy (unexpired) still applies.
+        self.policy_file.unlink()
+        self.case.txt = "v=STSv1; id=20240303T000000;"
+        lab.restart_unbound()
+        self.assertEqual(self.answer_after_refresh(), second)
+        # Without a cache (a fresh `mxtls probe`) the same fetch is the finding.
+        r = lab.probe("--json", "sts-rotate.test", conf=lab.sts_conf())
+        sts = json.loads(r.stdout)["mta_sts"]
+        self.assertEqual(sts["problem"], "sts_policy_fetch_failed")
+        self.assertIn("HTTP 404", sts["problem_detail"])
+
+
 class TlsrptAttributes(unittest.TestCase):
     """tlspolicy_tlsrpt = yes: the attributes Postfix 3.10+ reads."""
 

@@ -98,6 +98,9 @@ STS_CASES = [
             host="selfsigned"),
     StsCase("sts-invalid", "healthy12", "version: STSv1\nmode: enforce\nmx: mx.sts-invalid.test\nmax_age: forever\n",
             reason="sts_policy_invalid"),
+    # The policy cache (PolicyCacheByIdAndExpiry in mta_sts_test.py changes its TXT id and policy).
+    StsCase("sts-rotate", "healthy12", sts_policy("enforce", "mx.sts-rotate.test"),
+            answer="secure match=mx.sts-rotate.test servername=hostname"),
     # Hostile: a 10 MB policy, a policy host that trickles its answer, a 60 KB TXT record.
     StsCase("sts-huge", "healthy12", "", reason="sts_policy_fetch_failed", serve="huge", hostile=True),
     StsCase("sts-slow", "healthy12", "", reason="sts_policy_fetch_failed", host="slow", hostile=True),

@@ -264,6 +264,16 @@ http {{
         wait_port(STS_NGINX, 443)
         wait_port(STS_SLOW, 443)
 
+    def restart_unbound(self):
+        """Rewrites the zone (after a case's records changed) and restarts unbound."""
+        old = self.spawned("unbound")
+        old.terminate()
+        old.wait(timeout=10)
+        self.procs.remove(old)
+        self.write_unbound()
+        self.spawn("unbound", ["unbound", "-d", "-c", str(self.dir / "unbound.conf")])
+        wait_port("127.0.0.1", 5353)
+
     def sts_conf(self, extra=""):
         """The lab's mxtls.conf with MTA-STS on: the lab CA for policy
         fetches, a short fetch deadline."""
@@ -293,7 +303,7 @@ fetch_timeout = 4s
             # Debian's Python: the resolver's dependencies are Debian packages.
             proc = subprocess.Popen(["/usr/bin/python3", "-c", "import sys\nfrom postfix_mta_sts_resolver.daemon import main\n"
                                      "sys.argv = ['mta-sts-daemon'] + sys.argv[1:]\nmain()",
-                                     "-c", str(conf), "--disable-uvloop", "-v", "warn"],
+                                     "-c", str(conf), "-v", "warn"],
                                     stdout=subprocess.DEVNULL, stderr=err, env=env)
         proc.mxtls_name = "mta-sts-daemon"
         proc.mxtls_kill = True

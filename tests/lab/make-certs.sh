@@ -53,7 +53,7 @@ openssl genrsa -out weak.key 1024 2>/dev/null
 extra_san=",DNS:*.bench.test"
 # ... and every MTA-STS destination's MX (mx.sts-*.test, cases.py STS_CASES).
 sts_cases="sts-enforce sts-wildcard sts-mismatch sts-webpki sts-testing sts-none sts-unreachable sts-oversize
-           sts-redirect sts-badtype sts-badhttps sts-invalid sts-huge sts-slow sts-bigtxt"
+           sts-redirect sts-badtype sts-badhttps sts-invalid sts-rotate sts-huge sts-slow sts-bigtxt"
 for n in $sts_cases; do extra_san="$extra_san,DNS:mx.$n.test"; done
 issue() {
   local name=$1 host=$2 key=$3
