@@ -176,7 +176,8 @@ class Lab:
             data.append(f'"mx.{c.name}.test. A 127.0.0.{next(x for x in CASES if x.name == c.mx).octet}"')
             # TXT character-strings hold 255 bytes each.
             strings = " ".join('"' + c.txt[i:i + 255] + '"' for i in range(0, len(c.txt), 255))
-            data.append(f"'_mta-sts.{c.name}.test. TXT {strings}'")
+            # TTL 1: resolvers (libunbound in mxtls) see a changed id at once.
+            data.append(f"'_mta-sts.{c.name}.test. 1 TXT {strings}'")
             addr = {"nginx": STS_NGINX, "selfsigned": STS_NGINX, "unreachable": STS_UNREACHABLE, "slow": STS_SLOW}[c.host]
             data.append(f'"mta-sts.{c.name}.test. A {addr}"')
         conf = f"""server:
