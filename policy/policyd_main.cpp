@@ -187,12 +187,15 @@ int main(int argc, char** argv) {
                                       std::chrono::duration_cast<std::chrono::milliseconds>(config.store.redis_lease.value));
     dns::Resolver resolver(io, config.dns);
     Prober prober(io, config.probe, profile, resolver);
+    StsSetup sts = start_sts(io, resolver, config);
+    if (sts.resolver) prober.enable_sts(*sts.resolver, sts.judging.profile);
     MetricsEndpoint endpoint;
     DaemonMetrics metrics(endpoint.registry());
     if (!config.metrics.listen.empty()) endpoint.listen(config.metrics.listen, "metrics.listen");
-    Scheduler scheduler(io, prober, profile, config.cache, cache, writer, metrics, fleet.get());
+    Scheduler scheduler(io, prober, profile, config.cache, cache, writer, metrics, fleet.get(),
+                        sts.resolver ? &sts.judging : nullptr);
     PolicyService policy(cache, scheduler, settings, config.policy, profile, metrics);
-    SocketmapService socketmap(cache, scheduler, settings, config.policy, profile, metrics);
+    SocketmapService socketmap(cache, scheduler, settings, config.policy, profile, metrics, sts.resolver.get());
     start_listeners(io, policy_specs, socket_access, connections,
                     {[&](tcp::socket s, ConnectionSlot slot) { return policy.serve(std::move(s), std::move(slot)); },
                      [&](local_stream::socket s, ConnectionSlot slot) { return policy.serve(std::move(s), std::move(slot)); }},
@@ -208,7 +211,8 @@ int main(int argc, char** argv) {
     RunningDaemon running{config, settings, policy, socketmap, scheduler, prober};
     const auto ready_text = [&] {
       return "profile " + profile_text(profile) + ", level " + std::string(level_name(profile.level)) + ", " +
-             std::to_string(cache.size()) + " verdicts cached" + (settings.monitor ? ", monitor mode" : "");
+             std::to_string(cache.size()) + " verdicts cached" + (settings.monitor ? ", monitor mode" : "") +
+             (sts.resolver ? ", MTA-STS on" : "") + ", tlspolicy from " + running.config.policy.tlspolicy_source;
     };
     asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {

@@ -263,10 +263,16 @@ DestinationVerdict classify_destination(const DestinationProbe& probe, const Cli
     return out;
   }
   for (const auto& mx : probe.hosts) out.hosts.push_back(classify_host(mx, profile));
+  decide_overall(out);
+  return out;
+}
+
+void decide_overall(DestinationVerdict& out) {
   if (out.hosts.empty()) {
     out.overall = {Reason::no_mx, Severity::unreachable, Outcome::bounced, "no MX host to probe", {Reason::no_mx}};
-    return out;
+    return;
   }
+  out.overall = {};
   // Postfix tries MX hosts in preference order: the first one that takes the
   // mail decides the outcome; problems on the others make it a warning.
   const auto delivering = std::find_if(out.hosts.begin(), out.hosts.end(),
@@ -282,7 +288,6 @@ DestinationVerdict classify_destination(const DestinationProbe& probe, const Cli
       out.overall.detail = "a lower-preference MX host: " + v.detail;
     }
   }
-  return out;
 }
 
 }  // namespace mxtls

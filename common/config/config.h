@@ -82,7 +82,18 @@ struct PolicyConfig {
   bool tlspolicy_sni_fix = true;
   bool tlspolicy_relax_certificates = false;
   bool tlspolicy_relax_protocols = false;
+  std::string tlspolicy_source = "probes";  // probes | dane-sts | both
+  bool tlspolicy_tlsrpt = false;            // Postfix >= 3.10 TLSRPT attributes in MTA-STS answers
   friend bool operator==(const PolicyConfig&, const PolicyConfig&) = default;
+};
+
+struct MtaStsConfig {
+  bool enabled = true;                // look policies up for probed domains
+  bool enforce = true;                // our MTA enforces them (verdicts: deferred, not warnings)
+  std::string ca_file;                // trust anchors of the policy fetch; empty: the system's
+  Duration fetch_timeout{std::chrono::seconds(10)};
+  Duration recheck{std::chrono::minutes(5)};  // tlspolicy map: TXT re-checked after this
+  friend bool operator==(const MtaStsConfig&, const MtaStsConfig&) = default;
 };
 
 struct CacheConfig {
@@ -144,6 +155,7 @@ struct Config {
   DnsConfig dns;
   TlsConfig tls;
   PolicyConfig policy;
+  MtaStsConfig mta_sts;
   CacheConfig cache;
   StoreConfig store;
   MilterConfig milter;

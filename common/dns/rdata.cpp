@@ -51,4 +51,16 @@ std::optional<std::string> parse_aaaa(std::string_view rdata) {
   return std::string(buf);
 }
 
+std::optional<std::string> parse_txt(std::string_view rdata) {
+  std::string text;
+  std::size_t pos = 0;
+  while (pos < rdata.size()) {
+    const auto len = static_cast<unsigned char>(rdata[pos++]);
+    if (pos + len > rdata.size()) return std::nullopt;
+    text.append(rdata.substr(pos, len));
+    pos += len;
+  }
+  return text;
+}
+
 }  // namespace mxtls::dns

@@ -18,6 +18,10 @@ struct MxRecord {
 std::optional<MxRecord> parse_mx(std::string_view rdata);
 std::optional<std::string> parse_a(std::string_view rdata);     // dotted quad
 std::optional<std::string> parse_aaaa(std::string_view rdata);  // RFC 5952 text
+// TXT (RFC 1035 3.3.14): the character-strings of one record joined
+// without separators (as RFC 8461 3.1 reads them); nullopt when the lengths
+// do not fill `rdata` exactly.
+std::optional<std::string> parse_txt(std::string_view rdata);
 // Decodes a wire-format name that must fill `wire` exactly.
 std::optional<std::string> parse_name(std::string_view wire);
 

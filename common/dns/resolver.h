@@ -35,7 +35,7 @@ struct Answer {
   std::string detail;              // why, when not ok (for logs)
 };
 
-inline constexpr int kTypeA = 1, kTypeMX = 15, kTypeAAAA = 28, kTypeTLSA = 52;
+inline constexpr int kTypeA = 1, kTypeMX = 15, kTypeTXT = 16, kTypeAAAA = 28, kTypeTLSA = 52;
 inline constexpr std::size_t kDefaultMaxRecords = 64;
 
 class Resolver {

@@ -63,6 +63,7 @@ void init(const Options& options) {
 }
 
 void debug(std::string_view line) { spdlog::debug("{}", line); }
+bool debug_enabled() { return spdlog::should_log(spdlog::level::debug); }
 void info(std::string_view line) { spdlog::info("{}", line); }
 void warning(std::string_view line) { spdlog::warn("{}", line); }
 void error(std::string_view line) { spdlog::error("{}", line); }

@@ -19,6 +19,8 @@ struct Options {
 void init(const Options& options);
 
 void debug(std::string_view line);
+// Whether debug lines are written: hot paths skip building them otherwise.
+bool debug_enabled();
 void info(std::string_view line);
 void warning(std::string_view line);
 void error(std::string_view line);

@@ -9,7 +9,9 @@
 
 #include "verdict/reason.h"
 #include "tls/dane.h"
+#include "sts/lookup.h"
 #include "tls/handshake.h"
+#include "verdict/reason.h"
 
 namespace mxtls {
 
@@ -35,6 +37,11 @@ struct MxProbe {
   DaneFacts dane;
   HandshakeResult compat;
   std::array<HandshakeResult, 4> survey;  // index = TlsVersion
+  // With an MTA-STS policy (testing or enforce): the handshake our MTA makes
+  // under it, on a connection of its own: the mandatory (secure) profile,
+  // SNI, the certificate matched against the policy's mx patterns as
+  // Postfix's "secure match=" does (host_matches).
+  HandshakeResult sts;
   double elapsed_s = 0;
 
   VersionSet server_versions() const {
@@ -56,6 +63,7 @@ struct DestinationProbe {
   bool mx_present = false;            // hosts came from an MX RRset (not [host], not the implicit MX)
   dns::Security mx_security = dns::Security::insecure;
   std::vector<MxProbe> hosts;  // in MX preference order
+  sts::Lookup sts;             // the domain's MTA-STS policy ([mta_sts]; not for [host] targets)
   double elapsed_s = 0;
 };
 

@@ -18,4 +18,21 @@ ClientProfile start_probe_side(const Config& config, const std::string& program)
   return profile;
 }
 
+StsSetup start_sts(asio::io_context& io, dns::Resolver& resolver, const Config& config) {
+  StsSetup out;
+  const bool serves = config.policy.tlspolicy_source != "probes";
+  if (!config.mta_sts.enabled && !serves) return out;
+  TlsConfig secure = config.tls;
+  secure.security_level = "secure";
+  out.judging.profile = build_client_profile(secure);
+  out.judging.enforced = config.mta_sts.enforce || serves;
+  sts::ResolverSettings settings;
+  settings.fetch.timeout = config.mta_sts.fetch_timeout.value;
+  settings.fetch.allow_private_targets = config.probe.allow_private_targets;
+  settings.fetch.ca_file = config.mta_sts.ca_file;
+  settings.recheck_seconds = std::chrono::duration_cast<std::chrono::seconds>(config.mta_sts.recheck.value).count();
+  out.resolver = std::make_unique<sts::StsResolver>(io, resolver, settings);
+  return out;
+}
+
 }  // namespace mxtls

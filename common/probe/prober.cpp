@@ -243,20 +243,43 @@ asio::awaitable<void> Prober::resolve_hosts(const Target& target, DestinationPro
   }
 }
 
+void Prober::enable_sts(sts::StsResolver& resolver, const ClientProfile& sts_profile) {
+  sts_contexts_ = std::make_unique<TlsClientContexts>(sts_profile);
+  sts_ = &resolver;
+}
+
+asio::awaitable<void> Prober::lookup_sts(const std::string& domain, sts::Lookup& out) {
+  out = co_await sts_->lookup(domain);
+}
+
 asio::awaitable<DestinationProbe> Prober::probe(const Target& target, std::function<void()> on_waiting) {
   const auto started = Clock::now();
   DestinationProbe out;
   out.domain = target.literal_host ? "[" + target.name + "]" : target.name;
   out.literal_host = target.literal_host;
   std::vector<Host> hosts;
-  co_await resolve_hosts(target, out, hosts);
+  if (sts_ && !target.literal_host) {
+    // The policy lookup (TXT, HTTPS) runs beside the MX lookup.
+    WaitGroup lookups(io_.get_executor());
+    lookups.spawn(lookup_sts(target.name, out.sts), [&out](const std::string& error) {
+      out.sts.checked = true;
+      out.sts.problem = Reason::sts_policy_fetch_failed;
+      out.sts.problem_detail = "internal error: " + error;
+    });
+    co_await resolve_hosts(target, out, hosts);
+    co_await lookups.wait();
+  } else {
+    co_await resolve_hosts(target, out, hosts);
+  }
   out.hosts.resize(hosts.size());
   Progress progress{1 + static_cast<int>(hosts.size()), false, std::move(on_waiting)};
+  const sts::Policy* policy =
+      out.sts.policy && out.sts.policy->mode != sts::Mode::none ? &*out.sts.policy : nullptr;
   const Deadline deadline = Clock::now() + config_.destination_timeout.value;
   WaitGroup all(io_.get_executor());
   for (std::size_t i = 0; i < hosts.size(); ++i) {
     MxProbe& mx = out.hosts[i];
-    all.spawn(probe_host(hosts[i], target, out, deadline, mx, progress), [&mx](const std::string& error) {
+    all.spawn(probe_host(hosts[i], target, out, policy, deadline, mx, progress), [&mx](const std::string& error) {
       mx.failure = Reason::probe_error;
       mx.failure_detail = "internal error: " + error;
     });
@@ -268,7 +291,7 @@ asio::awaitable<DestinationProbe> Prober::probe(const Target& target, std::funct
 }
 
 asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target, const DestinationProbe& destination,
-                                         Deadline deadline, MxProbe& mx, Progress& progress) {
+                                         const sts::Policy* policy, Deadline deadline, MxProbe& mx, Progress& progress) {
   const auto started = Clock::now();
   mx.host = host.name;
   mx.preference = host.preference;
@@ -289,43 +312,54 @@ asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target,
       mx.failure_detail = mx.address + " is not a public address";
     } else {
       // Named, not temporaries in the co_await expression: GCC 12 mis-destroys those.
-      const HostProbes::Run run = [this, deadline](MxProbe& m, AsyncSemaphore& address_connections) {
-        return run_host(m, address_connections, deadline);
+      const bool sts = policy && sts_contexts_;
+      const HostProbes::Run run = [this, deadline, sts](MxProbe& m, AsyncSemaphore& address_connections) {
+        return run_host(m, address_connections, deadline, sts);
       };
       const std::function<void()> join = [&progress] { progress.join(); };
-      // At dane levels the handshake also depends on this destination's
-      // DNSSEC facts: only destinations with the same ones share a probe.
-      const std::string variant = level_is_dane(profile_.level) ? dane_inputs_key(mx.dane) : std::string();
+      // The handshakes also depend on this destination's DNSSEC facts (at
+      // dane levels) and on whether it has an MTA-STS policy: only
+      // destinations alike share a probe.
+      const std::string variant =
+          (level_is_dane(profile_.level) ? dane_inputs_key(mx.dane) : std::string()) + (sts ? "|sts" : "");
       joined = co_await hosts_.probe(mx, variant, run, join);
       // The facts may come from another destination's probe of the host:
-      // the certificate is matched against this destination's names.
+      // the certificates are matched against this destination's names.
       mx.compat.host_matches = mx.compat.ok && host_matches(mx.compat, host.name, target.name);
+      if (sts) mx.sts.host_matches = mx.sts.ok && sts::certificate_matches_policy(mx.sts.leaf_der, *policy);
     }
   }
   mx.elapsed_s = std::chrono::duration<double>(Clock::now() - started).count();
   if (!joined) progress.own_done();
 }
 
-asio::awaitable<void> Prober::run_host(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline) {
+asio::awaitable<void> Prober::run_host(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline, bool sts) {
   if (dane_wants_tlsa(profile_, mx.dane)) co_await lookup_tlsa(mx);
   // Named, not a temporary in the co_await expression: GCC 12 mis-destroys those.
   const CompatSetup setup = compat_setup(mx);
   co_await run_compat(mx, setup, address_connections, deadline);
-  if (!mx.failure && mx.starttls_code == 220 && !mx.compat.timed_out && config_.survey) {
+  if (mx.failure || mx.starttls_code != 220) co_return;
+  WaitGroup more(io_.get_executor());
+  if (!mx.compat.timed_out && config_.survey) {
     // The survey sends SNI exactly when the compat handshake did not, so
     // the two together show whether the certificate depends on SNI. A
     // server that stalled the compat handshake is not surveyed.
-    WaitGroup survey(io_.get_executor());
     for (auto v : kTlsVersions) {
       auto& result = mx.survey[static_cast<std::size_t>(v)];
-      survey.spawn(run_survey(mx, v, !mx.compat.sni_sent, address_connections, deadline),
-                   [&result](const std::string& error) {
-                     result.attempted = true;
-                     result.error = "internal error: " + error;
-                   });
+      more.spawn(run_survey(mx, v, !mx.compat.sni_sent, address_connections, deadline),
+                 [&result](const std::string& error) {
+                   result.attempted = true;
+                   result.error = "internal error: " + error;
+                 });
     }
-    co_await survey.wait();
   }
+  if (sts) {
+    more.spawn(run_sts(mx, address_connections, deadline), [&mx](const std::string& error) {
+      mx.sts.attempted = true;
+      mx.sts.error = "internal error: " + error;
+    });
+  }
+  co_await more.wait();
 }
 
 asio::awaitable<void> Prober::lookup_tlsa(MxProbe& mx) {
@@ -436,6 +470,28 @@ asio::awaitable<void> Prober::run_survey(MxProbe& mx, TlsVersion version, bool s
   const std::string sni = send_sni ? mx.host : std::string();
   result = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, sni);
   if (result.ok) co_await quit_over_tls(c);
+}
+
+asio::awaitable<void> Prober::run_sts(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline) {
+  // Postfix under "secure match=<patterns> servername=hostname": a
+  // connection of its own, the mandatory settings, SNI; each destination
+  // matches the certificate against its policy's patterns afterwards.
+  const tcp::endpoint ep(asio::ip::make_address(mx.address), static_cast<unsigned short>(mx.port));
+  co_await address_connections.acquire();
+  Permit address_permit(address_connections);
+  co_await connections_.acquire();
+  Permit permit(connections_);
+  Connection c(io_, sts_contexts_->compat(), deadline);
+  const auto stage = co_await smtp_until_starttls(c, ep, config_, helo_name_);
+  if (!stage.ready_for_tls) {
+    mx.sts.attempted = true;
+    mx.sts.timed_out = stage.failure == Reason::timeout;
+    mx.sts.error = stage.failure ? stage.detail : "STARTTLS not accepted on the MTA-STS connection";
+    co_return;
+  }
+  const std::string sni = mx.host;
+  mx.sts = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, sni);
+  if (mx.sts.ok) co_await quit_over_tls(c);
 }
 
 asio::awaitable<bool> Prober::speaks_implicit_tls(const MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline) {

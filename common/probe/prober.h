@@ -18,6 +18,7 @@
 #include "probe/host_probes.h"
 #include "probe/probe_result.h"
 #include "probe/target.h"
+#include "sts/resolver.h"
 #include "tls/client_profile.h"
 #include "tls/handshake.h"
 #include "util/async_sync.h"
@@ -40,6 +41,11 @@ class Prober {
   // connections_per_address) are sized at start and stay.
   void reconfigure(const ProbeConfig& config);
 
+  // MTA-STS: look each domain's policy up with `resolver` and, where one
+  // applies (testing, enforce), make the handshake our MTA makes under it
+  // with `sts_profile` (the secure level's settings). Throws ProfileError.
+  void enable_sts(sts::StsResolver& resolver, const ClientProfile& sts_profile);
+
  private:
   struct Host {
     std::string name;
@@ -58,19 +64,22 @@ class Prober {
   asio::awaitable<void> resolve_hosts(const Target& target, DestinationProbe& out, std::vector<Host>& hosts);
   using Deadline = std::chrono::steady_clock::time_point;
   asio::awaitable<void> probe_host(const Host& host, const Target& target, const DestinationProbe& destination,
-                                   Deadline deadline, MxProbe& out, Progress& progress);
+                                   const sts::Policy* policy, Deadline deadline, MxProbe& out, Progress& progress);
   asio::awaitable<std::optional<asio::ip::address>> first_address(const std::string& host, std::string& detail,
                                                                   dns::Security* security = nullptr);
   // One host's probe (shared by the destinations that need the same host
-  // with the same DANE inputs): its TLSA records when DANE asks for them,
-  // the compat handshake, the survey.
-  asio::awaitable<void> run_host(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline);
+  // with the same DANE inputs and MTA-STS need): its TLSA records when DANE
+  // asks for them, the compat handshake, the survey, and with `sts` the
+  // connection Postfix makes under an MTA-STS policy.
+  asio::awaitable<void> run_host(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline, bool sts);
   asio::awaitable<void> lookup_tlsa(MxProbe& mx);
   CompatSetup compat_setup(const MxProbe& mx);
   asio::awaitable<void> run_compat(MxProbe& mx, const CompatSetup& setup, AsyncSemaphore& address_connections,
                                    Deadline deadline);
   asio::awaitable<void> run_survey(MxProbe& mx, TlsVersion version, bool send_sni, AsyncSemaphore& address_connections,
                                    Deadline deadline);
+  asio::awaitable<void> run_sts(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline);
+  asio::awaitable<void> lookup_sts(const std::string& domain, sts::Lookup& out);
   asio::awaitable<bool> speaks_implicit_tls(const MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline);
   // Does the certificate the compat handshake got name the host as this destination's profile asks?
   bool host_matches(const HandshakeResult& compat, const std::string& mx_host, const std::string& nexthop) const;
@@ -80,6 +89,8 @@ class Prober {
   ClientProfile profile_;
   dns::Resolver& resolver_;
   TlsClientContexts contexts_;
+  sts::StsResolver* sts_ = nullptr;
+  std::unique_ptr<TlsClientContexts> sts_contexts_;
   AsyncSemaphore connections_;
   HostProbes hosts_;
   std::string helo_name_;

@@ -66,9 +66,17 @@ constexpr std::array kReasons{
                "dane-only requires DNSSEC-signed MX and TLSA records and this MX host has none: mail waits in the queue; use dane (or may) for this destination in smtp_tls_policy_maps"},
     ReasonInfo{Reason::tlsa_expiring, "tlsa_expiring", "", false,
                "the only certificate the TLSA records match expires soon: once it is replaced DANE delivery fails unless the new key is published in TLSA first; tell its postmaster"},
+    ReasonInfo{Reason::sts_mx_mismatch, "sts_mx_mismatch", "validation-failure", false,
+               "the MX host is not in the domain's MTA-STS policy (mx: lines): senders enforcing MTA-STS will not deliver to it; the domain must add it to the policy (and change the TXT id) or fix its MX records"},
+    ReasonInfo{Reason::sts_webpki_invalid, "sts_webpki_invalid", "sts-webpki-invalid", false,
+               "a certificate fails WebPKI validation under the domain's MTA-STS policy (the MX's, for the MX host name, or the policy host mta-sts.<domain>'s): the domain must serve a certificate from a public CA naming that host, with the full chain"},
+    ReasonInfo{Reason::sts_policy_fetch_failed, "sts_policy_fetch_failed", "sts-policy-fetch-error", false,
+               "the domain publishes an _mta-sts TXT record but its policy could not be fetched from https://mta-sts.<domain>/.well-known/mta-sts.txt (unreachable, HTTP error, redirect, over 64 KiB or too slow): mail goes as without MTA-STS until it can; tell its postmaster"},
+    ReasonInfo{Reason::sts_policy_invalid, "sts_policy_invalid", "sts-policy-invalid", false,
+               "the domain's MTA-STS TXT record or policy file does not follow RFC 8461 (the detail names the line): senders treat the domain as having no policy; tell its postmaster"},
 };
 
-static_assert(kReasons.size() == static_cast<std::size_t>(Reason::tlsa_expiring) + 1);
+static_assert(kReasons.size() == static_cast<std::size_t>(Reason::sts_policy_invalid) + 1);
 
 }  // namespace
 

@@ -41,6 +41,11 @@ enum class Reason {
   tlsa_unusable,
   dane_required,
   tlsa_expiring,
+  // MTA-STS (RFC 8461): see sts/judge.h.
+  sts_mx_mismatch,
+  sts_webpki_invalid,
+  sts_policy_fetch_failed,
+  sts_policy_invalid,
 };
 
 struct ReasonInfo {

@@ -32,7 +32,8 @@ struct ProbeOptions {
   std::string profile, level, dns;
   int port = 0;
   std::string timeout;
-  bool allow_private = false, json = false, no_survey = false, verbose = false;
+  bool allow_private = false, json = false, no_survey = false, verbose = false, no_sts = false;
+  std::string sts_ca;
   std::vector<std::string> targets;
 };
 
@@ -44,6 +45,8 @@ void apply_overrides(Config& config, const ProbeOptions& o) {
   if (o.port) config.probe.port = o.port;
   if (o.allow_private) config.probe.allow_private_targets = true;
   if (o.no_survey) config.probe.survey = false;
+  if (o.no_sts) config.mta_sts.enabled = false;
+  if (!o.sts_ca.empty()) config.mta_sts.ca_file = o.sts_ca;
   if (!o.timeout.empty()) {
     const auto d = parse_duration(o.timeout);
     if (!d) throw ConfigError("--timeout: bad duration '" + o.timeout + "' (e.g. 10s, 500ms)");
@@ -77,6 +80,8 @@ int probe_command(const std::vector<std::string>& args) {
       ("allow-private-targets", po::bool_switch(&o.allow_private), "probe loopback/private addresses too")
       ("timeout", po::value(&o.timeout), "overall deadline per destination, e.g. 30s")
       ("no-survey", po::bool_switch(&o.no_survey), "skip the per-version survey handshakes")
+      ("no-mta-sts", po::bool_switch(&o.no_sts), "do not look up MTA-STS policies")
+      ("mta-sts-ca-file", po::value(&o.sts_ca), "trust anchors for fetching MTA-STS policies (PEM file)")
       ("json", po::bool_switch(&o.json), "print one JSON document instead of the report")
       ("verbose,v", po::bool_switch(&o.verbose), "log one probe line per MX host to stderr");
   po::variables_map vm;
@@ -97,12 +102,15 @@ int probe_command(const std::vector<std::string>& args) {
   asio::io_context io;
   std::unique_ptr<dns::Resolver> resolver;
   std::unique_ptr<Prober> prober;
+  StsSetup sts;
   try {
     config = load_config(o.config_path, !vm.count("config"));
     apply_overrides(config, o);
     profile = start_probe_side(config, "mxtls");
     resolver = std::make_unique<dns::Resolver>(io, config.dns);
     prober = std::make_unique<Prober>(io, config.probe, profile, *resolver);
+    sts = start_sts(io, *resolver, config);
+    if (sts.resolver) prober->enable_sts(*sts.resolver, sts.judging.profile);
   } catch (const std::exception& e) {
     std::cerr << "mxtls probe: " << e.what() << "\n";
     return kExitConfig;
@@ -125,7 +133,8 @@ int probe_command(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (failed[i]) continue;
     const auto& probe = results[i];
-    const auto verdict = classify_destination(probe, profile);
+    auto verdict = classify_destination(probe, profile);
+    if (sts.resolver) sts::apply_sts(probe, verdict, sts.judging);
     for (const auto& text : format_probe_lines(probe, verdict, profile)) log::info(text);
     if (o.json) json.push_back(render_json_report(probe, verdict, profile));
     else std::cout << render_text_report(probe, verdict, profile) << (results.size() > 1 ? "\n" : "");

@@ -2,8 +2,9 @@
 
 #include <ctime>
 
-#include "log/sanitize.h"
 #include "classify/probe_log.h"
+#include "log/sanitize.h"
+#include "sts/judge.h"
 
 namespace mxtls {
 namespace {
@@ -163,6 +164,70 @@ Json json_verdict(const Verdict& v) {
           {"findings", std::move(findings)}};
 }
 
+
+std::string time_text(int64_t t) {
+  if (t <= 0) return "-";
+  const std::time_t tt = static_cast<std::time_t>(t);
+  struct tm tm {};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+  return buf;
+}
+
+void text_sts(std::string& out, const sts::Lookup& l) {
+  if (!l.checked) return;
+  out += "  MTA-STS   ";
+  if (l.record.empty()) out += "no _mta-sts TXT record";
+  else out += "record \"" + sanitize(l.record, 120) + "\"";
+  out += "\n";
+  if (l.policy) {
+    const auto& p = *l.policy;
+    std::string mx;
+    for (const auto& m : p.mx) mx += " " + sanitize(m, 80);
+    out += "            policy " + std::string(sts::mode_name(p.mode)) + ", max_age " + std::to_string(p.max_age) + ", mx" +
+           (mx.empty() ? " (none)" : mx) + "\n";
+    out += "            " + std::string(l.cached ? "cached (fetched " : "fetched ") + time_text(l.fetched_at) +
+           (l.cached ? ")" : "") + " from " + sanitize(l.policy_url, 120) + ", expires " + time_text(l.expires_at) + "\n";
+  } else if (!l.record.empty()) {
+    out += "            no policy in force\n";
+  }
+  if (l.problem)
+    out += "            problem " + std::string(reason_code(*l.problem)) + ": " + sanitize(l.problem_detail, 300) + "\n";
+}
+
+void text_sts_host(std::string& out, const MxProbe& mx, const sts::Lookup& l) {
+  if (!l.policy || l.policy->mode == sts::Mode::none) return;
+  out += "    MTA-STS      " + sanitize(sts::explain_mx_match(*l.policy, mx.host), 200) + "\n";
+  if (mx.sts.attempted) {
+    out += "                 under the policy: " + handshake_line(mx.sts);
+    if (mx.sts.ok) {
+      out += std::string(", certificate ") + (mx.sts.host_matches ? "matches" : "matches no") + " mx pattern";
+      out += mx.sts.verify_issues.empty() ? ", chain verifies" : ", verify error " + std::to_string(mx.sts.verify_issues.front().code) +
+                                                                     ": " + mx.sts.verify_issues.front().text;
+    }
+    out += "\n";
+  }
+}
+
+Json json_sts(const sts::Lookup& l) {
+  Json j{{"checked", l.checked}, {"record", l.record}, {"id", l.id}, {"url", l.policy_url}, {"address", l.policy_address}};
+  if (l.policy) {
+    j["policy"] = {{"mode", std::string(sts::mode_name(l.policy->mode))},
+                   {"max_age", l.policy->max_age},
+                   {"mx", l.policy->mx},
+                   {"lines", l.policy->lines}};
+    j["cached"] = l.cached;
+    j["fetched_at"] = time_text(l.fetched_at);
+    j["expires_at"] = time_text(l.expires_at);
+  } else {
+    j["policy"] = nullptr;
+  }
+  j["problem"] = l.problem ? Json(std::string(reason_code(*l.problem))) : Json(nullptr);
+  j["problem_detail"] = l.problem_detail;
+  return j;
+}
+
 }  // namespace
 
 std::string render_text_report(const DestinationProbe& probe, const DestinationVerdict& verdict, const ClientProfile& profile) {
@@ -181,6 +246,7 @@ std::string render_text_report(const DestinationProbe& probe, const DestinationV
     for (Reason r : o.findings) out += " " + std::string(reason_code(r));
     out += "\n";
   }
+  text_sts(out, probe.sts);
   for (std::size_t i = 0; i < probe.hosts.size(); ++i) {
     const auto& mx = probe.hosts[i];
     const auto& v = verdict.hosts[i];
@@ -202,6 +268,7 @@ std::string render_text_report(const DestinationProbe& probe, const DestinationV
       out += "    compat       " + handshake_line(mx.compat) + "\n";
       text_certificate(out, mx.compat, now);
     }
+    text_sts_host(out, mx, probe.sts);
     out += "    verdict      " + std::string(severity_name(v.severity)) + ", " + std::string(reason_code(v.reason)) + ", " +
            outcome_phrase(v.outcome, profile.level) + "\n";
   }
@@ -234,6 +301,12 @@ Json render_json_report(const DestinationProbe& probe, const DestinationVerdict&
     for (auto v : kTlsVersions)
       host["survey"][std::string(version_name(v))] = json_handshake(mx.survey[static_cast<std::size_t>(v)], now);
     if (level_is_dane(profile.level)) host["dane"] = json_dane(mx, profile);
+    if (probe.sts.policy && probe.sts.policy->mode != sts::Mode::none) {
+      host["mta_sts"] = {{"mx_matches", sts::policy_matches_mx(*probe.sts.policy, mx.host)},
+                         {"explanation", sts::explain_mx_match(*probe.sts.policy, mx.host)},
+                         {"handshake", json_handshake(mx.sts, now)},
+                         {"certificate_matches_policy", mx.sts.ok && mx.sts.host_matches}};
+    }
     host["result"] = json_verdict(verdict.hosts[i]);
     hosts.push_back(std::move(host));
   }
@@ -243,6 +316,7 @@ Json render_json_report(const DestinationProbe& probe, const DestinationVerdict&
           {"protocols", profile.versions.to_string()},
           {"elapsed_s", json_seconds(probe.elapsed_s)},
           {"result", json_verdict(verdict.overall)},
+          {"mta_sts", json_sts(probe.sts)},
           {"hosts", std::move(hosts)}};
 }
 

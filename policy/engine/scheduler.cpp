@@ -21,10 +21,10 @@ std::chrono::milliseconds ttl_for(Severity s, const CacheConfig& c) {
 }  // namespace
 
 Scheduler::Scheduler(asio::io_context& io, Prober& prober, const ClientProfile& profile, const CacheConfig& config,
-                     VerdictCache& cache, StoreWriter& writer, DaemonMetrics& metrics, Fleet* fleet)
-    : io_(io), prober_(prober), profile_(profile), config_(config), cache_(cache), writer_(writer), metrics_(metrics),
-      fleet_(fleet),
-      sweep_timer_(io) {}
+                     VerdictCache& cache, StoreWriter& writer, DaemonMetrics& metrics, Fleet* fleet,
+                     const sts::Judging* sts)
+    : io_(io), prober_(prober), profile_(profile), sts_(sts), config_(config), cache_(cache), writer_(writer),
+      metrics_(metrics), fleet_(fleet), sweep_timer_(io) {}
 
 Scheduler::Request Scheduler::request(const std::string& domain) {
   if (pending_.count(domain)) return Request::already_pending;
@@ -126,7 +126,8 @@ asio::awaitable<void> Scheduler::probe_one(std::string domain) {
 
 void Scheduler::finish(const std::string& domain, const DestinationProbe& probe,
                        std::chrono::steady_clock::duration took) {
-  const auto verdict = classify_destination(probe, profile_);
+  auto verdict = classify_destination(probe, profile_);
+  if (sts_) sts::apply_sts(probe, verdict, *sts_);
   metrics_.probe(verdict.overall.severity, verdict.overall.reason, took);
   for (const auto& line : format_probe_lines(probe, verdict, profile_)) log::info(line);
 
@@ -149,7 +150,7 @@ void Scheduler::finish(const std::string& domain, const DestinationProbe& probe,
   note_reachability(domain, probe, verdict, !cacheable);
   if (cacheable) {
     stored.expires_at = stored.probed_at + std::chrono::duration_cast<std::chrono::seconds>(ttl_for(stored.severity, config_)).count();
-    cache_.put(stored);
+    cache_.put(stored, level_is_dane(profile_.level) ? dane_tlspolicy(probe).kind : DaneTlspolicy::Kind::none);
     backoff_.erase(domain);
   } else {
     auto& b = backoff_[domain];

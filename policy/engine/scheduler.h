@@ -26,14 +26,17 @@
 #include "engine/store_writer.h"
 #include "engine/verdict_cache.h"
 #include "probe/prober.h"
+#include "sts/judge.h"
 
 namespace mxtls {
 
 class Scheduler {
  public:
-  // fleet: null on a single host.
+  // fleet: null on a single host. `sts`: how MTA-STS policies are judged
+  // (null: not at all).
   Scheduler(asio::io_context& io, Prober& prober, const ClientProfile& profile, const CacheConfig& config,
-            VerdictCache& cache, StoreWriter& writer, DaemonMetrics& metrics, Fleet* fleet = nullptr);
+            VerdictCache& cache, StoreWriter& writer, DaemonMetrics& metrics, Fleet* fleet = nullptr,
+            const sts::Judging* sts = nullptr);
 
   std::size_t queued() const { return queue_.size(); }
   bool local_problem() const { return local_.suspected(); }
@@ -67,6 +70,7 @@ class Scheduler {
   asio::io_context& io_;
   Prober& prober_;
   const ClientProfile& profile_;
+  const sts::Judging* sts_;
   CacheConfig config_;
   VerdictCache& cache_;
   StoreWriter& writer_;

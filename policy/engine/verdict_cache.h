@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/dane_tlspolicy.h"
 #include "verdict/verdict.h"
 #include "store/store.h"
 #include "tls/protocols.h"
@@ -24,6 +25,9 @@ struct CachedVerdict {
   int64_t expires_at = 0;
   std::optional<TlsVersion> tls;  // negotiated version (1 byte, not a string: 1M entries add up)
   std::string mx;                 // deciding MX, "host[addr]:port"
+  // At dane levels, the DANE policy the last probe found (the tlspolicy
+  // socketmap's dane-sts answer); not stored: none until probed again.
+  DaneTlspolicy::Kind dane = DaneTlspolicy::Kind::none;
 };
 
 class VerdictCache {
@@ -40,8 +44,9 @@ class VerdictCache {
       it->second = std::move(v);
     }
   }
-  void put(const StoredVerdict& s) {
-    put(s.domain, CachedVerdict{s.reason, s.severity, s.outcome, s.probed_at, s.expires_at, version_from_name(s.tls), s.mx});
+  void put(const StoredVerdict& s, DaneTlspolicy::Kind dane = DaneTlspolicy::Kind::none) {
+    put(s.domain,
+        CachedVerdict{s.reason, s.severity, s.outcome, s.probed_at, s.expires_at, version_from_name(s.tls), s.mx, dane});
   }
   void clear() {
     entries_.clear();

@@ -29,6 +29,8 @@ constexpr RestartOnly kRestartOnly[] = {
     {"[dns]", [](Config& l, const Config& r) { l.dns = r.dns; }},
     {"[tls]", [](Config& l, const Config& r) { l.tls = r.tls; }},
     {"[log]", [](Config& l, const Config& r) { l.log = r.log; }},
+    {"[metrics]", [](Config& l, const Config& r) { l.metrics = r.metrics; }},
+    {"[mta_sts]", [](Config& l, const Config& r) { l.mta_sts = r.mta_sts; }},
 };
 
 }  // namespace

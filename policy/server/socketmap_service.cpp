@@ -1,5 +1,7 @@
 #include "server/socketmap_service.h"
 
+#include <ctime>
+
 #include "codec/netstring.h"
 #include "log/logger.h"
 #include "log/sanitize.h"
@@ -23,15 +25,102 @@ bool is_certificate_reason(Reason r) {
 }  // namespace
 
 SocketmapService::SocketmapService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings,
-                                   const PolicyConfig& config, const ClientProfile& profile, DaemonMetrics& metrics)
+                                   const PolicyConfig& config, const ClientProfile& profile, DaemonMetrics& metrics,
+                                   sts::StsResolver* sts)
     : cache_(cache), scheduler_(scheduler), settings_(settings), metrics_(metrics), config_(config),
       level_(level_name(profile.level)), timeouts_{config.first_request_timeout.value, config.idle_timeout.value},
-      end_log_("socketmap", timeouts_) {}
+      end_log_("socketmap", timeouts_), sts_(sts) {}
 
 void SocketmapService::reconfigure(const PolicyConfig& config) {
   config_ = config;
   timeouts_ = {config.first_request_timeout.value, config.idle_timeout.value};
   end_log_ = ConnectionEndLog("socketmap", timeouts_);
+}
+
+std::optional<std::string> SocketmapService::dane_answer(const std::string& domain) {
+  // RFC 8461 2: DANE wins. Known from the last probe at a dane level.
+  const CachedVerdict* v = cache_.find(domain);
+  if (!v) return std::nullopt;
+  if (v->dane == DaneTlspolicy::Kind::dane_only) return "dane-only";
+  if (v->dane == DaneTlspolicy::Kind::dane) return "dane";
+  return std::nullopt;
+}
+
+std::string SocketmapService::sts_answer(const std::string& domain, const sts::Policy& policy, bool tlsrpt,
+                                         std::string_view failure) {
+  std::string match;
+  for (const auto& p : policy.mx) match += (match.empty() ? "" : ":") + sts::postfix_match_pattern(p);
+  std::string value = "secure match=" + match + " servername=hostname";
+  if (!tlsrpt) return value;
+  value += " policy_type=sts policy_domain=" + domain;
+  for (const auto& p : policy.mx) value += " mx_host_pattern=" + p;
+  // Postfix splits on blanks and commas and groups with braces: a line
+  // with a brace cannot be quoted (postfix-tlspol skips those too). The
+  // answer stays well under Postfix's socketmap_max_reply (100000).
+  std::string strings;
+  for (const auto& line : policy.lines) {
+    if (line.find_first_of("{}") != std::string::npos) continue;
+    if (value.size() + strings.size() + line.size() > 60000) break;
+    strings += " { policy_string = " + line + " }";
+  }
+  value += strings;
+  if (!failure.empty()) value += " policy_failure=" + std::string(failure);
+  return value;
+}
+
+std::string SocketmapService::published_answer(const codec::SocketmapQuery& q, const std::string& domain,
+                                               const sts::CachedPolicy* entry, bool waited) {
+  using codec::SocketmapStatus;
+  std::string value;
+  std::string source;
+  if (auto dane = dane_answer(domain)) {
+    value = std::move(*dane);
+    source = "dane";
+  } else {
+    const int64_t now = std::time(nullptr);
+    if (entry && entry->policy && entry->expires_at > now && entry->policy->mode == sts::Mode::enforce) {
+      // policy_failure: mxtls's last probe found no MX host that satisfies
+      // the enforced policy (RFC 8461 4.1, 4.2).
+      std::string_view failure;
+      const CachedVerdict* v = cache_.find(domain);
+      if (v && v->outcome == Outcome::deferred && v->expires_at > now) {
+        if (v->reason == Reason::sts_mx_mismatch) failure = "validation-failure";
+        else if (v->reason == Reason::sts_webpki_invalid) failure = "sts-webpki-invalid";
+      }
+      value = sts_answer(domain, *entry->policy, config_.tlspolicy_tlsrpt, failure);
+      source = "mta-sts id " + entry->id;
+    }
+  }
+  if (value.empty() && config_.tlspolicy_source == "both") return answer(q);
+  // One info line per lookup that fetched; answers from memory (every
+  // delivery asks) only at debug level.
+  if (waited || log::debug_enabled()) {
+    const std::string line = "socketmap: map=tlspolicy, key=" + sanitize(q.key, 120) + ", source=" +
+                             (source.empty() ? "none" : source) +
+                             ", answer=" + (value.empty() ? std::string("NOTFOUND") : sanitize(value, 300));
+    if (waited) log::info(line);
+    else log::debug(line);
+  }
+  return value.empty() ? codec::format_socketmap_reply(SocketmapStatus::notfound, "")
+                       : codec::format_socketmap_reply(SocketmapStatus::ok, value);
+}
+
+std::optional<std::string> SocketmapService::answer_now(const codec::SocketmapQuery& q) {
+  if (q.map != "tlspolicy" || config_.tlspolicy_source == "probes" || !sts_) return answer(q);
+  std::string domain;
+  lookup(q.key, domain);  // queues a probe for an unknown domain
+  if (domain.empty()) return codec::format_socketmap_reply(codec::SocketmapStatus::notfound, "");
+  const sts::CachedPolicy* entry = sts_->peek(domain);
+  if (!entry) return std::nullopt;
+  return published_answer(q, domain, entry, false);
+}
+
+asio::awaitable<std::string> SocketmapService::answer_async(const codec::SocketmapQuery& q) {
+  if (auto now = answer_now(q)) co_return std::move(*now);
+  std::string domain;
+  lookup(q.key, domain);
+  const sts::CachedPolicy* entry = co_await sts_->current(domain);
+  co_return published_answer(q, domain, entry, true);
 }
 
 const CachedVerdict* SocketmapService::lookup(const std::string& key, std::string& domain) {
@@ -94,7 +183,11 @@ asio::awaitable<void> SocketmapService::serve(Socket socket, ConnectionSlot slot
                             codec::encode_netstring(codec::format_socketmap_reply(codec::SocketmapStatus::perm, "malformed query")),
                             parsed.consumed};
     }
-    co_return HandlerStep{HandlerStep::reply, codec::encode_netstring(answer(*query)), parsed.consumed};
+    // Named, not a temporary in the co_return expression: GCC 12 mis-destroys those.
+    std::string reply;
+    if (auto now = answer_now(*query)) reply = std::move(*now);
+    else reply = co_await answer_async(*query);
+    co_return HandlerStep{HandlerStep::reply, codec::encode_netstring(reply), parsed.consumed};
   });
   end_log_.note(end);
 }

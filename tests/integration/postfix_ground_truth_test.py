@@ -30,7 +30,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
-from cases import CASES, DANE_CASES  # noqa: E402
+from cases import CASES, DANE_CASES, STS_CASES  # noqa: E402
 from lab import Lab  # noqa: E402
 
 BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build/release"
@@ -250,6 +250,68 @@ class PostfixGroundTruth(unittest.TestCase):
         text = self.lab.probe("--profile", "custom", "--security-level", "dane", "danefloodsmall.dnssec.test").stdout
         self.assertIn("... and 980 more record(s)", text)
         self.assertLess(text.count("\n"), 120)
+
+    def start_sts(self):
+        lab = self.lab
+        if not getattr(lab, "sts_started", False):
+            lab.start_sts_hosts()
+            lab.start_mta_sts_daemon(8461)
+            lab.sts_started = True
+
+    def test_mta_sts_with_postfix_mta_sts_resolver(self):
+        """Postfix at may with Debian's postfix-mta-sts-resolver in
+        smtp_tls_policy_maps delivers to each MTA-STS case; mxtls probe
+        (MTA-STS on, the lab CA for policy fetches) predicts every outcome."""
+        self.start_sts()
+        self.check_mta_sts("mta-sts-daemon", "socketmap:inet:127.0.0.1:8461:postfix")
+
+    def test_mta_sts_with_mxtls_tlspolicy(self):
+        """The same with mxtls-policyd's tlspolicy map (tlspolicy_source =
+        dane-sts) in place of postfix-mta-sts-resolver: the drop-in."""
+        self.start_sts()
+        lab = self.lab
+        lab.start_policyd(policy_extra=f"""tlspolicy_source = dane-sts
+
+[mta_sts]
+ca_file = {lab.certs}/ca.pem
+fetch_timeout = 4s
+""", level="may")
+        try:
+            self.check_mta_sts("mxtls tlspolicy", f"socketmap:unix:{lab.socketmap_socket}:tlspolicy")
+        finally:
+            lab.stop_policyd()
+
+    def check_mta_sts(self, label, policy_map):
+        lab = self.lab
+        subprocess.run(["postsuper", "-d", "ALL"], capture_output=True)
+        for c in STS_CASES:
+            mx_case = lab.spool / f"{c.mx}.msgs"
+            mx_case.unlink(missing_ok=True)
+        lab.postfix_reconfigure({**RETRY_SETTINGS, "smtp_tls_security_level": "may",
+                                 "smtp_tls_policy_maps": policy_map})
+        cases = [c for c in STS_CASES if not c.hostile]
+        for c in cases:
+            subprocess.run(["sendmail", "-f", "", f"user@{c.name}.test"], check=True, text=True,
+                           input=f"Subject: ground truth {c.name} / {label}\n\nmxtls ground truth\n")
+        # The resolver fetches each policy (up to 4 s); then every recipient is delivered or deferred.
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            q = queue()
+            pending = [c for c in cases if f"user@{c.name}.test" in q and not q[f"user@{c.name}.test"]]
+            if not pending and time.time() > deadline - 55:
+                break
+            time.sleep(0.5)
+        q = queue()
+        r = lab.probe("--json", "--profile", "postfix", *[f"{c.name}.test" for c in cases], conf=lab.sts_conf())
+        mxtls = {d["destination"][:-len(".test")]: d["result"] for d in json.loads(r.stdout)}
+        for c in cases:
+            rcpt = f"user@{c.name}.test"
+            delivered = any(f"ground truth {c.name} / {label}" in m for m in lab.delivered_messages(c.mx))
+            outcome = "tls" if delivered else "deferred" if rcpt in q else "bounced"
+            got = mxtls[c.name]
+            self.rows.append((c.name, f"may + {label}", outcome, got["outcome"], got["reason"]))
+            with self.subTest(case=c.name):
+                self.assertEqual(got["outcome"], outcome, f"Postfix queue: {q.get(rcpt)!r}; mxtls: {got}")
 
 
 if __name__ == "__main__":

@@ -134,3 +134,72 @@ DANE_CASES = [
 
 def dane_by_name(name):
     return next(c for c in DANE_CASES if c.name == name)
+
+
+# MTA-STS destinations (RFC 8461): NAME.test has MX mx.NAME.test on the
+# address of the destination `mx` above (a known server; its certificate
+# also names every mx.sts-*.test, see make-certs.sh), a _mta-sts TXT
+# record, and a policy host mta-sts.NAME.test served by the lab's nginx
+# (127.0.0.60:443, certificate from the lab CA) unless `host` says
+# otherwise. `reason`/`outcome`: what `mxtls probe` judges under the lab's
+# postfix profile (level may, the MTA enforcing MTA-STS); `answer`: what the
+# tlspolicy socketmap answers, as postfix-mta-sts-resolver does.
+@dataclass
+class StsCase:
+    name: str
+    mx: str                      # the server behind mx.NAME.test: a case of CASES
+    policy: str = ""             # the policy file nginx serves
+    reason: str = "ok"
+    outcome: str = "tls"
+    answer: str = "NOTFOUND"     # "secure match=... servername=hostname" or NOTFOUND
+    host: str = "nginx"          # nginx | unreachable | selfsigned | slow
+    serve: str = "policy"        # policy | redirect | huge | badtype
+    txt: str = "v=STSv1; id=20240101T000000;"
+    hostile: bool = False        # the hostile-input set (Hostile in tests/integration/mta_sts_test.py)
+    # Where postfix-mta-sts-resolver answers otherwise (None: as `answer`).
+    daemon_answer: str = None
+
+
+def sts_policy(mode, *mx, max_age=86400):
+    return "version: STSv1\r\nmode: " + mode + "\r\n" + "".join(f"mx: {m}\r\n" for m in mx) + f"max_age: {max_age}\r\n"
+
+
+STS_CASES = [
+    StsCase("sts-enforce", "healthy13", sts_policy("enforce", "mx.sts-enforce.test"),
+            answer="secure match=mx.sts-enforce.test servername=hostname"),
+    StsCase("sts-wildcard", "healthy12", sts_policy("enforce", "*.sts-wildcard.test", "mx.backup.test"),
+            answer="secure match=.sts-wildcard.test:mx.backup.test servername=hostname"),
+    StsCase("sts-mismatch", "healthy12", sts_policy("enforce", "mx.elsewhere.test"),
+            reason="sts_mx_mismatch", outcome="deferred", answer="secure match=mx.elsewhere.test servername=hostname"),
+    StsCase("sts-webpki", "expired", sts_policy("enforce", "mx.sts-webpki.test"),
+            reason="sts_webpki_invalid", outcome="deferred", answer="secure match=mx.sts-webpki.test servername=hostname"),
+    StsCase("sts-testing", "healthy12", sts_policy("testing", "mx.elsewhere.test"), reason="sts_mx_mismatch"),
+    StsCase("sts-none", "healthy12", "version: STSv1\nmode: none\nmax_age: 86400\n"),
+    StsCase("sts-unreachable", "healthy12", sts_policy("enforce", "mx.sts-unreachable.test"),
+            reason="sts_policy_fetch_failed", host="unreachable"),
+    StsCase("sts-oversize", "healthy12", sts_policy("enforce", "mx.sts-oversize.test") + "x: " + "a" * 100000 + "\r\n",
+            reason="sts_policy_fetch_failed"),
+    StsCase("sts-redirect", "healthy12", sts_policy("enforce", "mx.sts-redirect.test"), reason="sts_policy_fetch_failed",
+            serve="redirect"),
+    StsCase("sts-badtype", "healthy12", sts_policy("enforce", "mx.sts-badtype.test"), reason="sts_policy_fetch_failed",
+            serve="badtype"),
+    StsCase("sts-badhttps", "healthy12", sts_policy("enforce", "mx.sts-badhttps.test"), reason="sts_webpki_invalid",
+            host="selfsigned"),
+    StsCase("sts-invalid", "healthy12", "version: STSv1\nmode: enforce\nmx: mx.sts-invalid.test\nmax_age: forever\n",
+            reason="sts_policy_invalid"),
+    # The policy cache (PolicyCacheByIdAndExpiry in mta_sts_test.py changes its TXT id and policy).
+    StsCase("sts-rotate", "healthy12", sts_policy("enforce", "mx.sts-rotate.test"),
+            answer="secure match=mx.sts-rotate.test servername=hostname"),
+    # Hostile: a 10 MB policy, a policy host that trickles its answer, a 60 KB TXT record.
+    StsCase("sts-huge", "healthy12", "", reason="sts_policy_fetch_failed", serve="huge", hostile=True),
+    StsCase("sts-slow", "healthy12", "", reason="sts_policy_fetch_failed", host="slow", hostile=True),
+    # mxtls refuses a TXT record over 1 KiB (sts_policy_invalid: no policy);
+    # mta-sts-daemon reads all 60 KB and fetches the policy.
+    StsCase("sts-bigtxt", "healthy12", sts_policy("enforce", "mx.sts-bigtxt.test"), reason="sts_policy_invalid",
+            txt="v=STSv1; id=1; x=" + "a" * 60000, hostile=True,
+            daemon_answer="secure match=mx.sts-bigtxt.test servername=hostname"),
+]
+
+STS_NGINX = "127.0.0.60"        # the policy hosts' nginx
+STS_UNREACHABLE = "127.0.0.61"  # nothing listens
+STS_SLOW = "127.0.0.62"         # tests/lab/slow_https.py

@@ -15,13 +15,18 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
-from cases import CASES, DANE_CASES, SERVED
+from cases import CASES, DANE_CASES, SERVED, STS_CASES, STS_NGINX, STS_SLOW, STS_UNREACHABLE
 
 LAB_SRC = Path(__file__).resolve().parent
 REPO = LAB_SRC.parent.parent
+# Debian packages tests/setup-debian12 unpacks beside the system (apt-get
+# download + dpkg -x): installed, they would start services on the host.
+NGINX = Path(os.environ.get("MXTLS_NGINX", "/opt/mxtls-lab/nginx/usr/sbin/nginx"))
+MTA_STS_RESOLVER = Path(os.environ.get("MXTLS_MTA_STS_RESOLVER", "/opt/mxtls-lab/mta-sts-resolver"))
 
 
 def require_netns():
@@ -236,6 +241,15 @@ class Lab:
   trust-anchor-file: "{self.trust_anchor}"
   val-log-level: 2
 """
+        for c in STS_CASES:
+            data.append(f'"{c.name}.test. MX 10 mx.{c.name}.test."')
+            data.append(f'"mx.{c.name}.test. A 127.0.0.{next(x for x in CASES if x.name == c.mx).octet}"')
+            # TXT character-strings hold 255 bytes each.
+            strings = " ".join('"' + c.txt[i:i + 255] + '"' for i in range(0, len(c.txt), 255))
+            # TTL 1: resolvers (libunbound in mxtls) see a changed id at once.
+            data.append(f"'_mta-sts.{c.name}.test. 1 TXT {strings}'")
+            addr = {"nginx": STS_NGINX, "selfsigned": STS_NGINX, "unreachable": STS_UNREACHABLE, "slow": STS_SLOW}[c.host]
+            data.append(f'"mta-sts.{c.name}.test. A {addr}"')
         conf = f"""server:
   interface: 127.0.0.1@53
   interface: 127.0.0.1@5353
@@ -344,6 +358,120 @@ zone:
         sig[mid] = ord("A") if sig[mid] != ord("A") else ord("B")
         fields[-1] = sig.decode()
         return "\t".join(fields)
+
+    # -- MTA-STS policy hosts -------------------------------------------------
+    def start_sts_hosts(self):
+        """nginx (Debian's) serving each STS case's policy on 127.0.0.60:443
+        with certificates from the lab CA, and the slow-loris policy host."""
+        www = self.dir / "sts-www"
+        shutil.rmtree(www, ignore_errors=True)
+        servers = []
+        for c in STS_CASES:
+            if c.host not in ("nginx", "selfsigned"):
+                continue
+            root = www / c.name / ".well-known"
+            root.mkdir(parents=True)
+            policy = root / "mta-sts.txt"
+            if c.serve == "huge":
+                with open(policy, "wb") as f:
+                    f.write(b"version: STSv1\r\nmode: enforce\r\nmx: mx.sts-huge.test\r\nmax_age: 86400\r\n")
+                    f.write((b"x: " + b"a" * 1000 + b"\r\n") * 10240)  # 10 MB
+            else:
+                policy.write_text(c.policy)
+            cert, key = (self.certs / "mta-sts.pem", self.certs / "leaf.key")
+            chain = self.dir / "mta-sts-chain.pem"
+            chain.write_text(cert.read_text() + (self.certs / "intermediate.pem").read_text())
+            if c.host == "selfsigned":
+                chain = self.certs / "mta-sts-selfsigned.pem"
+            location = {"policy": "default_type text/plain;",
+                        "huge": "default_type text/plain;",
+                        "badtype": "default_type text/html;",
+                        "redirect": f"return 301 https://mta-sts.sts-enforce.test/.well-known/mta-sts.txt;"}[c.serve]
+            servers.append(f"""  server {{
+    listen {STS_NGINX}:443 ssl;
+    server_name mta-sts.{c.name}.test;
+    ssl_certificate {chain};
+    ssl_certificate_key {key};
+    root {www / c.name};
+    location = /.well-known/mta-sts.txt {{ {location} }}
+  }}
+""")
+        tmp = self.dir / "nginx-tmp"
+        tmp.mkdir(exist_ok=True)
+        for d in (www, tmp):
+            os.chmod(d, 0o755)
+        conf = f"""daemon off;
+master_process off;
+worker_processes 1;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/nginx-error.log;
+events {{ worker_connections 256; }}
+http {{
+  access_log {self.dir}/nginx-access.log;
+  client_body_temp_path {tmp}/body;
+  proxy_temp_path {tmp}/proxy;
+  fastcgi_temp_path {tmp}/fastcgi;
+  uwsgi_temp_path {tmp}/uwsgi;
+  scgi_temp_path {tmp}/scgi;
+  default_type application/octet-stream;
+  ssl_protocols TLSv1.2 TLSv1.3;
+{''.join(servers)}}}
+"""
+        (self.dir / "nginx.conf").write_text(conf)
+        if not NGINX.exists():
+            raise RuntimeError(f"no nginx at {NGINX}: run tests/setup-debian12")
+        self.spawn("nginx", [str(NGINX), "-e", str(self.dir / "nginx-error.log"), "-c", str(self.dir / "nginx.conf")])
+        self.spawn("slow-https", [sys.executable, str(LAB_SRC / "slow_https.py"), STS_SLOW, "443",
+                                  str(self.dir / "mta-sts-chain.pem"), str(self.certs / "leaf.key")])
+        wait_port(STS_NGINX, 443)
+        wait_port(STS_SLOW, 443)
+
+    def restart_unbound(self):
+        """Rewrites the zone (after a case's records changed) and restarts unbound."""
+        old = self.spawned("unbound")
+        old.terminate()
+        old.wait(timeout=10)
+        self.procs.remove(old)
+        self.write_unbound()
+        self.spawn("unbound", ["unbound", "-d", "-c", str(self.dir / "unbound.conf")])
+        wait_port("127.0.0.1", 5353)
+
+    def sts_conf(self, extra=""):
+        """The lab's mxtls.conf with MTA-STS on: the lab CA for policy
+        fetches, a short fetch deadline."""
+        path = self.dir / "mxtls-sts.conf"
+        path.write_text(self.conf.read_text() + f"""
+[mta_sts]
+ca_file = {self.certs}/ca.pem
+fetch_timeout = 4s
+{extra}
+""")
+        return path
+
+    def start_mta_sts_daemon(self, port=8461, config=None):
+        """Debian's postfix-mta-sts-resolver (mta-sts-daemon) on 127.0.0.1:PORT,
+        resolving through the lab's unbound (/etc/resolv.conf here) and
+        trusting the lab CA (OpenSSL's SSL_CERT_FILE, which aiohttp's default
+        context reads). It ignores SIGTERM: stop() kills it."""
+        pkgs = MTA_STS_RESOLVER / "usr/lib/python3/dist-packages"
+        if not (pkgs / "postfix_mta_sts_resolver").exists():
+            raise RuntimeError(f"no postfix-mta-sts-resolver under {MTA_STS_RESOLVER}: run tests/setup-debian12")
+        conf = config or self.dir / "mta-sts-daemon.yml"
+        if not config:
+            conf.write_text(f"host: 127.0.0.1\nport: {port}\ncache:\n  type: internal\n"
+                            "default_zone:\n  strict_testing: false\n  timeout: 4\n")
+        env = dict(os.environ, PYTHONPATH=str(pkgs), SSL_CERT_FILE=str(self.certs / "ca.pem"))
+        with open(self.dir / "mta-sts-daemon.err", "w") as err:
+            # Debian's Python: the resolver's dependencies are Debian packages.
+            proc = subprocess.Popen(["/usr/bin/python3", "-c", "import sys\nfrom postfix_mta_sts_resolver.daemon import main\n"
+                                     "sys.argv = ['mta-sts-daemon'] + sys.argv[1:]\nmain()",
+                                     "-c", str(conf), "-v", "warn"],
+                                    stdout=subprocess.DEVNULL, stderr=err, env=env)
+        proc.mxtls_name = "mta-sts-daemon"
+        proc.mxtls_kill = True
+        self.procs.append(proc)
+        wait_port("127.0.0.1", port, timeout=20)
+        return proc
 
     # -- fake destinations --------------------------------------------------
     def cert_options(self, cert, case_name):
@@ -734,7 +862,10 @@ MAILER(`smtp')dnl
             subprocess.run(["postfix", "stop"], capture_output=True)
             self.postfix_running = False
         for p in self.procs:
-            p.terminate()
+            if getattr(p, "mxtls_kill", False):
+                p.kill()  # mta-sts-daemon ignores SIGTERM
+            else:
+                p.terminate()
         for p in self.procs:
             try:
                 p.wait(timeout=5)

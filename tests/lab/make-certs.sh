@@ -53,6 +53,10 @@ openssl genrsa -out weak.key 1024 2>/dev/null
 # Certificates that stand for a case also name *.bench.test, so the
 # benchmark's destinations (mxN.bench.test) show the case, not a mismatch.
 extra_san=",DNS:*.bench.test"
+# ... and every MTA-STS destination's MX (mx.sts-*.test, cases.py STS_CASES).
+sts_cases="sts-enforce sts-wildcard sts-mismatch sts-webpki sts-testing sts-none sts-unreachable sts-oversize
+           sts-redirect sts-badtype sts-badhttps sts-invalid sts-rotate sts-huge sts-slow sts-bigtxt"
+for n in $sts_cases; do extra_san="$extra_san,DNS:mx.$n.test"; done
 issue() {
   local name=$1 host=$2 key=$3
   openssl req -new -key "$key" -out "$name.csr" -subj "$(subj "$host")" 2>/dev/null
@@ -84,4 +88,14 @@ for c in daneta.dnssec danestale.dnssec danebogus.dnssec daneunusable.dnssec dan
 done
 openssl req -x509 -key leaf.key -out dane-ee.pem -days 365 -subj "$(subj not-the-mx.example)" 2>/dev/null
 issue dane-expiring mx.daneexpiring.dnssec.test leaf.key "$(date -u +%Y%m%d%H%M%SZ)" "$(date -u -d '+5 days' +%Y%m%d%H%M%SZ)"
+rm -f ./*.csr
+
+# MTA-STS policy hosts (nginx, tests/lab/cases.py STS_CASES): one
+# certificate naming every mta-sts.<case>.test, and a self-signed one for
+# the case whose policy host fails WebPKI.
+extra_san=""
+for n in $sts_cases; do extra_san="$extra_san,DNS:mta-sts.$n.test"; done
+issue mta-sts mta-sts.lab.test leaf.key
+openssl req -x509 -key leaf.key -out mta-sts-selfsigned.pem -days 365 -subj "$(subj mta-sts.sts-badhttps.test)" \
+  -addext "subjectAltName=DNS:mta-sts.sts-badhttps.test" 2>/dev/null
 rm -f ./*.csr

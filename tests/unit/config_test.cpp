@@ -106,7 +106,7 @@ TEST(Config, DocumentedDefaultsMatchTheCode) {
   std::set<std::string> documented;
   std::string section, line;
   const std::regex key_line(R"(^#([a-z_]+) =( (.*))?$)");
-  const std::regex section_line(R"(^\[([a-z]+)\]$)");
+  const std::regex section_line(R"(^\[([a-z_]+)\]$)");
   std::smatch m;
   while (std::getline(in, line)) {
     if (std::regex_match(line, m, section_line)) {

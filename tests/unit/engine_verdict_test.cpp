@@ -89,7 +89,9 @@ TEST(EngineVerdict, QuestionsAreBoundedAndKeepTheRecipientDomain) {
   EXPECT_EQ(parsed.request.get("queue_id").size(), kMaxQuestionValue);
   EXPECT_EQ(parsed.request.get("client_address").size(), kMaxQuestionValue);
   // Short values go as they are.
-  const auto plain = parse_policy_request(encode_verdict_question({.recipient = "u@" + domain, .sender = "", .queue_id = "", .client_address = ""}));
+  // Named: the parsed request points into the encoded text.
+  const std::string plain_text = encode_verdict_question({.recipient = "u@" + domain, .sender = "", .queue_id = "", .client_address = ""});
+  const auto plain = parse_policy_request(plain_text);
   EXPECT_EQ(plain.request.get("recipient"), "u@" + domain);
 }
 
