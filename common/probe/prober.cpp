@@ -6,6 +6,7 @@
 
 #include "dns/rdata.h"
 #include "smtp/dialogue.h"
+#include "sts/judge.h"
 
 namespace mxtls {
 namespace {
