@@ -172,6 +172,16 @@ void RedisStore::write(const std::vector<StoredVerdict>& verdicts, const std::ve
   for (const auto& v : probes) command({"ZADD", key("probes"), std::to_string(v.probed_at), probe_member(++seq, v)});
   const auto done = command({"EXEC"});
   if (done->type != REDIS_REPLY_ARRAY) throw StoreError(conn_.where() + ": write: transaction aborted");
+  // Behind Sentinel a write counts once a replica has it: a failover
+  // promotes a replica, and what only the old master held would be lost
+  // when it rejoins as a replica. Not acknowledged, it is held and written
+  // again (to the new master, once the old one refuses).
+  if (!conn_.target().sentinels.empty()) {
+    const auto timeout = std::to_string(conn_.target().timeout.count());
+    const auto replicas = command({"WAIT", "1", timeout});
+    if (replicas->type != REDIS_REPLY_INTEGER || replicas->integer < 1)
+      throw StoreError(conn_.where() + ": write not yet on a replica after " + timeout + " ms (WAIT)");
+  }
 }
 
 }  // namespace mxtls

@@ -3,7 +3,8 @@
 // history as a sorted set by probe time, and each written verdict announced
 // on a channel. Synchronous, over a RedisConnection (fixed master or
 // Sentinel, a deadline on every call): callers keep it off the answering
-// thread (the daemon's StoreWriter).
+// thread (the daemon's StoreWriter). Behind Sentinel a write returns only
+// once a replica has it (WAIT), so a failover loses nothing acknowledged.
 #pragma once
 #include <chrono>
 #include <memory>
