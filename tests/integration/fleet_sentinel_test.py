@@ -39,6 +39,10 @@ def master_port():
 
 
 def start_redis():
+    # A replica saves what it syncs (dump.rdb) even with --save "": a lab dir
+    # kept from an earlier run must not start with its verdicts.
+    for rdb in lab.dir.glob("*.rdb"):
+        rdb.unlink()
     for port, extra in ((MASTER, []), (REPLICA, ["--replicaof", "127.0.0.1", str(MASTER)])):
         lab.spawn(f"redis{port}", ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                    "--appendonly", "no", "--dir", str(lab.dir)] + extra)
