@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/decision.h"
+#include "verdict/action.h"
 
 namespace mxtls {
 
