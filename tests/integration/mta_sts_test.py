@@ -9,6 +9,7 @@ in bounded time and memory. Runs inside tests/lab/netns-run.
 usage: mta_sts_test.py BUILD_DIR"""
 
 import json
+import os
 import resource
 import socket
 import sys
@@ -282,7 +283,9 @@ class Hostile(unittest.TestCase):
         # The probes run in parallel; the slow-loris host is cut at fetch_timeout (4s).
         self.assertLess(elapsed, 30)
         max_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        self.assertLess(max_rss_mb, 200)
+        # A 10 MB policy is not held whole; the sanitizer build's shadow
+        # memory and quarantine about double any process's RSS.
+        self.assertLess(max_rss_mb, 400 if "ASAN_OPTIONS" in os.environ else 200)
 
 
 if __name__ == "__main__":
