@@ -1,7 +1,6 @@
 #include "sts/judge.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "classify/classifier.h"
 #include "tls/certificate.h"
@@ -9,26 +8,8 @@
 namespace mxtls::sts {
 namespace {
 
-bool is_certificate_reason(Reason r) {
-  switch (r) {
-    case Reason::cert_expired:
-    case Reason::cert_not_yet_valid:
-    case Reason::cert_self_signed:
-    case Reason::cert_untrusted_chain:
-    case Reason::cert_host_mismatch:
-    case Reason::weak_key: return true;
-    default: return false;
-  }
-}
-
 void add_finding(std::vector<Reason>& findings, Reason r) {
   if (std::find(findings.begin(), findings.end(), r) == findings.end()) findings.push_back(r);
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string patterns_text(const Policy& policy) {
@@ -54,10 +35,10 @@ bool certificate_matches_policy(std::string_view leaf_der, const Policy& policy)
 }
 
 bool certificate_names_host(const CertificateInfo& cert, std::string_view host_in) {
-  std::string host = lower(host_in);
+  std::string host = to_lower(host_in);
   if (!host.empty() && host.back() == '.') host.pop_back();
   for (const auto& san_in : cert.dns_names) {
-    const std::string san = lower(san_in);
+    const std::string san = to_lower(san_in);
     if (san == host) return true;
     if (san.starts_with("*.")) {
       const auto suffix = std::string_view(san).substr(1);  // ".example.com"

@@ -8,12 +8,6 @@ namespace {
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = lower(c);
-  return out;
-}
-
 // sts-policy-ext-name: (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
 bool valid_field_name(std::string_view name) {
   if (name.empty() || name.size() > 32 || !is_alnum(name[0])) return false;
@@ -82,6 +76,12 @@ std::string shown(std::string_view s) {
 }
 
 }  // namespace
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = lower(c);
+  return out;
+}
 
 std::string_view mode_name(Mode m) {
   switch (m) {

@@ -96,4 +96,16 @@ std::optional<Reason> reason_from_code(std::string_view code) {
 
 std::span<const ReasonInfo> all_reasons() { return kReasons; }
 
+bool is_certificate_reason(Reason r) {
+  switch (r) {
+    case Reason::cert_expired:
+    case Reason::cert_not_yet_valid:
+    case Reason::cert_self_signed:
+    case Reason::cert_untrusted_chain:
+    case Reason::cert_host_mismatch:
+    case Reason::weak_key: return true;
+    default: return false;
+  }
+}
+
 }  // namespace mxtls

@@ -58,6 +58,8 @@ struct ReasonInfo {
 
 const ReasonInfo& reason_info(Reason r);
 std::string_view reason_code(Reason r);
+// A problem of the server's certificate (expired, untrusted, wrong name, weak key).
+bool is_certificate_reason(Reason r);
 std::optional<Reason> reason_from_code(std::string_view code);
 // Every reason, in enum order (for documentation, config validation, tests).
 std::span<const ReasonInfo> all_reasons();

@@ -44,6 +44,10 @@ DaemonMetrics::DaemonMetrics(prometheus::Registry& r)
       probe_histogram_(&probe_seconds_.Add({}, prometheus::Histogram::BucketBoundaries{
                                                     0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})) {
   for (const auto s : kSeverities) cached_.Add({{"severity", std::string(severity_name(s))}});
+  for (std::size_t m = 0; m < kMaps.size(); ++m)
+    for (const bool found : {false, true})
+      lookup_series_[m * 2 + (found ? 1 : 0)] =
+          &lookups_.Add({{"map", std::string(kMaps[m])}, {"result", found ? "found" : "notfound"}});
 }
 
 void DaemonMetrics::decision(Action action, std::optional<Reason> reason) {
@@ -57,7 +61,8 @@ void DaemonMetrics::decision(Action action, std::optional<Reason> reason) {
 }
 
 void DaemonMetrics::socketmap_lookup(std::string_view map, bool found) {
-  lookups_.Add({{"map", std::string(map)}, {"result", found ? "found" : "notfound"}}).Increment();
+  for (std::size_t m = 0; m < kMaps.size(); ++m)
+    if (kMaps[m] == map) lookup_series_[m * 2 + (found ? 1 : 0)]->Increment();
 }
 
 void DaemonMetrics::probe(Severity severity, Reason reason, std::chrono::steady_clock::duration took) {

@@ -59,6 +59,9 @@ class DaemonMetrics {
   // The hot path's series, made on first use: (action, reason or unknown).
   std::vector<prometheus::Counter*> decision_series_;
   prometheus::Histogram* probe_histogram_;
+  // The socketmap maps served, and their series: [map * 2 + found].
+  static constexpr std::array<std::string_view, 3> kMaps{"transport", "tlspolicy", "mailertable"};
+  std::array<prometheus::Counter*, kMaps.size() * 2> lookup_series_{};
   std::uint64_t store_failures_seen_ = 0;
   FleetCounters fleet_seen_{};
 };

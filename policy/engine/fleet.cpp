@@ -47,6 +47,11 @@ void Fleet::claim(const std::string& domain, int64_t fresh_after, Done done) {
   (void)!write(wake_[1], "x", 1);
 }
 
+void Fleet::count(std::uint64_t FleetCounters::*field) {
+  std::lock_guard lock(mutex_);
+  ++(counters_.*field);
+}
+
 FleetCounters Fleet::counters() const {
   std::lock_guard lock(mutex_);
   return counters_;
@@ -139,19 +144,13 @@ std::optional<StoredVerdict> Fleet::fresh_verdict(const std::string& domain, int
 
 void Fleet::handle(Claim claim) {
   if (!reachable_) {
-    {
-      std::lock_guard lock(mutex_);
-      ++counters_.unreachable;
-    }
+    count(&FleetCounters::unreachable);
     finish(std::move(claim.done), {FleetClaim::Outcome::probe, std::nullopt});
     return;
   }
   try {
     if (auto v = fresh_verdict(claim.domain, claim.fresh_after)) {
-      {
-        std::lock_guard lock(mutex_);
-        ++counters_.adopted;
-      }
+      count(&FleetCounters::adopted);
       finish(std::move(claim.done), {FleetClaim::Outcome::adopted, std::move(v)});
       return;
     }
@@ -162,39 +161,27 @@ void Fleet::handle(Claim claim) {
     const auto lease_key = commands_.key("lease", claim.domain);
     const auto taken = commands_.command({"SET", lease_key, holder_, "NX", "PX", std::to_string(lease_.count())});
     if (taken->type == REDIS_REPLY_STATUS) {
-      {
-        std::lock_guard lock(mutex_);
-        ++counters_.leases_taken;
-      }
+      count(&FleetCounters::leases_taken);
       finish(std::move(claim.done), {FleetClaim::Outcome::probe, std::nullopt});
       return;
     }
     // Held elsewhere. Its verdict may have come between the read and the SET.
     if (auto v = fresh_verdict(claim.domain, claim.fresh_after)) {
-      {
-        std::lock_guard lock(mutex_);
-        ++counters_.adopted;
-      }
+      count(&FleetCounters::adopted);
       finish(std::move(claim.done), {FleetClaim::Outcome::adopted, std::move(v)});
       return;
     }
     const auto left = commands_.command({"PTTL", lease_key});
     const auto ms = left->type == REDIS_REPLY_INTEGER && left->integer > 0 ? std::chrono::milliseconds(left->integer)
                                                                             : std::chrono::milliseconds(0);
-    {
-      std::lock_guard lock(mutex_);
-      ++counters_.waited;
-    }
+    count(&FleetCounters::waited);
     auto& w = waiting_[claim.domain];
     w.fresh_after = claim.fresh_after;
     w.until = std::chrono::steady_clock::now() + ms;
     w.done.push_back(std::move(claim.done));
   } catch (const StoreError& e) {
     lost(e.what());
-    {
-      std::lock_guard lock(mutex_);
-      ++counters_.unreachable;
-    }
+    count(&FleetCounters::unreachable);
     finish(std::move(claim.done), {FleetClaim::Outcome::probe, std::nullopt});
   }
 }
@@ -205,10 +192,7 @@ void Fleet::published(const std::string& domain) {
   auto v = fresh_verdict(domain, it->second.fresh_after);  // StoreError: the caller's lost()
   if (!v) return;
   for (auto& done : it->second.done) {
-    {
-      std::lock_guard lock(mutex_);
-      ++counters_.adopted;
-    }
+    count(&FleetCounters::adopted);
     finish(std::move(done), {FleetClaim::Outcome::adopted, v});
   }
   waiting_.erase(it);

@@ -81,6 +81,7 @@ class Fleet {
   void reach();  // connects both connections and subscribes; throws StoreError
   void lost(const std::string& why);
   void finish(Done done, FleetClaim result);
+  void count(std::uint64_t FleetCounters::*field);
 
   asio::io_context& io_;
   std::string level_;

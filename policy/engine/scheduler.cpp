@@ -64,9 +64,11 @@ void Scheduler::claimed(const std::string& domain, FleetClaim claim) {
       const auto& v = *claim.verdict;
       cache_.put(v);
       backoff_.erase(domain);
-      log::info("fleet: domain=" + sanitize(domain) + ", verdict taken from the fleet: reason=" +
-                std::string(reason_code(v.reason)) + ", outcome=" + std::string(outcome_name(v.outcome)) +
-                ", probed " + std::to_string(std::max<int64_t>(0, std::time(nullptr) - v.probed_at)) + "s ago");
+      // The probe line's shape: another instance probed it (source=fleet).
+      log::info("fleet: domain=" + sanitize(domain) + ", source=fleet, mx=" + sanitize(v.mx) +
+                ", verdict=" + std::string(severity_name(v.severity)) + ", reason=" + std::string(reason_code(v.reason)) +
+                ", outcome=" + std::string(outcome_name(v.outcome)) +
+                ", age=" + std::to_string(std::max<int64_t>(0, std::time(nullptr) - v.probed_at)) + "s");
       break;
     }
     case FleetClaim::Outcome::gave_up:

@@ -16,17 +16,7 @@ bool fits(Reason ours, Reason mta) {
   if (ours == mta) return true;
   // Under an MTA-STS policy the MTA logs the certificate problem itself
   // ("Server certificate not verified", a name that matches no pattern).
-  if (ours == Reason::sts_webpki_invalid || ours == Reason::sts_mx_mismatch) {
-    switch (mta) {
-      case Reason::cert_expired:
-      case Reason::cert_not_yet_valid:
-      case Reason::cert_self_signed:
-      case Reason::cert_untrusted_chain:
-      case Reason::cert_host_mismatch:
-      case Reason::weak_key: return true;
-      default: break;
-    }
-  }
+  if ((ours == Reason::sts_webpki_invalid || ours == Reason::sts_mx_mismatch) && is_certificate_reason(mta)) return true;
   switch (mta) {
     case Reason::handshake_failed:
       return ours == Reason::protocol_version || ours == Reason::legacy_sigalg || ours == Reason::no_shared_cipher ||

@@ -8,21 +8,6 @@
 #include "address/domain.h"
 
 namespace mxtls {
-namespace {
-
-bool is_certificate_reason(Reason r) {
-  switch (r) {
-    case Reason::cert_expired:
-    case Reason::cert_not_yet_valid:
-    case Reason::cert_self_signed:
-    case Reason::cert_untrusted_chain:
-    case Reason::cert_host_mismatch:
-    case Reason::weak_key: return true;
-    default: return false;
-  }
-}
-
-}  // namespace
 
 SocketmapService::SocketmapService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings,
                                    const PolicyConfig& config, const ClientProfile& profile, DaemonMetrics& metrics,

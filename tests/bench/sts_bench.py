@@ -1,7 +1,6 @@
 """Body of tests/bench/sts_bench: see there."""
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -11,7 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cases import STS_NGINX  # noqa: E402
-from lab import NGINX, Lab, socketmap_query, wait_port  # noqa: E402
+from lab import NGINX, Lab, socketmap_query, tcp_socketmap_query, wait_port  # noqa: E402
 from policy_bench import fill_store, load, show  # noqa: E402
 
 DOMAINS = 1000
@@ -19,19 +18,6 @@ CONNS = 50
 REQUESTS = 200_000
 DAEMON_REQUESTS = 20_000
 DAEMON_PORT = 8461
-
-
-def tcp_query(port, key):
-    payload = f"postfix {key}".encode()
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
-        s.sendall(str(len(payload)).encode() + b":" + payload + b",")
-        data = b""
-        while not data.endswith(b","):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return data.decode()
 
 
 def policy_host_certificate(lab, domains):
@@ -115,7 +101,7 @@ recheck = 1h
         start = time.time()
         for d in domains:
             ours = socketmap_query(lab.socketmap_socket, "tlspolicy", d)
-            theirs = tcp_query(DAEMON_PORT, d)
+            theirs = tcp_socketmap_query(DAEMON_PORT, "postfix", d)
             if not ours.startswith("OK secure match=") or "secure match=" not in theirs:
                 raise RuntimeError(f"{d}: warm-up answers: ours {ours!r}, mta-sts-daemon {theirs!r}")
         print(f"warm-up: {DOMAINS} destinations fetched by both through the lab DNS and nginx in {time.time() - start:.1f}s")

@@ -85,7 +85,7 @@ target = file:{self.log}
         return self.text().count(f"probe: domain={d},")
 
     def adopted(self, d):
-        return self.text().count(f"fleet: domain={d}, verdict taken from the fleet")
+        return self.text().count(f"fleet: domain={d}, source=fleet,")
 
     def verdict(self, d):
         """The engine's verdict for d (request=mxtls_verdict, as mxtls-milter asks)."""

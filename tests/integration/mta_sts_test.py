@@ -11,7 +11,6 @@ usage: mta_sts_test.py BUILD_DIR"""
 import json
 import os
 import resource
-import socket
 import sys
 import tempfile
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
 from cases import STS_CASES  # noqa: E402
-from lab import Lab, socketmap_query, wait_for  # noqa: E402
+from lab import Lab, socketmap_query, tcp_socketmap_query, wait_for  # noqa: E402
 
 BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build/release"
 lab = None
@@ -33,21 +32,6 @@ def setUpModule():
     unittest.addModuleCleanup(lab.stop)  # runs even when setUpModule fails
     lab.start()
     lab.start_sts_hosts()
-
-
-def tcp_socketmap_query(port, name, key, timeout=30):
-    """One socketmap lookup over TCP (mta-sts-daemon); returns the payload."""
-    payload = f"{name} {key}".encode()
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(str(len(payload)).encode() + b":" + payload + b",")
-        data = b""
-        while not data.endswith(b","):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    text = data.decode()
-    return text[text.index(":") + 1:-1]
 
 
 def normalize(answer):

@@ -81,6 +81,21 @@ def socketmap_query(path, name, key):
     return data[data.index(":") + 1:-1]
 
 
+def tcp_socketmap_query(port, name, key, timeout=30):
+    """One socketmap lookup over TCP (mta-sts-daemon); returns the payload."""
+    payload = f"{name} {key}".encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(str(len(payload)).encode() + b":" + payload + b",")
+        data = b""
+        while not data.endswith(b","):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    text = data.decode()
+    return text[text.index(":") + 1:-1]
+
+
 def policy_query(recipient, addr=("127.0.0.1", 10040), timeout=30):
     """One Postfix policy request (RCPT) over TCP, as smtpd sends it;
     returns (the reply's attributes without the empty line, seconds taken)."""
