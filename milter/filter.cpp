@@ -16,6 +16,7 @@
 #include "util/split.h"
 #include "milter_metrics.h"
 #include "verdict_header.h"
+#include "verdict_memo.h"
 
 namespace mxtls {
 namespace {
@@ -23,8 +24,11 @@ namespace {
 // Replaced whole by install_filter (at start and on a reload); a connection
 // keeps the one it started with.
 struct FilterState {
+  FilterState(MilterSettings s, std::unique_ptr<PolicyClient> e)
+      : settings(std::move(s)), engine(std::move(e)), memo(settings.verdict_cache, kVerdictMemoDomains) {}
   MilterSettings settings;
   std::unique_ptr<PolicyClient> engine;
+  VerdictMemo memo;  // starts empty on a reload: answers under the old settings go
 };
 std::atomic<std::shared_ptr<FilterState>> g_state;
 std::atomic<int64_t> g_last_engine_warning{0};
@@ -117,10 +121,15 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
 }
 
 // The engine's answer for the recipient's domain: asked once per domain
-// and message. nullopt when the engine could not answer (logged).
+// and message, and not again while the memo remembers it. nullopt when the
+// engine could not answer (logged).
 std::optional<codec::EngineVerdict> ask_engine(SMFICTX* ctx, const ConnectionContext& c, MessageContext& m,
                                                const std::string& rcpt, const std::string& rcpt_domain) {
   if (const auto known = m.answers.find(rcpt_domain); known != m.answers.end()) return known->second;
+  if (auto remembered = c.state->memo.find(rcpt_domain)) {
+    m.answers.emplace(rcpt_domain, *remembered);
+    return remembered;
+  }
   std::string error;
   const auto reply = c.state->engine->ask(
       codec::encode_verdict_question({.recipient = rcpt, .sender = m.sender, .queue_id = macro(ctx, "i"),
@@ -132,6 +141,7 @@ std::optional<codec::EngineVerdict> ask_engine(SMFICTX* ctx, const ConnectionCon
     return std::nullopt;
   }
   m.answers.emplace(rcpt_domain, *answer);
+  c.state->memo.remember(rcpt_domain, *answer);
   return answer;
 }
 
@@ -242,11 +252,15 @@ MilterSettings build_milter_settings(const MilterConfig& milter, const PolicyCon
   s.tempfail_on_engine_failure = milter.on_engine_failure == "tempfail";
   s.add_header = milter.header;
   s.header_name = policy.header;
+  if (milter.verdict_cache.value > std::chrono::hours(1))
+    throw ConfigError("milter.verdict_cache: " + format_duration(milter.verdict_cache) +
+                      " is too long (at most 1h: the engine's verdicts change when destinations are probed again)");
+  s.verdict_cache = milter.verdict_cache.value;
   return s;
 }
 
 void install_filter(MilterSettings settings, std::unique_ptr<PolicyClient> engine) {
-  g_state.store(std::make_shared<FilterState>(FilterState{std::move(settings), std::move(engine)}));
+  g_state.store(std::make_shared<FilterState>(std::move(settings), std::move(engine)));
 }
 
 smfiDesc filter_description() {

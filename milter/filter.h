@@ -8,6 +8,7 @@
 #pragma once
 #include <libmilter/mfapi.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -26,7 +27,10 @@ struct MilterSettings {
   bool tempfail_on_engine_failure = false;
   bool add_header = true;
   std::string header_name = "X-MXTLS";
+  std::chrono::milliseconds verdict_cache{0};  // how long the engine's answers are remembered
 };
+// How many recipient domains the milter remembers answers for.
+inline constexpr std::size_t kVerdictMemoDomains = 10'000;
 
 // Validates [milter]; throws ConfigError naming the key.
 MilterSettings build_milter_settings(const MilterConfig& milter, const PolicyConfig& policy);

@@ -134,6 +134,7 @@ po::options_description describe(Config& c) {
       ("milter.inspect", po::value(&c.milter.inspect))
       ("milter.networks", po::value(&c.milter.networks))
       ("milter.header", po::value(&c.milter.header))
+      ("milter.verdict_cache", po::value(&c.milter.verdict_cache))
       ("log.target", po::value(&c.log.target))
       ("metrics.listen", po::value(&c.metrics.listen))
       ("metrics.milter_listen", po::value(&c.metrics.milter_listen))

@@ -134,6 +134,7 @@ struct MilterConfig {
   std::string inspect = "authenticated networks";      // all | authenticated | networks (any combination)
   std::string networks = "127.0.0.0/8 ::1/128";
   bool header = true;
+  Duration verdict_cache{std::chrono::seconds(10)};   // 0: ask the engine for every message
   friend bool operator==(const MilterConfig&, const MilterConfig&) = default;
 };
 

@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 
 #include "dns/rdata.h"
+#include "log/sanitize.h"
 #include "probe/target.h"
 #include "sts/policy.h"
 #include "util/watchdog.h"
@@ -29,11 +30,6 @@ std::string seconds_text(std::chrono::milliseconds ms) {
   return t + "s";
 }
 
-std::string shown(std::string_view s, std::size_t max = 120) {
-  std::string out;
-  for (char c : s.substr(0, max)) out.push_back(static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f ? c : '?');
-  return out;
-}
 
 }  // namespace
 
@@ -157,13 +153,13 @@ asio::awaitable<FetchResult> PolicyFetcher::fetch(const std::string& domain) {
   if (status >= 300 && status < 400) {
     const auto location = head[http::field::location];
     co_return fail("HTTP " + std::to_string(status) + " redirect" +
-                   (location.empty() ? std::string() : " to " + shown(std::string_view(location.data(), location.size()))) +
+                   (location.empty() ? std::string() : " to " + sanitize(std::string_view(location.data(), location.size()), 120)) +
                    ", not followed (RFC 8461 3.3)");
   }
   if (status != 200) co_return fail("HTTP " + std::to_string(status) + " from " + r.url);
   const auto type = head[http::field::content_type];
   if (!is_text_plain(std::string_view(type.data(), type.size())))
-    co_return fail("Content-Type \"" + shown(std::string_view(type.data(), type.size()), 60) + "\", not text/plain");
+    co_return fail("Content-Type \"" + sanitize(std::string_view(type.data(), type.size()), 60) + "\", not text/plain");
   if (const auto length = parser.content_length(); length && *length > kMaxPolicySize)
     co_return fail("policy of " + std::to_string(*length) + " bytes (Content-Length), over the limit of " +
                    std::to_string(kMaxPolicySize));

@@ -2,19 +2,14 @@
 
 #include <algorithm>
 
+#include "log/sanitize.h"
+#include "sts/record.h"
+
 namespace mxtls::sts {
 namespace {
 
-bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
-// sts-policy-ext-name: (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
-bool valid_field_name(std::string_view name) {
-  if (name.empty() || name.size() > 32 || !is_alnum(name[0])) return false;
-  for (char c : name.substr(1))
-    if (!(is_alnum(c) || c == '_' || c == '-' || c == '.')) return false;
-  return true;
-}
 
 // Length of the UTF-8 sequence (2-4 bytes, RFC 3629) starting at s[i], 0 if none.
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
@@ -69,11 +64,7 @@ bool valid_domain(std::string_view d) {
   }
 }
 
-std::string shown(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 60)) out.push_back(static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f ? c : '?');
-  return out + (s.size() > 60 ? "..." : "");
-}
+std::string shown(std::string_view s) { return sanitize(s, 60); }
 
 }  // namespace
 
@@ -114,7 +105,7 @@ PolicyParse parse_policy(std::string_view text) {
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) return fail(where + "\"" + shown(line) + "\" is not \"name: value\"");
     const auto name = line.substr(0, colon);
-    if (!valid_field_name(name)) return fail(where + "bad field name \"" + shown(name) + "\"");
+    if (!is_ext_name(name)) return fail(where + "bad field name \"" + shown(name) + "\"");
     auto value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
     if (!valid_value(value)) return fail(where + "field " + std::string(name) + " has an empty or malformed value");

@@ -1,30 +1,29 @@
 #include "sts/record.h"
 
+#include "log/sanitize.h"
+
 namespace mxtls::sts {
 namespace {
 
 bool is_wsp(char c) { return c == ' ' || c == '\t'; }
-bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 // sts-ext-value: %x21-3A / %x3C / %x3E-7E (no "=", ";", space or controls).
 bool is_ext_value_char(char c) {
   const auto u = static_cast<unsigned char>(c);
   return (u >= 0x21 && u <= 0x3a) || u == 0x3c || (u >= 0x3e && u <= 0x7e);
 }
 
-bool valid_ext_name(std::string_view name) {
+std::string printable(std::string_view s) { return sanitize(s, 40); }
+
+}  // namespace
+
+bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+bool is_ext_name(std::string_view name) {
   if (name.empty() || name.size() > 32 || !is_alnum(name[0])) return false;
   for (char c : name.substr(1))
     if (!(is_alnum(c) || c == '_' || c == '-' || c == '.')) return false;
   return true;
 }
-
-std::string printable(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 40)) out.push_back(static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f ? c : '?');
-  return out + (s.size() > 40 ? "..." : "");
-}
-
-}  // namespace
 
 bool is_sts_record(std::string_view text) {
   constexpr std::string_view kVersion = "v=STSv1";
@@ -72,7 +71,7 @@ RecordParse parse_record(std::string_view text) {
       have_id = true;
       continue;
     }
-    if (!valid_ext_name(name)) return {std::nullopt, "bad field name \"" + printable(name) + "\""};
+    if (!is_ext_name(name)) return {std::nullopt, "bad field name \"" + printable(name) + "\""};
     if (value.empty()) return {std::nullopt, "field " + std::string(name) + " has no value"};
     for (char c : value)
       if (!is_ext_value_char(c)) return {std::nullopt, "field " + std::string(name) + " has a bad value"};

@@ -32,6 +32,11 @@ RecordParse parse_record(std::string_view text);
 // the end: only those take part in discovery (others are discarded).
 bool is_sts_record(std::string_view text);
 
+// RFC 8461's extension names (sts-ext-name, and sts-policy-ext-name in the
+// policy file): a letter or digit, then up to 31 of those or "_-.".
+bool is_ext_name(std::string_view name);
+bool is_alnum(char c);  // ASCII letters and digits only
+
 enum class Discovery {
   none,     // no record begins with v=STSv1: no policy (RFC 8461 3.1)
   found,    // exactly one, and it is valid

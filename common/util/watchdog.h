@@ -3,6 +3,11 @@
 // handshake fails with operation_aborted and fired() tells the caller it was
 // a timeout. Owned through shared_ptr so a late timer callback never touches
 // a dead socket.
+// Arming and disarming only note the deadline: the one timer is moved only
+// when a deadline comes earlier than the one it waits for, and a timer that
+// fires early (its step ended, a later one began) waits on for the current
+// deadline. A server that arms and disarms twice per request pays no timer
+// operation per request.
 #pragma once
 #include <chrono>
 #include <functional>
@@ -27,26 +32,43 @@ class Watchdog : public std::enable_shared_from_this<Watchdog> {
 
   // Starts a step that must finish within `budget` (and before the hard deadline).
   void arm(std::chrono::milliseconds budget) {
-    const auto at = std::min(clock::now() + budget, hard_deadline_);
-    timer_.expires_at(at);
-    timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-      if (ec) return;
-      if (auto self = weak.lock()) {
-        self->fired_ = true;
-        self->cancel_();
-      }
-    });
+    deadline_ = std::min(clock::now() + budget, hard_deadline_);
+    armed_ = true;
+    if (!waiting_ || deadline_ < timer_.expiry()) wait_until(deadline_);
   }
-  void disarm() { timer_.cancel(); }
+  void disarm() { armed_ = false; }
   bool fired() const { return fired_; }
 
  private:
   Watchdog(asio::any_io_executor ex, clock::time_point hard_deadline, std::function<void()> cancel)
       : timer_(ex), cancel_(std::move(cancel)), hard_deadline_(hard_deadline) {}
 
+  // Moving the timer aborts the wait it had: `generation` tells that
+  // handler it was replaced.
+  void wait_until(clock::time_point at) {
+    timer_.expires_at(at);
+    waiting_ = true;
+    timer_.async_wait([weak = weak_from_this(), generation = ++generation_](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (!self || generation != self->generation_) return;
+      self->waiting_ = false;
+      if (ec || !self->armed_) return;
+      if (clock::now() < self->deadline_) {
+        self->wait_until(self->deadline_);
+        return;
+      }
+      self->fired_ = true;
+      self->cancel_();
+    });
+  }
+
   asio::steady_timer timer_;
   std::function<void()> cancel_;
   clock::time_point hard_deadline_;
+  clock::time_point deadline_{};
+  bool armed_ = false;
+  bool waiting_ = false;  // the timer has a wait outstanding
+  unsigned generation_ = 0;
   bool fired_ = false;
 };
 

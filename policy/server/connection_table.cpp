@@ -42,14 +42,12 @@ ConnectionTable::Admission ConnectionTable::admit(const std::string& client) {
     const auto own = clients_.find(client);
     if (own != clients_.end() && own->second.connections >= limits_.per_client) {
       a.reached = Limit::per_client;
-      if (own->second.idle.empty()) return a;
-      evict(own->second.idle);
+      if (!evict_idlest(&client)) return a;
     }
   }
   if (static_cast<int>(entries_.size()) >= limits_.total) {
     a.reached = Limit::total;
-    if (idle_.empty()) return a;
-    evict(idle_);
+    if (!evict_idlest(nullptr)) return a;
   }
   const std::uint64_t id = next_id_++;
   entries_.emplace(id, Entry{client, ++clock_, false, {}});
@@ -58,29 +56,25 @@ ConnectionTable::Admission ConnectionTable::admit(const std::string& client) {
   return a;
 }
 
-void ConnectionTable::set_evictable(std::uint64_t id, Entry& e, bool on) {
-  const auto key = std::make_pair(e.idle_since, id);
-  Client* c = e.client.empty() ? nullptr : &clients_[e.client];
-  if (on) {
-    idle_.insert(key);
-    if (c) c->idle.insert(key);
-  } else {
-    idle_.erase(key);
-    if (c) c->idle.erase(key);
+// Only when the table is full, so each request pays no bookkeeping: a scan
+// of at most max_connections entries for the one idle longest.
+bool ConnectionTable::evict_idlest(const std::string* client) {
+  auto chosen = entries_.end();
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    const Entry& e = it->second;
+    if (e.busy || !e.close || (client && e.client != *client)) continue;
+    if (chosen == entries_.end() || e.idle_since < chosen->second.idle_since) chosen = it;
   }
-}
-
-void ConnectionTable::evict(IdleOrder& order) {
-  const std::uint64_t id = order.begin()->second;
-  const auto close = entries_.at(id).close;  // a copy: remove() needs the entry as it is
-  remove(id);
+  if (chosen == entries_.end()) return false;
+  const auto close = chosen->second.close;  // a copy: remove() needs the entry as it is
+  remove(chosen->first);
   close();
+  return true;
 }
 
 void ConnectionTable::remove(std::uint64_t id) {
   const auto it = entries_.find(id);
   if (it == entries_.end()) return;  // gave way earlier
-  if (evictable(it->second)) set_evictable(id, it->second, false);
   if (!it->second.client.empty()) {
     const auto c = clients_.find(it->second.client);
     if (--c->second.connections == 0) clients_.erase(c);
@@ -89,20 +83,14 @@ void ConnectionTable::remove(std::uint64_t id) {
 }
 
 void ConnectionTable::on_evict(std::uint64_t id, std::function<void()> close) {
-  auto& e = entries_.at(id);
-  if (evictable(e)) set_evictable(id, e, false);
-  e.close = std::move(close);
-  if (evictable(e)) set_evictable(id, e, true);
+  if (const auto it = entries_.find(id); it != entries_.end()) it->second.close = std::move(close);
 }
 
 void ConnectionTable::set_busy(std::uint64_t id, bool busy, bool answered) {
   const auto it = entries_.find(id);
   if (it == entries_.end()) return;  // gave way earlier
-  Entry& e = it->second;
-  if (evictable(e)) set_evictable(id, e, false);
-  e.busy = busy;
-  if (answered) e.idle_since = ++clock_;
-  if (evictable(e)) set_evictable(id, e, true);
+  it->second.busy = busy;
+  if (answered) it->second.idle_since = ++clock_;
 }
 
 }  // namespace mxtls

@@ -6,9 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -66,7 +64,6 @@ class ConnectionTable {
 
  private:
   friend class ConnectionSlot;
-  using IdleOrder = std::set<std::pair<std::uint64_t, std::uint64_t>>;  // (idle since, id)
   struct Entry {
     std::string client;
     std::uint64_t idle_since = 0;
@@ -75,12 +72,11 @@ class ConnectionTable {
   };
   struct Client {
     int connections = 0;
-    IdleOrder idle;
   };
 
-  bool evictable(const Entry& e) const { return !e.busy && e.close; }
-  void set_evictable(std::uint64_t id, Entry& e, bool on);
-  void evict(IdleOrder& order);
+  // Closes the connection idle longest (of `client`, if given); false when
+  // every candidate is busy.
+  bool evict_idlest(const std::string* client);
   void remove(std::uint64_t id);
   void on_evict(std::uint64_t id, std::function<void()> close);
   void set_busy(std::uint64_t id, bool busy, bool answered);
@@ -88,8 +84,7 @@ class ConnectionTable {
   Limits limits_;
   std::uint64_t next_id_ = 1;
   std::uint64_t clock_ = 0;  // orders idleness; a counter, not time
-  std::map<std::uint64_t, Entry> entries_;
-  IdleOrder idle_;
+  std::unordered_map<std::uint64_t, Entry> entries_;
   std::unordered_map<std::string, Client> clients_;
 };
 

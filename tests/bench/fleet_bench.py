@@ -1,7 +1,6 @@
 """Body of tests/bench/fleet_bench: see there."""
 
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -9,6 +8,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
 from lab import Lab, policy_exchange, unix_socket_accepts, wait_for, wait_port  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from policy_bench import load  # noqa: E402
 
 DESTINATIONS = 200
 CONNS = 50
@@ -17,14 +18,6 @@ ROUNDS = 3
 STORES = {"memory only (backend none)": "backend = none\n",
           "SQLite": "backend = sqlite\npath = {dir}/bench{n}.db\n",
           "Redis": "backend = redis\nredis = unix:{dir}/redis.sock\nredis_prefix = bench{n}:\n"}
-
-
-def load(build, target, domains):
-    cmd = [str(build / "tests" / "mxtls-bench-load"), "policy", target, str(CONNS), str(REQUESTS)]
-    r = subprocess.run(cmd, input="\n".join(domains), capture_output=True, text=True, timeout=600)
-    if r.returncode != 0:
-        raise RuntimeError(f"{cmd}: {r.stdout} {r.stderr}")
-    return dict(kv.split("=") for kv in r.stdout.split())
 
 
 def start(lab, n, store):
@@ -76,7 +69,10 @@ def main():
               f"{ROUNDS} rounds interleaved")
         for _ in range(ROUNDS):
             for label, port in instances.items():
-                results[label].append(load(build, f"inet:127.0.0.1:{port}", domains))
+                results[label].append(load(build, "policy", f"inet:127.0.0.1:{port}", domains, CONNS, REQUESTS))
+        if not all(all(runs) for runs in results.values()):
+            print("NO RATIO: a load run failed (above)")
+            return 1
         best = {label: max(float(m["rps"]) for m in runs) for label, runs in results.items()}
         memory = best["memory only (backend none)"]
         for label, runs in results.items():
@@ -100,7 +96,8 @@ def main():
         probes = sum(log.read_text().count("probe: domain=") for _, log in fleet)
         print(f"\n3 instances sharing one Redis, asked about the same {len(fresh)} new destinations at once: "
               f"{probes} probes = {probes / len(fresh):.2f} per destination")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,6 +1,5 @@
 """Body of tests/bench/milter_bench: see there."""
 
-import json
 import subprocess
 import sys
 import time
@@ -27,6 +26,8 @@ def run_once(lab, messages, recipients, milter):
     injected = time.monotonic() - start
     while queue_size() > 0 and time.monotonic() - start < 600:
         time.sleep(0.2)
+    if queue_size() > 0:
+        return injected, None  # not all delivered: this run measured nothing
     return injected, time.monotonic() - start
 
 
@@ -40,22 +41,26 @@ def main():
         results = {"without": [], "inspecting": [], "idle": []}
         # "idle": the milter is in the path but inspects nothing (its client
         # is not in `networks`): the cost of the milter protocol alone.
-        plan = [("without", None), ("inspecting", "inspect = all"), ("idle", "inspect = networks\nnetworks = 192.0.2.0/24")] * 2
+        plan = [("without", None), ("inspecting", "inspect = all"), ("idle", "inspect = networks\nnetworks = 192.0.2.0/24")] * 3
         for label, milter_conf in plan:
             if milter_conf:
                 lab.stop_milter()
                 lab.start_milter(milter_conf)
             injected, done = run_once(lab, messages, recipients, milter_conf is not None)
+            if done is None:
+                print(f"{label:<12} FAILED: mail left in the queue after 600 s; no ratio can be given", flush=True)
+                return 1
             results[label].append(done)
             print(f"{label:<12} {messages} messages x {recipients} recipients: accepted in {injected:6.2f} s, "
                   f"delivered in {done:6.2f} s = {messages / done:7.1f} msg/s", flush=True)
-        mean = {k: sum(v) / len(v) for k, v in results.items()}
-        print(f"throughput with mxtls-milter inspecting = {mean['without'] / mean['inspecting']:.1%} of without "
-              f"(cost {1 - mean['without'] / mean['inspecting']:.1%}); milter protocol alone (idle milter) = "
-              f"{mean['without'] / mean['idle']:.1%} of without")
+        best = {k: min(v) for k, v in results.items()}  # the least disturbed of three rounds
+        print(f"best of three: inspecting = {best['idle'] / best['inspecting']:.1%} of the idle milter's throughput; "
+              f"idle milter = {best['without'] / best['idle']:.1%} of Postfix without a milter; "
+              f"inspecting = {best['without'] / best['inspecting']:.1%} of without")
         log = lab.milter_log_text()
         print(f"milter log lines: {log.count('to=<')}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,6 +1,7 @@
 """Body of tests/bench/probe_bench: see there."""
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -59,12 +60,18 @@ def main():
         reasons = Counter(d["result"]["reason"] for d in results)
         slowest = max(d["elapsed_s"] for d in results)
 
+        # posttls-finger reads a Postfix configuration (a fresh machine has
+        # none: every run would end at once with a fatal error): the lab's own.
+        finger_env = dict(os.environ, MAIL_CONFIG=str(lab.dir / "postfix"))
         t0 = time.monotonic()
-        finger_ok = 0
+        finger_ok, finger_fatal = 0, []
         for d in domains:
             p = subprocess.run(["posttls-finger", "-c", "-l", "may", "-t", str(STEP_TIMEOUT), "-T", str(STEP_TIMEOUT), d],
-                               capture_output=True, text=True)
-            finger_ok += "TLS connection established" in (p.stdout + p.stderr)
+                               capture_output=True, text=True, env=finger_env)
+            out = p.stdout + p.stderr
+            finger_ok += "TLS connection established" in out
+            if "fatal:" in out:
+                finger_fatal.append(next(line for line in out.splitlines() if "fatal:" in line))
         finger_wall = time.monotonic() - t0
 
         print(f"destinations: {n} ({len(cases)} server behaviours, e.g. {dict(list(cases.items())[:4])} ...)")
@@ -74,8 +81,13 @@ def main():
         print(f"  verdicts: {dict(reasons)}")
         print(f"posttls-finger: {finger_wall:7.2f} s wall, {n / finger_wall:7.1f} destinations/s "
               f"(one after another; TLS established on {finger_ok})")
+        if finger_fatal or finger_ok == 0 or r.returncode not in (0, 1, 2, 3):
+            print(f"NO RATIO: a baseline or our run failed (posttls-finger fatal on {len(finger_fatal)}: "
+                  f"{finger_fatal[:1]}; TLS established on {finger_ok}; mxtls exit {r.returncode})")
+            return 1
         print(f"ratio: mxtls is {finger_wall / mxtls_wall:.1f}x faster than the posttls-finger loop")
+        return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cases import STS_NGINX  # noqa: E402
 from lab import NGINX, Lab, socketmap_query, tcp_socketmap_query, wait_port  # noqa: E402
-from policy_bench import fill_store, load, show  # noqa: E402
+from policy_bench import fill_store, load, ratio, show  # noqa: E402
 
 DOMAINS = 1000
 CONNS = 50
@@ -111,7 +111,7 @@ recheck = 1h
         show(f"mxtls-policyd ({REQUESTS} lookups)", ours)
         theirs = load(build, "socketmap:postfix", f"inet:127.0.0.1:{DAEMON_PORT}", domains, CONNS, DAEMON_REQUESTS)
         show(f"mta-sts-daemon ({DAEMON_REQUESTS} lookups)", theirs)
-        print(f"  mxtls / mta-sts-daemon = {float(ours['rps']) / float(theirs['rps']):.1f}x")
+        ratio("mxtls / mta-sts-daemon", ours, theirs, lambda a, b: f"{float(a['rps']) / float(b['rps']):.1f}x")
         del daemon
 
 

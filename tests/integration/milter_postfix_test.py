@@ -114,21 +114,35 @@ class Milter(unittest.TestCase):
         self.assertIn("X-MXTLS: healthy13.test=ok", msg)
 
     def test_the_engines_defer_status_and_monitor_mode_are_what_the_milter_applies(self):
-        lab.stop_policyd()
+        # The milter remembers the engine's answers ([milter] verdict_cache):
+        # a changed engine reaches a milter that starts afresh at once.
+        def restart_both(policy):
+            lab.stop_policyd()
+            lab.start_policyd(policy)
+            lab.stop_milter()
+            lab.start_milter()
         try:
-            lab.start_policyd(POLICY + "\ndefer_status = 4.7.1")
+            restart_both(POLICY + "\ndefer_status = 4.7.1")
             code, text = smtp_submit(["user@nostarttls.test"], subject="status")["user@nostarttls.test"]
             self.assertEqual(code, 450)
             self.assertIn("4.7.1 TLS to nostarttls.test would fail: starttls_not_offered", text)
-            lab.stop_policyd()
-            lab.start_policyd(POLICY + "\nmonitor = yes")
+            restart_both(POLICY + "\nmonitor = yes")
             self.assertEqual(smtp_submit(["user@nostarttls.test"], subject="monitor")["user@nostarttls.test"][0], 250)
             wait_for(lambda: "to=<user@nostarttls.test>, domain=nostarttls.test, verdict=incompatible, "
                              "reason=starttls_not_offered, action=defer(monitor)" in lab.milter_log_text(),
                      what="the milter's monitor-mode line")
         finally:
-            lab.stop_policyd()
-            lab.start_policyd(POLICY)
+            restart_both(POLICY)
+
+    def test_answers_are_remembered_for_verdict_cache(self):
+        # Two messages to one domain within [milter] verdict_cache (10 s by
+        # default): the engine is asked once, the milter logs both.
+        asked = lab.policyd_log_text().count("to=<memo@healthy13.test>")
+        for subject in ("memo 1", "memo 2"):
+            self.assertEqual(smtp_submit(["memo@healthy13.test"], subject=subject)["memo@healthy13.test"][0], 250)
+        wait_for(lambda: lab.milter_log_text().count("to=<memo@healthy13.test>, domain=healthy13.test, verdict=ok") >= 2,
+                 what="the milter's two lines")
+        self.assertLessEqual(lab.policyd_log_text().count("to=<memo@healthy13.test>") - asked, 1)
 
     def test_fails_open_when_the_engine_is_down(self):
         lab.stop_policyd()

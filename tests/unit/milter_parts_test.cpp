@@ -1,9 +1,11 @@
-// milter/: the verdict header and the client-network matching.
+// milter/: the verdict header, the client-network matching and the verdict memo.
 #include <gtest/gtest.h>
 
 #include "client_networks.h"
 #include "config/config.h"
+#include "filter.h"
 #include "verdict_header.h"
+#include "verdict_memo.h"
 
 namespace mxtls {
 namespace {
@@ -74,6 +76,60 @@ TEST(ClientNetworks, BadItemsAreConfigErrors) {
   EXPECT_THROW(ClientNetworks("10.0.0.0/33"), ConfigError);
   EXPECT_THROW(ClientNetworks("banana"), ConfigError);
   EXPECT_THROW(ClientNetworks("10.0.0.0/x"), ConfigError);
+}
+
+codec::EngineVerdict judged(Severity severity) {
+  codec::EngineVerdict v;
+  v.domain = "a.example";
+  v.severity = severity;
+  return v;
+}
+
+TEST(VerdictMemo, RemembersAnAnswerForItsTtlOnly) {
+  VerdictMemo memo(std::chrono::seconds(10), 100);
+  const auto t0 = VerdictMemo::Clock::now();
+  memo.remember("a.example", judged(Severity::ok), t0);
+  ASSERT_TRUE(memo.find("a.example", t0 + std::chrono::seconds(9)));
+  EXPECT_EQ(memo.find("a.example", t0 + std::chrono::seconds(9))->severity, Severity::ok);
+  EXPECT_FALSE(memo.find("a.example", t0 + std::chrono::seconds(10)));
+  EXPECT_FALSE(memo.find("b.example", t0));
+}
+
+TEST(VerdictMemo, AnAnswerWithoutAVerdictIsNotRemembered) {
+  VerdictMemo memo(std::chrono::seconds(10), 100);
+  codec::EngineVerdict unknown;
+  unknown.domain = "a.example";
+  memo.remember("a.example", unknown);
+  EXPECT_FALSE(memo.find("a.example"));
+}
+
+TEST(VerdictMemo, ZeroTtlRemembersNothing) {
+  VerdictMemo memo(std::chrono::milliseconds(0), 100);
+  memo.remember("a.example", judged(Severity::ok));
+  EXPECT_FALSE(memo.find("a.example"));
+}
+
+TEST(VerdictMemo, StaysWithinItsCapacity) {
+  VerdictMemo memo(std::chrono::seconds(10), 3);
+  const auto t0 = VerdictMemo::Clock::now();
+  for (int i = 0; i < 3; ++i) memo.remember("d" + std::to_string(i) + ".example", judged(Severity::ok), t0);
+  // Full and all fresh: the next domain starts the memo over.
+  memo.remember("d3.example", judged(Severity::incompatible), t0);
+  EXPECT_FALSE(memo.find("d0.example", t0));
+  EXPECT_TRUE(memo.find("d3.example", t0));
+  // Expired entries make room first.
+  memo.remember("d4.example", judged(Severity::ok), t0);
+  memo.remember("d5.example", judged(Severity::ok), t0 + std::chrono::seconds(11));
+  EXPECT_TRUE(memo.find("d5.example", t0 + std::chrono::seconds(11)));
+}
+
+TEST(MilterSettings, VerdictCacheIsBounded) {
+  MilterConfig milter;
+  PolicyConfig policy;
+  milter.verdict_cache.value = std::chrono::hours(2);
+  EXPECT_THROW(build_milter_settings(milter, policy), ConfigError);
+  milter.verdict_cache.value = std::chrono::seconds(0);
+  EXPECT_EQ(build_milter_settings(milter, policy).verdict_cache.count(), 0);
 }
 
 }  // namespace

@@ -168,7 +168,7 @@ TEST(StsCache, PolicyInForceUntilItExpires) {
 
 // -- judging -------------------------------------------------------------------------
 
-ClientProfile profile(SecurityLevel level) {
+ClientProfile sts_test_profile(SecurityLevel level) {
   ClientProfile p;
   p.name = "test";
   p.level = level;
@@ -218,9 +218,9 @@ DestinationProbe destination(std::vector<MxProbe> hosts, const char* policy_text
 }
 
 DestinationVerdict judge(const DestinationProbe& d, bool enforced = true) {
-  const auto base = profile(SecurityLevel::may);
+  const auto base = sts_test_profile(SecurityLevel::may);
   auto v = classify_destination(d, base);
-  apply_sts(d, v, Judging{profile(SecurityLevel::secure), enforced});
+  apply_sts(d, v, Judging{sts_test_profile(SecurityLevel::secure), enforced});
   return v;
 }
 
