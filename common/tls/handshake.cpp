@@ -154,6 +154,30 @@ void record_dane_outcome(SSL* ssl, const DaneSetup& dane, HandshakeResult& resul
   for (const auto& r : dane.records) out.record_depths.push_back(tlsa_match_depth(r, chain));
 }
 
+// TLSv1.3 ends the client's handshake before the server has judged the
+// client's certificate (ours: none): a server that demands one answers our
+// Finished with an alert, which Postfix meets at its first read after the
+// handshake. Only where that can happen: wait briefly for it.
+constexpr std::chrono::milliseconds kClientAuthVerdictWait{1000};
+
+// True when the server refused us; the result then says why.
+asio::awaitable<bool> refused_after_handshake(TlsStream& stream, Watchdog& watchdog, std::chrono::milliseconds budget,
+                                              HandshakeResult& result) {
+  char byte = 0;
+  boost::system::error_code ec;
+  watchdog.arm(std::min(budget, kClientAuthVerdictWait));
+  co_await stream.async_read_some(asio::buffer(&byte, 1), asio::redirect_error(asio::use_awaitable, ec));
+  watchdog.disarm();
+  if (!ec || watchdog.fired() || result.alert_received < 0) co_return false;  // no alert: the server took us
+  if (ec.category() == asio::error::get_ssl_category())
+    result.ssl_reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+  const char* text = ec.category() == asio::error::get_ssl_category()
+                         ? ERR_reason_error_string(static_cast<unsigned long>(ec.value()))
+                         : nullptr;
+  result.error = std::string("the server ended the session after the handshake: ") + (text ? text : ec.message());
+  co_return true;
+}
+
 }  // namespace
 
 TlsClientContexts::TlsClientContexts(const ClientProfile& profile)
@@ -220,7 +244,11 @@ asio::awaitable<HandshakeResult> run_handshake(TlsStream& stream, Watchdog& watc
   watchdog.arm(budget);
   co_await stream.async_handshake(TlsStream::client, asio::redirect_error(asio::use_awaitable, ec));
   watchdog.disarm();
+  bool refused = false;
+  if (!ec && result.client_cert_requested && SSL_version(ssl) == TLS1_3_VERSION)
+    refused = co_await refused_after_handshake(stream, watchdog, budget, result);
   SSL_set_msg_callback(ssl, nullptr);
+  if (refused) co_return result;
 
   if (ec) {
     result.timed_out = watchdog.fired();
