@@ -728,7 +728,8 @@ tls_certificate = {d}/cert.pem
 tls_privatekey = {d}/key.pem
 tls_require_ciphers = {priority}
 """)
-        self.spawn(f"exim-{case.name}", [str(EXIM_ROOT / "usr/sbin/exim4"), "-C", str(d / "exim.conf"), "-bd", "-oX", "25"])
+        # -bdf: the daemon stays in the foreground, so stop() ends it.
+        self.spawn(f"exim-{case.name}", [str(EXIM_ROOT / "usr/sbin/exim4"), "-C", str(d / "exim.conf"), "-bdf", "-oX", "25"])
 
     def start_opensmtpd(self, cases):
         """One OpenSMTPD (6.8, Debian's) listening for every OpenSMTPD case:
