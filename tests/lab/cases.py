@@ -65,6 +65,8 @@ HANDSHAKE_CASES = [
     Case("clientcert", 75, {"max": "TLSv1.2", "client_cert": "require"}, strict_reason="client_cert_required"),
     # TLSv1.3: the client's handshake ends before the server refuses the missing certificate.
     Case("clientcert13", 78, {"min": "TLSv1.3", "client_cert": "require"}, strict_reason="client_cert_required"),
+    # Asked for, not needed (TLSv1.3: no alert follows our Finished).
+    Case("clientcertopt", 79, {"min": "TLSv1.3", "client_cert": "request"}),
     # An anonymous cipher first, in the server's order: at may and encrypt the session has no certificate.
     Case("anon", 76, {"max": "TLSv1.2", "ciphers": "aNULL:HIGH:@SECLEVEL=0", "server_ciphers": "yes", "dh": "auto"}),
     Case("anononly", 77, {"max": "TLSv1.2", "ciphers": "aNULL:@SECLEVEL=0", "dh": "auto"}, strict_reason="no_shared_cipher"),

@@ -17,7 +17,8 @@
 // even below OpenSSL's 1024-bit floor) or dh=auto, groups= (key-exchange
 // groups, e.g. ffdhe2048), server_ciphers=yes (the server's cipher order
 // wins: aNULL first makes an anonymous server), client_cert=require (a
-// client certificate is demanded; without one the handshake fails).
+// client certificate is demanded; without one the handshake fails) or
+// client_cert=request (asked for, not needed).
 // A lab tool: blocking sockets, one thread per connection; never a product.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -89,6 +90,8 @@ void set_handshake_details(const Case& c, SSL_CTX* ctx) {
   if (c.get("server_ciphers") == "yes") SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (c.get("client_cert") == "require")
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any_client);
+  else if (c.get("client_cert") == "request")
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any_client);
 }
 
 SSL_CTX* make_ctx(const Case& c, const std::string& cert, const std::string& key) {

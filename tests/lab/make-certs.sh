@@ -76,7 +76,7 @@ issue weak mx.weakkey.test weak.key
 # and finite-field DH parameters of 768 and 1024 bits (too small, and
 # small enough for OpenSSL's security level 2 to refuse).
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.key 2>/dev/null
-for c in dh768 dh1024 dheonly tls13ffdhe clientcert clientcert13 anon anononly exim-good exim-tls10 smtpd-broken; do
+for c in dh768 dh1024 dheonly tls13ffdhe clientcert clientcert13 clientcertopt anon anononly exim-good exim-tls10 smtpd-broken; do
   issue "good-$c" "mx.$c.test" leaf.key
 done
 issue good-ecdsaonly mx.ecdsaonly.test ec.key
