@@ -5,8 +5,9 @@ Postfix. With dnssec=True also the DANE cases (cases.py DANE_CASES): the zone
 dnssec.test signed with ldns-signzone at each start and served by nsd on
 127.0.0.53, the lab's unbound validating it with the lab's trust anchor
 (stub-zone), glibc passing the AD bit on (options trust-ad), and mxtls
-validating with the same anchor. Runs only inside tests/lab/netns-run
-(loopback-only namespace)."""
+validating with the same anchor. With mtas=True also Debian's Exim and
+OpenSMTPD as destinations (cases.py MTA_CASES). Runs only inside
+tests/lab/netns-run (loopback-only namespace)."""
 
 import hashlib
 import os
