@@ -15,7 +15,9 @@ DANE cases of cases.py): at `dane` and `dane-only` (with
 smtp_dns_support_level = dnssec) Postfix delivers to every case, DANE or
 not, and mxtls, validating with the lab's trust anchor, must predict each
 outcome; for the DANE cases the outcome and reason must also be the ones
-cases.py expects (so the lab is what it claims to be). Runs inside
+cases.py expects (so the lab is what it claims to be). The destinations
+include real MTAs of other families (Debian's Exim and OpenSMTPD,
+cases.py MTA_CASES) beside the fake ones. Runs inside
 tests/lab/netns-run.
 
 usage: postfix_ground_truth_test.py BUILD_DIR"""
@@ -92,8 +94,9 @@ MTA_REASONS = {
     # The server's alert after its CertificateRequest is all Postfix logs.
     "client_cert_required": {"client_cert_required", "no_shared_cipher", "handshake_failed"},
 }
-# A timeout is a greeting timeout or a handshake timeout, depending on where the server stalled.
+# Exim and OpenSMTPD destinations (cases.py MTA_CASES).
 MTA_NAMES = {c.name for c in MTA_CASES}
+# A timeout is a greeting timeout or a handshake timeout, depending on where the server stalled.
 TIMEOUT_EVIDENCE = ("timed out while receiving the initial server greeting", "Cannot start TLS: handshake failure")
 
 
@@ -130,7 +133,7 @@ class PostfixGroundTruth(unittest.TestCase):
     def delivered(self, case):
         # A case whose MX is another case's host (danehalf) shares its log:
         # the recipient tells them apart.
-        if case in MTA_NAMES:  # Exim, OpenSMTPD: what they relayed to the sink
+        if case in MTA_NAMES:  # Exim, OpenSMTPD: what they say they took (lab.py mta_delivery)
             return self.lab.mta_delivery(case, wait=f"user@{case}.test" not in queue())
         c = next((d for d in DANE_CASES if d.name == case), None)
         server = c.mx_host[len("mx."):-len(".test")] if c and c.mx_host else case
