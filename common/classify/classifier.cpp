@@ -28,7 +28,11 @@ Reason reason_for_verify_code(int code) {
 // Certificate findings in the order an operator should fix them.
 constexpr Reason kCertificateOrder[] = {Reason::sni_dependent, Reason::cert_expired, Reason::cert_not_yet_valid,
                                         Reason::cert_self_signed, Reason::cert_untrusted_chain, Reason::weak_key,
-                                        Reason::cert_host_mismatch, Reason::legacy_sigalg};
+                                        Reason::cert_host_mismatch, Reason::legacy_sigalg, Reason::dh_too_small};
+
+// Finite-field DH groups under this many bits are a finding wherever our MTA
+// still takes them: OpenSSL's security level 2 (and RFC 7919's smallest group).
+constexpr int kDhBitsWanted = 2048;
 
 void add_finding(std::vector<Reason>& findings, Reason r) {
   if (std::find(findings.begin(), findings.end(), r) == findings.end()) findings.push_back(r);
@@ -42,21 +46,42 @@ const HandshakeResult* other_sni_handshake(const MxProbe& mx) {
   return nullptr;
 }
 
+// An anonymous session (Postfix: "Anonymous TLS connection established")
+// has no certificate to judge: TLS working as an unauthenticated level is
+// configured. What a survey handshake that did get the server's
+// certificate shows without our trust anchors (dates, key size) still counts.
+std::string anonymous_certificate_findings(const MxProbe& mx, std::vector<Reason>& findings) {
+  std::string detail = "; anonymous TLS: the server chose a cipher without a certificate, nothing to verify";
+  const HandshakeResult* other = other_sni_handshake(mx);
+  if (!other) return detail;
+  const auto& leaf = other->chain.front();
+  const std::time_t now = std::time(nullptr);
+  if (leaf.not_after != 0 && leaf.not_after < now) add_finding(findings, Reason::cert_expired);
+  if (leaf.not_before > now) add_finding(findings, Reason::cert_not_yet_valid);
+  if (key_is_weak(leaf)) add_finding(findings, Reason::weak_key);
+  return detail + " (its certificate, from the survey: " + leaf.subject + ")";
+}
+
 Verdict classify_completed_handshake(const MxProbe& mx, const ClientProfile& profile) {
   Verdict v;
   const auto& hs = mx.compat;
   std::vector<Reason> findings;
   bool verify_failed = false;
-  for (const auto& issue : hs.verify_issues) {
-    add_finding(findings, reason_for_verify_code(issue.code));
-    verify_failed = true;
+  std::string anonymous_detail;
+  if (hs.anonymous()) {
+    anonymous_detail = anonymous_certificate_findings(mx, findings);
+  } else {
+    for (const auto& issue : hs.verify_issues) {
+      add_finding(findings, reason_for_verify_code(issue.code));
+      verify_failed = true;
+    }
+    if (key_is_weak(hs.chain.front())) add_finding(findings, Reason::weak_key);
+    if (!hs.host_matches && !profile.match.empty()) add_finding(findings, Reason::cert_host_mismatch);
+    const HandshakeResult* other = other_sni_handshake(mx);
+    if (other && other->chain.front().sha256 != hs.chain.front().sha256) add_finding(findings, Reason::sni_dependent);
   }
-  if (!hs.chain.empty() && key_is_weak(hs.chain.front())) add_finding(findings, Reason::weak_key);
-  if (!hs.host_matches && !profile.match.empty()) add_finding(findings, Reason::cert_host_mismatch);
   if (is_legacy_digest(hs.peer_signature_digest)) add_finding(findings, Reason::legacy_sigalg);
-  const HandshakeResult* other = other_sni_handshake(mx);
-  if (other && !hs.chain.empty() && other->chain.front().sha256 != hs.chain.front().sha256)
-    add_finding(findings, Reason::sni_dependent);
+  if (hs.dh_bits > 0 && hs.dh_bits < kDhBitsWanted) add_finding(findings, Reason::dh_too_small);
 
   std::sort(findings.begin(), findings.end(), [](Reason a, Reason b) {
     const auto rank = [](Reason r) { return std::find(std::begin(kCertificateOrder), std::end(kCertificateOrder), r) - std::begin(kCertificateOrder); };
@@ -67,7 +92,8 @@ Verdict classify_completed_handshake(const MxProbe& mx, const ClientProfile& pro
   v.outcome = breaks ? Outcome::deferred : Outcome::tls;
   v.severity = breaks ? Severity::incompatible : findings.empty() ? Severity::ok : Severity::warning;
   v.reason = findings.empty() ? Reason::ok : findings.front();
-  v.detail = hs.version + " " + hs.cipher;
+  v.detail = hs.version + " " + hs.cipher + anonymous_detail;
+  if (hs.dh_bits > 0) v.detail += "; DH group " + std::to_string(hs.dh_bits) + " bits";
   for (const auto& issue : hs.verify_issues)
     v.detail += "; verify error " + std::to_string(issue.code) + " at depth " + std::to_string(issue.depth) + ": " + issue.text;
   if (!hs.host_matches && !profile.match.empty()) v.detail += "; certificate does not name " + mx.host;
@@ -165,6 +191,9 @@ Verdict classify_dane_host(const MxProbe& mx, const ClientProfile& profile) {
 Reason classify_handshake_failure(const MxProbe& mx, const ClientProfile& profile) {
   const auto& hs = mx.compat;
   if (hs.timed_out) return Reason::timeout;
+  // The server asked for our certificate, got none (Postfix sends none
+  // without smtp_tls_cert_file) and ended the handshake.
+  if (hs.client_cert_requested && hs.alert_received >= 0) return Reason::client_cert_required;
   const VersionSet server = mx.server_versions();
   const VersionSet common = server.intersect(profile.effective_versions());
   if (!server.empty() && common.empty()) return Reason::protocol_version;
@@ -173,8 +202,8 @@ Reason classify_handshake_failure(const MxProbe& mx, const ClientProfile& profil
     case SSL_R_EE_KEY_TOO_SMALL:
     case SSL_R_CA_KEY_TOO_SMALL:
     case SSL_R_CA_MD_TOO_WEAK:
-    case SSL_R_DH_KEY_TOO_SMALL:
     case SSL_R_BAD_DH_VALUE: return Reason::weak_key;
+    case SSL_R_DH_KEY_TOO_SMALL: return Reason::dh_too_small;
     case SSL_R_UNSUPPORTED_PROTOCOL:
     case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
     case SSL_R_NO_PROTOCOLS_AVAILABLE:
@@ -206,6 +235,14 @@ Verdict classify_host(const MxProbe& mx, const ClientProfile& profile) {
 }
 
 namespace {
+
+// How small the group our profile refused is, as the survey (which takes
+// any group) measured it.
+std::string dh_group_note(const MxProbe& mx) {
+  int bits = 0;
+  for (const auto& s : mx.survey) bits = std::max(bits, s.dh_bits);
+  return bits ? "; the server's DH group has " + std::to_string(bits) + " bits" : "";
+}
 
 Verdict classify_host_at(const MxProbe& mx, const ClientProfile& profile) {
   Verdict v;
@@ -243,6 +280,7 @@ Verdict classify_host_at(const MxProbe& mx, const ClientProfile& profile) {
     v.detail = mx.compat.error;
     if (mx.compat.alert_received >= 0) v.detail += " (alert " + std::to_string(mx.compat.alert_received) + ")";
     v.detail += "; server accepts " + mx.server_versions().to_string() + ", we can use " + profile.effective_versions().to_string();
+    if (v.reason == Reason::dh_too_small) v.detail += dh_group_note(mx);
   } else {
     v = classify_completed_handshake(mx, profile);
   }

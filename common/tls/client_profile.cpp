@@ -59,6 +59,7 @@ ClientProfile postfix_profile(const TlsConfig& config, std::optional<SecurityLev
   const auto insecure_mx = pf.find("smtp_tls_dane_insecure_mx_policy");
   const std::string mx_policy = insecure_mx == pf.end() ? "may" : insecure_mx->second;
   p.dane_insecure_mx = mx_policy == "dane" ? SecurityLevel::dane : mx_policy == "encrypt" ? SecurityLevel::encrypt : SecurityLevel::may;
+  if (const auto curves = pf.find("tls_eecdh_auto_curves"); curves != pf.end()) p.groups = curves->second;
   p.ca_file = pf.at("smtp_tls_CAfile");
   p.ca_path = pf.at("smtp_tls_CApath");
   if (pf.at("tls_append_default_CA") == "yes" && p.ca_file.empty() && p.ca_path.empty())

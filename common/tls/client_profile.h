@@ -41,6 +41,11 @@ struct ClientProfile {
   // Names a certificate must match under verify/secure, Postfix-style:
   // "hostname" (the MX name), "nexthop" (the domain), "dot-nexthop" (subdomains).
   std::vector<std::string> match;
+  // Key-exchange groups offered, space or comma separated (postfix:
+  // tls_eecdh_auto_curves, which Postfix 3.7 sets as the client's only
+  // groups: no ffdhe groups, so a TLSv1.3 server with only those fails);
+  // empty: OpenSSL's defaults. Names OpenSSL does not know are skipped.
+  std::string groups;
 
   // dane, dane-only: Postfix lowers the level per MX host (smtp_tls_policy.c
   // dane_init) to may (no secure TLSA: the opportunistic protocols and

@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "util/split.h"
+
 namespace mxtls {
 namespace {
 
@@ -25,8 +27,13 @@ void set_version_range(SSL_CTX* ctx, VersionSet versions) {
     if (!versions.has(v)) SSL_CTX_set_options(ctx, kNoOps[static_cast<std::size_t>(v)]);
 }
 
+// OpenSSL refuses DH groups under 1024 bits even at security level 0
+// (ssl_security_default_callback): the survey takes them, to measure them.
+int allow_everything(const SSL*, const SSL_CTX*, int, int, int, void*, void*) { return 1; }
+
 void make_permissive(asio::ssl::context& ctx, VersionSet versions) {
   SSL_CTX* c = ctx.native_handle();
+  SSL_CTX_set_security_callback(c, allow_everything);
   set_version_range(c, versions);
   SSL_CTX_set_cipher_list(c, kSurveyCiphers);
   SSL_CTX_set_security_level(c, 0);
@@ -34,10 +41,23 @@ void make_permissive(asio::ssl::context& ctx, VersionSet versions) {
   SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
 }
 
-void record_alert(int write_p, int, int content_type, const void* buf, size_t len, SSL*, void* arg) {
-  if (write_p || content_type != SSL3_RT_ALERT || len < 2) return;
+// What the peer sent that the result keeps: its first alert, and whether it
+// asked for our certificate.
+void record_peer_messages(int write_p, int, int content_type, const void* buf, size_t len, SSL*, void* arg) {
+  if (write_p || len < 1) return;
   auto* result = static_cast<HandshakeResult*>(arg);
-  if (result->alert_received < 0) result->alert_received = static_cast<const unsigned char*>(buf)[1];
+  const auto* bytes = static_cast<const unsigned char*>(buf);
+  if (content_type == SSL3_RT_ALERT && len >= 2 && result->alert_received < 0) result->alert_received = bytes[1];
+  if (content_type == SSL3_RT_HANDSHAKE && bytes[0] == SSL3_MT_CERTIFICATE_REQUEST) result->client_cert_requested = true;
+}
+
+// The server's ephemeral finite-field DH group size, 0 for any other key exchange.
+int peer_dh_bits(SSL* ssl) {
+  EVP_PKEY* key = nullptr;
+  if (SSL_get_peer_tmp_key(ssl, &key) != 1 || !key) return 0;
+  const int bits = EVP_PKEY_get_base_id(key) == EVP_PKEY_DH ? EVP_PKEY_get_bits(key) : 0;
+  EVP_PKEY_free(key);
+  return bits;
 }
 
 std::string digest_name(int nid) {
@@ -54,12 +74,27 @@ std::string digest_name(int nid) {
   }
 }
 
+// The groups Postfix's tls_auto_eecdh_curves leaves: each name OpenSSL
+// takes on its own, in order; none of them: OpenSSL's defaults.
+void set_groups(SSL_CTX* c, const std::string& names) {
+  std::string usable;
+  SSL_CTX* probe = SSL_CTX_new(TLS_client_method());
+  if (!probe) throw ProfileError("OpenSSL cannot allocate a context");
+  for (const auto& name : split_list(names, " ,:\t"))
+    if (SSL_CTX_set1_groups_list(probe, name.c_str()) == 1) usable += (usable.empty() ? "" : ":") + name;
+  SSL_CTX_free(probe);
+  ERR_clear_error();
+  if (!usable.empty() && SSL_CTX_set1_groups_list(c, usable.c_str()) != 1)
+    throw ProfileError("groups '" + usable + "' rejected by OpenSSL");
+}
+
 void make_compat(asio::ssl::context& ctx, const ClientProfile& profile) {
   SSL_CTX* c = ctx.native_handle();
   set_version_range(c, profile.versions);
   if (SSL_CTX_set_cipher_list(c, profile.cipher_list.c_str()) != 1)
     throw ProfileError("cipher list '" + profile.cipher_list + "' selects no cipher");
   SSL_CTX_set_security_level(c, profile.openssl_security_level);
+  if (!profile.groups.empty()) set_groups(c, profile.groups);
   if (!profile.ca_file.empty() || !profile.ca_path.empty()) {
     if (SSL_CTX_load_verify_locations(c, profile.ca_file.empty() ? nullptr : profile.ca_file.c_str(),
                                       profile.ca_path.empty() ? nullptr : profile.ca_path.c_str()) != 1)
@@ -119,6 +154,30 @@ void record_dane_outcome(SSL* ssl, const DaneSetup& dane, HandshakeResult& resul
   for (const auto& r : dane.records) out.record_depths.push_back(tlsa_match_depth(r, chain));
 }
 
+// TLSv1.3 ends the client's handshake before the server has judged the
+// client's certificate (ours: none): a server that demands one answers our
+// Finished with an alert, which Postfix meets at its first read after the
+// handshake. Only where that can happen: wait briefly for it.
+constexpr std::chrono::milliseconds kClientAuthVerdictWait{1000};
+
+// True when the server refused us; the result then says why.
+asio::awaitable<bool> refused_after_handshake(TlsStream& stream, Watchdog& watchdog, std::chrono::milliseconds budget,
+                                              HandshakeResult& result) {
+  char byte = 0;
+  boost::system::error_code ec;
+  watchdog.arm(std::min(budget, kClientAuthVerdictWait));
+  co_await stream.async_read_some(asio::buffer(&byte, 1), asio::redirect_error(asio::use_awaitable, ec));
+  watchdog.disarm();
+  if (!ec || watchdog.fired() || result.alert_received < 0) co_return false;  // no alert: the server took us
+  if (ec.category() == asio::error::get_ssl_category())
+    result.ssl_reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+  const char* text = ec.category() == asio::error::get_ssl_category()
+                         ? ERR_reason_error_string(static_cast<unsigned long>(ec.value()))
+                         : nullptr;
+  result.error = std::string("the server ended the session after the handshake: ") + (text ? text : ec.message());
+  co_return true;
+}
+
 }  // namespace
 
 TlsClientContexts::TlsClientContexts(const ClientProfile& profile)
@@ -163,7 +222,7 @@ asio::awaitable<HandshakeResult> run_handshake(TlsStream& stream, Watchdog& watc
     SSL_set_tlsext_host_name(ssl, sni.c_str());
     result.sni_sent = true;
   }
-  SSL_set_msg_callback(ssl, record_alert);
+  SSL_set_msg_callback(ssl, record_peer_messages);
   SSL_set_msg_callback_arg(ssl, &result);
   // Record every verify problem, continue the handshake: whether it matters
   // depends on the security level, which the classifier applies.
@@ -185,7 +244,11 @@ asio::awaitable<HandshakeResult> run_handshake(TlsStream& stream, Watchdog& watc
   watchdog.arm(budget);
   co_await stream.async_handshake(TlsStream::client, asio::redirect_error(asio::use_awaitable, ec));
   watchdog.disarm();
+  bool refused = false;
+  if (!ec && result.client_cert_requested && SSL_version(ssl) == TLS1_3_VERSION)
+    refused = co_await refused_after_handshake(stream, watchdog, budget, result);
   SSL_set_msg_callback(ssl, nullptr);
+  if (refused) co_return result;
 
   if (ec) {
     result.timed_out = watchdog.fired();
@@ -212,6 +275,7 @@ asio::awaitable<HandshakeResult> run_handshake(TlsStream& stream, Watchdog& watc
   if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl))
     for (int i = 0; i < sk_X509_num(chain) && i < 10; ++i) result.chain.push_back(inspect_certificate(sk_X509_value(chain, i)));
   if (X509* leaf = SSL_get0_peer_certificate(ssl)) result.leaf_der = certificate_der(leaf);
+  result.dh_bits = peer_dh_bits(ssl);
   if (dane) record_dane_outcome(ssl, *dane, result);
   co_return result;
 }

@@ -4,7 +4,9 @@
 // security level decides later whether it matters), the alert the peer sent,
 // the negotiated version, cipher and signature digest, and the peer's chain.
 // Contexts: the compat profile, one survey context per TLS version (security
-// level 0, every cipher), and a permissive one for implicit-TLS detection.
+// level 0, every cipher, DH groups below OpenSSL's 1024-bit floor too, so
+// the survey can say how small a refused group was), and a permissive one
+// for implicit-TLS detection.
 #pragma once
 #include <array>
 #include <memory>
@@ -44,6 +46,13 @@ struct HandshakeResult {
   std::string leaf_der;         // the leaf itself, so each destination matches its own names
   bool host_matches = false;    // leaf names one of the destination's match names (set by the prober)
   DaneOutcome dane;             // TLSA authentication, when a DaneSetup was given
+  // Handshake details the server chose: its finite-field DH group (DHE and
+  // ADH key exchange; 0 for ECDHE and TLSv1.3's usual groups), and whether
+  // it asked for a client certificate (CertificateRequest seen).
+  int dh_bits = 0;
+  bool client_cert_requested = false;
+  // An anonymous (aNULL) cipher was chosen: a session without a certificate.
+  bool anonymous() const { return ok && chain.empty(); }
 };
 
 class TlsClientContexts {

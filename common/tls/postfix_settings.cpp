@@ -26,7 +26,7 @@ constexpr std::array kKeys{
     "smtp_dns_support_level", "smtp_host_lookup",
 };
 // Asked for too, but older Postfix versions lack them (3.6 added this one).
-constexpr std::array kOptionalKeys{"smtp_tls_dane_insecure_mx_policy"};
+constexpr std::array kOptionalKeys{"smtp_tls_dane_insecure_mx_policy", "tls_eecdh_auto_curves"};
 constexpr std::size_t kMaxOutput = 1 << 20;
 
 // Reading main.cf, postconf works out every parameter's default, and when

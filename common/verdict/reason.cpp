@@ -74,9 +74,16 @@ constexpr std::array kReasons{
                "the domain publishes an _mta-sts TXT record but its policy could not be fetched from https://mta-sts.<domain>/.well-known/mta-sts.txt (unreachable, HTTP error, redirect, over 64 KiB or too slow): mail goes as without MTA-STS until it can; tell its postmaster"},
     ReasonInfo{Reason::sts_policy_invalid, "sts_policy_invalid", "sts-policy-invalid", false,
                "the domain's MTA-STS TXT record or policy file does not follow RFC 8461 (the detail names the line): senders treat the domain as having no policy; tell its postmaster"},
+    // A key-exchange problem, not a certificate one: RFC 8460's certificate-*
+    // types describe the certificate and sts-*/tlsa-*/dnssec-* the policies;
+    // what is left for a negotiation that fails is validation-failure.
+    ReasonInfo{Reason::dh_too_small, "dh_too_small", "validation-failure", false,
+               "the server's finite-field DH group is too small (OpenSSL refuses one under 1024 bits at every security level, under 2048 at level 2; 1024 bits is within reach of a well-funded attacker): ask its postmaster to configure a DH group of 2048 bits or more (RFC 7919 ffdhe2048) or ECDHE"},
+    ReasonInfo{Reason::client_cert_required, "client_cert_required", "validation-failure", false,
+               "the server demands a client certificate and our MTA sends none, so every handshake fails: give our client a certificate for this destination (smtp_tls_policy_maps, smtp_tls_cert_file) if it is a partner that expects one, or ask its postmaster to make the client certificate optional"},
 };
 
-static_assert(kReasons.size() == static_cast<std::size_t>(Reason::sts_policy_invalid) + 1);
+static_assert(kReasons.size() == static_cast<std::size_t>(Reason::client_cert_required) + 1);
 
 }  // namespace
 

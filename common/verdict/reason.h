@@ -46,6 +46,9 @@ enum class Reason {
   sts_webpki_invalid,
   sts_policy_fetch_failed,
   sts_policy_invalid,
+  // Handshake details the server chose (tls/handshake.h records them).
+  dh_too_small,
+  client_cert_required,
 };
 
 struct ReasonInfo {

@@ -26,6 +26,8 @@ std::string handshake_line(const HandshakeResult& hs) {
   if (!hs.ok) return "failed: " + sanitize(hs.error) + (hs.alert_received >= 0 ? " (alert " + std::to_string(hs.alert_received) + ")" : "");
   std::string s = hs.version + " " + hs.cipher;
   if (!hs.peer_signature_digest.empty()) s += ", signed with " + hs.peer_signature_digest;
+  if (hs.dh_bits) s += ", DH " + std::to_string(hs.dh_bits) + " bits";
+  if (hs.anonymous()) s += ", anonymous (no certificate)";
   s += hs.sni_sent ? ", SNI sent" : ", no SNI";
   return s;
 }
@@ -67,12 +69,15 @@ Json json_handshake(const HandshakeResult& hs, std::time_t now) {
     j["version"] = hs.version;
     j["cipher"] = hs.cipher;
     j["signature_digest"] = hs.peer_signature_digest;
+    j["dh_bits"] = hs.dh_bits;
+    j["anonymous"] = hs.anonymous();
   } else if (hs.attempted) {
     j["error"] = hs.error;
     j["alert"] = hs.alert_received;
     j["timed_out"] = hs.timed_out;
   }
   j["sni_sent"] = hs.sni_sent;
+  j["client_cert_requested"] = hs.client_cert_requested;
   if (hs.ok) {
     j["host_matches"] = hs.host_matches;
     j["verify_errors"] = Json::array();

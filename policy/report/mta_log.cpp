@@ -23,7 +23,7 @@ constexpr std::array kLibraryProblems{
     MtaText{"wrong version number", Reason::protocol_version},
     MtaText{"legacy sigalg disallowed or unsupported", Reason::legacy_sigalg},
     MtaText{"no suitable signature algorithm", Reason::legacy_sigalg},
-    MtaText{"dh key too small", Reason::weak_key},
+    MtaText{"dh key too small", Reason::dh_too_small},
     MtaText{"ee key too small", Reason::weak_key},
     MtaText{"certificate verify failed", Reason::cert_untrusted_chain},
     MtaText{"alert handshake failure", Reason::no_shared_cipher},

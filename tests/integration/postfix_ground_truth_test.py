@@ -15,7 +15,9 @@ DANE cases of cases.py): at `dane` and `dane-only` (with
 smtp_dns_support_level = dnssec) Postfix delivers to every case, DANE or
 not, and mxtls, validating with the lab's trust anchor, must predict each
 outcome; for the DANE cases the outcome and reason must also be the ones
-cases.py expects (so the lab is what it claims to be). Runs inside
+cases.py expects (so the lab is what it claims to be). The destinations
+include real MTAs of other families (Debian's Exim and OpenSMTPD,
+cases.py MTA_CASES) beside the fake ones. Runs inside
 tests/lab/netns-run.
 
 usage: postfix_ground_truth_test.py BUILD_DIR"""
@@ -30,7 +32,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
-from cases import CASES, DANE_CASES, STS_CASES  # noqa: E402
+from cases import CASES, DANE_CASES, MTA_CASES, STS_CASES  # noqa: E402
 from lab import Lab  # noqa: E402
 
 BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build/release"
@@ -45,7 +47,10 @@ SCENARIOS = {
     "dane-only": {"smtp_tls_security_level": "dane-only", "smtp_dns_support_level": "dnssec"},
 }
 DANE_SCENARIOS = ("dane", "dane-only")
-RETRY_SETTINGS = {"minimal_backoff_time": "2s", "maximal_backoff_time": "4s", "queue_run_delay": "1h"}
+# max_use = 1: an smtp(8) process serves one delivery and exits, so none
+# that read the last scenario's main.cf (a reload lets idle ones live on)
+# delivers under the next one.
+RETRY_SETTINGS = {"minimal_backoff_time": "2s", "maximal_backoff_time": "4s", "queue_run_delay": "1h", "max_use": "1"}
 
 # The words in Postfix's deferral reason that go with each mxtls reason code.
 EVIDENCE = {
@@ -61,6 +66,10 @@ EVIDENCE = {
     "cert_host_mismatch": "Server certificate not",
     "sni_dependent": "Server certificate not",
     "tls_on_plain_port": "timed out while receiving the initial server greeting",
+    "dh_too_small": "Cannot start TLS: handshake failure",
+    # TLSv1.3: Postfix's handshake completes; the server's alert ends the session at EHLO.
+    "client_cert_required": ("Cannot start TLS: handshake failure", "while performing the EHLO handshake"),
+    "handshake_failed": "Cannot start TLS: handshake failure",
     "connect_failed": "Connection refused",
     "banner_rejected": "refused to talk to me",
     "tlsa_mismatch": ("Server certificate not verified",),
@@ -82,7 +91,11 @@ MTA_REASONS = {
     "tls_on_plain_port": {"timeout"},
     "dnssec_bogus": {"dns_failure", "dnssec_bogus"},
     "tlsa_unusable": {"tlsa_unusable", "tlsa_mismatch"},
+    # The server's alert after its CertificateRequest is all Postfix logs.
+    "client_cert_required": {"client_cert_required", "no_shared_cipher", "handshake_failed"},
 }
+# Exim and OpenSMTPD destinations (cases.py MTA_CASES).
+MTA_NAMES = {c.name for c in MTA_CASES}
 # A timeout is a greeting timeout or a handshake timeout, depending on where the server stalled.
 TIMEOUT_EVIDENCE = ("timed out while receiving the initial server greeting", "Cannot start TLS: handshake failure")
 
@@ -106,7 +119,7 @@ def settle(expected_min_wait=0.0, timeout=60):
 class PostfixGroundTruth(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-postfix", BUILD, dnssec=True).start()
+        cls.lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-postfix", BUILD, dnssec=True, mtas=True).start()
         cls.lab.start_postfix(RETRY_SETTINGS)
         cls.rows = []
 
@@ -120,6 +133,8 @@ class PostfixGroundTruth(unittest.TestCase):
     def delivered(self, case):
         # A case whose MX is another case's host (danehalf) shares its log:
         # the recipient tells them apart.
+        if case in MTA_NAMES:  # Exim, OpenSMTPD: what they say they took (lab.py mta_delivery)
+            return self.lab.mta_delivery(case, wait=f"user@{case}.test" not in queue())
         c = next((d for d in DANE_CASES if d.name == case), None)
         server = c.mx_host[len("mx."):-len(".test")] if c and c.mx_host else case
         log = self.lab.spool / f"{server}.log"
@@ -130,7 +145,7 @@ class PostfixGroundTruth(unittest.TestCase):
 
     @staticmethod
     def cases(scenario):
-        return CASES + DANE_CASES if scenario in DANE_SCENARIOS else CASES
+        return CASES + MTA_CASES + (DANE_CASES if scenario in DANE_SCENARIOS else [])
 
     def postfix_outcomes(self, scenario):
         """Sends one message per case and returns {case: (outcome, deferral text)}."""
@@ -140,6 +155,7 @@ class PostfixGroundTruth(unittest.TestCase):
         self.log_start = log.stat().st_size if log.exists() else 0
         for f in self.lab.spool.glob("*.log"):
             f.unlink()
+        self.lab.forget_mta_deliveries()
         self.lab.postfix_reconfigure({**RETRY_SETTINGS, **SCENARIOS[scenario]})
         sent = time.time()
         for c in cases:
@@ -220,6 +236,15 @@ class PostfixGroundTruth(unittest.TestCase):
 
     def test_dane_only(self):
         self.check_scenario("dane-only")
+
+    def test_other_mta_families_under_the_strict_profile(self):
+        """Exim and OpenSMTPD destinations get the reasons cases.py gives them
+        under the lab's strict custom profile."""
+        r = self.lab.probe("--json", *[f"{c.name}.test" for c in MTA_CASES], conf=self.lab.strict_conf)
+        got = {d["destination"][:-len(".test")]: d["result"] for d in json.loads(r.stdout)}
+        for c in MTA_CASES:
+            with self.subTest(case=c.name):
+                self.assertEqual(got[c.name]["reason"], c.strict_reason, got[c.name]["detail"])
 
     def test_hostile_tlsa_rrsets_are_bounded(self):
         """1,000 TLSA records: bogus when too big to validate (80 KB canonical

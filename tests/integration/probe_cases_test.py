@@ -133,5 +133,39 @@ class PostfixProfile(unittest.TestCase):
         self.assertEqual(got["weakkey.test"]["verdict"], "warning")
 
 
+class HandshakeDetails(unittest.TestCase):
+    """What the handshake itself shows under the postfix profile (level may):
+    the server's DH group, an anonymous session, a demanded client certificate."""
+
+    @classmethod
+    def setUpClass(cls):
+        r = lab.probe("--json", "dh768.test", "dh1024.test", "dheonly.test", "anon.test", "clientcert13.test", conf=lab.conf)
+        cls.got = {d["destination"][:-len(".test")]: d for d in json.loads(r.stdout)}
+
+    def test_accepted_small_dh_group_is_a_warning_with_its_size(self):
+        d = self.got["dh1024"]
+        self.assertEqual((d["result"]["reason"], d["result"]["verdict"], d["result"]["outcome"]), ("dh_too_small", "warning", "tls"))
+        self.assertEqual(d["hosts"][0]["compat"]["dh_bits"], 1024)
+        self.assertGreaterEqual(self.got["dheonly"]["hosts"][0]["compat"]["dh_bits"], 2048)  # dh=auto: by cipher strength
+        self.assertEqual(self.got["dheonly"]["result"]["reason"], "ok")
+
+    def test_dh_group_under_openssl_floor_fails_with_its_size(self):
+        r = self.got["dh768"]["result"]
+        self.assertEqual((r["reason"], r["outcome"], r["rfc8460"]), ("dh_too_small", "plaintext_after_delay", "validation-failure"))
+        self.assertIn("768 bits", r["detail"])
+
+    def test_anonymous_session_is_tls_without_certificate_findings(self):
+        d = self.got["anon"]
+        self.assertTrue(d["hosts"][0]["compat"]["anonymous"])
+        self.assertEqual(d["hosts"][0]["compat"]["chain"], [])
+        self.assertEqual((d["result"]["reason"], d["result"]["verdict"], d["result"]["findings"]), ("ok", "ok", []))
+
+    def test_tls13_client_certificate_demand_is_seen_after_the_handshake(self):
+        d = self.got["clientcert13"]
+        self.assertTrue(d["hosts"][0]["compat"]["client_cert_requested"])
+        self.assertEqual(d["result"]["reason"], "client_cert_required")
+        self.assertIn("after the handshake", d["result"]["detail"])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -51,6 +51,28 @@ CASES = [
 ]
 
 
+# Handshake details the real Postfix takes at some levels and not others, or
+# at none (tests/integration/postfix_ground_truth_test.py). OpenSSL refuses a
+# DH group under 1024 bits at every security level, 1024 bits from level 2
+# (the strict profile); Postfix 3.7 offers only tls_eecdh_auto_curves as
+# groups (no ffdhe); aNULL ciphers only at levels 0 (may, encrypt).
+HANDSHAKE_CASES = [
+    Case("dh768", 70, {"max": "TLSv1.2", "ciphers": "kDHE:@SECLEVEL=0", "dh": "dh768.pem"}, strict_reason="dh_too_small"),
+    Case("dh1024", 71, {"max": "TLSv1.2", "ciphers": "kDHE:@SECLEVEL=0", "dh": "dh1024.pem"}, strict_reason="dh_too_small"),
+    Case("dheonly", 72, {"max": "TLSv1.2", "ciphers": "kDHE:@SECLEVEL=0", "dh": "auto"}),
+    Case("ecdsaonly", 73, {}, cert="ecdsa"),
+    Case("tls13ffdhe", 74, {"min": "TLSv1.3", "groups": "ffdhe2048:ffdhe3072"}),
+    Case("clientcert", 75, {"max": "TLSv1.2", "client_cert": "require"}, strict_reason="client_cert_required"),
+    # TLSv1.3: the client's handshake ends before the server refuses the missing certificate.
+    Case("clientcert13", 78, {"min": "TLSv1.3", "client_cert": "require"}, strict_reason="client_cert_required"),
+    # Asked for, not needed (TLSv1.3: no alert follows our Finished).
+    Case("clientcertopt", 79, {"min": "TLSv1.3", "client_cert": "request"}),
+    # An anonymous cipher first, in the server's order: at may and encrypt the session has no certificate.
+    Case("anon", 76, {"max": "TLSv1.2", "ciphers": "aNULL:HIGH:@SECLEVEL=0", "server_ciphers": "yes", "dh": "auto"}),
+    Case("anononly", 77, {"max": "TLSv1.2", "ciphers": "aNULL:@SECLEVEL=0", "dh": "auto"}, strict_reason="no_shared_cipher"),
+]
+CASES = CASES + HANDSHAKE_CASES
+
 # Servers that break SMTP itself, past what a probe reads. Postfix reads on
 # (it truncates a long reply) and may deliver to them, so they stay out of
 # CASES, the ground truth's list; the lab serves them too.
@@ -59,6 +81,25 @@ PROTOCOL_VIOLATIONS = [
     Case("hugeehlo", 42, {"ehlo_lines": "10000"}, strict_reason="smtp_protocol_violation"),
 ]
 SERVED = CASES + PROTOCOL_VIOLATIONS
+
+
+# Other MTA families as destinations (Lab(mtas=True)): Debian 12's Exim
+# (exim4-daemon-light, TLS by GnuTLS) and OpenSMTPD, unpacked by
+# tests/setup-debian12 (they conflict with Postfix as packages). `server`
+# holds the MTA and its TLS settings. Exim's log, and the Received header
+# of what OpenSMTPD relays to the lab's sink (MTA_SINK, no TLS), say whether
+# a message came over TLS (lab.py mta_delivery). OpenSMTPD 6.8.0p2 cannot finish a TLS handshake
+# under OpenSSL 3 (its privilege-separated signing fails: "EVP lib",
+# OpenSMTPD issues 1171 and 1239): a real broken destination.
+MTA_CASES = [
+    Case("exim-good", 80, {"mta": "exim"}),
+    Case("exim-expired", 81, {"mta": "exim"}, cert="expired-exim", strict_reason="cert_expired"),
+    Case("exim-tls10", 82, {"mta": "exim", "tls_require_ciphers": "NORMAL:-VERS-ALL:+VERS-TLS1.0"},
+         strict_reason="protocol_version"),
+    Case("smtpd-broken", 85, {"mta": "opensmtpd"}, strict_reason="handshake_failed"),
+    Case("smtpd-notls", 86, {"mta": "opensmtpd", "tls": "no"}, strict_reason="starttls_not_offered"),
+]
+MTA_SINK = "127.0.0.89"
 
 
 def by_name(name):

@@ -13,10 +13,17 @@
 // that many lines to the EHLO reply; log_connections=yes records each
 // connection in SPOOL/<case>.connections as "connection ADDRESS:PORT" (the
 // address it came to).
+// Handshake details: dh=FILE (finite-field DH parameters for DHE, served
+// even below OpenSSL's 1024-bit floor) or dh=auto, groups= (key-exchange
+// groups, e.g. ffdhe2048), server_ciphers=yes (the server's cipher order
+// wins: aNULL first makes an anonymous server), client_cert=require (a
+// client certificate is demanded; without one the handshake fails) or
+// client_cert=request (asked for, not needed).
 // A lab tool: blocking sockets, one thread per connection; never a product.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -61,6 +68,32 @@ int version_of(const std::string& name) {
   die("unknown version " + name);
 }
 
+// OpenSSL refuses DH groups under 1024 bits even at security level 0; a
+// lab server must be able to offer them.
+int allow_everything(const SSL*, const SSL_CTX*, int, int, int, void*, void*) { return 1; }
+
+// Accepts any client certificate: the lab only asks whether one was sent.
+int accept_any_client(int, X509_STORE_CTX*) { return 1; }
+
+void set_handshake_details(const Case& c, SSL_CTX* ctx) {
+  const std::string dh = c.get("dh");
+  if (dh == "auto") {
+    SSL_CTX_set_dh_auto(ctx, 1);
+  } else if (!dh.empty()) {
+    SSL_CTX_set_security_callback(ctx, allow_everything);
+    BIO* in = BIO_new_file(dh.c_str(), "r");
+    EVP_PKEY* params = in ? PEM_read_bio_Parameters(in, nullptr) : nullptr;
+    BIO_free(in);
+    if (!params || SSL_CTX_set0_tmp_dh_pkey(ctx, params) != 1) die("cannot use DH parameters " + dh);
+  }
+  if (c.opt.count("groups") && SSL_CTX_set1_groups_list(ctx, c.get("groups").c_str()) != 1) die("bad groups");
+  if (c.get("server_ciphers") == "yes") SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (c.get("client_cert") == "require")
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any_client);
+  else if (c.get("client_cert") == "request")
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any_client);
+}
+
 SSL_CTX* make_ctx(const Case& c, const std::string& cert, const std::string& key) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   SSL_CTX_set_security_level(ctx, 0);  // the lab must be able to serve TLSv1 and 1024-bit keys
@@ -71,6 +104,7 @@ SSL_CTX* make_ctx(const Case& c, const std::string& cert, const std::string& key
   if (c.opt.count("sigalgs") && SSL_CTX_set1_sigalgs_list(ctx, c.get("sigalgs").c_str()) != 1) die("bad sigalgs");
   if (SSL_CTX_use_certificate_file(ctx, cert.c_str(), SSL_FILETYPE_PEM) != 1) die("cannot load " + cert);
   if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1) die("cannot load " + key);
+  set_handshake_details(c, ctx);
   if (c.opt.count("chain")) {
     // Extra certificates sent after the leaf (the intermediate).
     FILE* f = std::fopen(c.get("chain").c_str(), "r");

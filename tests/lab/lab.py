@@ -5,8 +5,9 @@ Postfix. With dnssec=True also the DANE cases (cases.py DANE_CASES): the zone
 dnssec.test signed with ldns-signzone at each start and served by nsd on
 127.0.0.53, the lab's unbound validating it with the lab's trust anchor
 (stub-zone), glibc passing the AD bit on (options trust-ad), and mxtls
-validating with the same anchor. Runs only inside tests/lab/netns-run
-(loopback-only namespace)."""
+validating with the same anchor. With mtas=True also Debian's Exim and
+OpenSMTPD as destinations (cases.py MTA_CASES). Runs only inside
+tests/lab/netns-run (loopback-only namespace)."""
 
 import hashlib
 import os
@@ -19,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from cases import CASES, DANE_CASES, SERVED, STS_CASES, STS_NGINX, STS_SLOW, STS_UNREACHABLE
+from cases import CASES, DANE_CASES, MTA_CASES, MTA_SINK, SERVED, STS_CASES, STS_NGINX, STS_SLOW, STS_UNREACHABLE
 
 LAB_SRC = Path(__file__).resolve().parent
 REPO = LAB_SRC.parent.parent
@@ -27,6 +28,8 @@ REPO = LAB_SRC.parent.parent
 # download + dpkg -x): installed, they would start services on the host.
 NGINX = Path(os.environ.get("MXTLS_NGINX", "/opt/mxtls-lab/nginx/usr/sbin/nginx"))
 MTA_STS_RESOLVER = Path(os.environ.get("MXTLS_MTA_STS_RESOLVER", "/opt/mxtls-lab/mta-sts-resolver"))
+EXIM_ROOT = Path(os.environ.get("MXTLS_EXIM_ROOT", "/opt/mxtls-lab/exim"))
+OPENSMTPD_ROOT = Path(os.environ.get("MXTLS_OPENSMTPD_ROOT", "/opt/mxtls-lab/opensmtpd"))
 
 
 def require_netns():
@@ -174,7 +177,8 @@ def wait_port(addr, port, timeout=10.0):
 
 
 class Lab:
-    def __init__(self, workdir, build_dir, bench=0, records=(), bench_cases=None, case_options=None, dnssec=False):
+    def __init__(self, workdir, build_dir, bench=0, records=(), bench_cases=None, case_options=None, dnssec=False,
+                 mtas=False):
         require_netns()
         self.dir = Path(workdir).resolve()
         self.build = Path(build_dir).resolve()
@@ -183,6 +187,7 @@ class Lab:
         self.case_options = case_options or {}  # case name -> extra fakedest options, e.g. {"log_connections": "yes"}
         self.records = list(records)  # extra DNS records, as unbound local-data: 'a.test. MX 10 mx.tarpit.test.'
         self.dnssec = dnssec  # the DANE cases, a signed zone and validation
+        self.mtas = mtas  # MTA_CASES: Exim and OpenSMTPD as destinations
         self.dnssec_dir = self.dir / "dnssec"
         self.trust_anchor = self.dnssec_dir / "trust-anchor" 
         self.procs = []
@@ -238,6 +243,9 @@ class Lab:
             elif c.dns == "mx":
                 data.append(f'"{c.name}.test. MX 10 mx.{c.name}.test."')
                 data.append(f'"mx.{c.name}.test. A 127.0.0.{c.octet}"')
+        for c in MTA_CASES if self.mtas else ():
+            data.append(f'"{c.name}.test. MX 10 mx.{c.name}.test."')
+            data.append(f'"mx.{c.name}.test. A 127.0.0.{c.octet}"')
         for i, (domain, addr, case) in enumerate(self.bench_destinations()):
             data.append(f'"{domain}. MX 10 mx{i}.bench.test."')
             data.append(f'"mx{i}.bench.test. A {addr}"')
@@ -503,6 +511,8 @@ fetch_timeout = 4s
             return {"cert": c / "selfsigned.pem", "key": c / "leaf.key"}
         if cert == "nochain":
             return {"cert": c / "good-nointermediate.pem", "key": c / "leaf.key"}
+        if cert == "ecdsa":
+            return {"cert": c / f"good-{case_name}.pem", "key": c / "ec.key", "chain": c / "intermediate.pem"}
         return {"cert": c / f"{cert}.pem", "key": c / "leaf.key", "chain": c / "intermediate.pem"}
 
     def write_fakedest(self):
@@ -525,8 +535,12 @@ fetch_timeout = 4s
             opts = {"case": c.name, "listen": ",".join([f"127.0.0.{c.octet}:25"] + extra.get(c.name, []))}
             opts.update(self.cert_options(c.cert, c.name))
             opts.update(c.server)
+            if opts.get("dh", "auto") != "auto":  # DH parameters the lab made (make-certs.sh)
+                opts["dh"] = self.certs / opts["dh"]
             opts.update(self.case_options.get(c.name, {}))
             lines.append(" ".join(f"{k}={v}" for k, v in opts.items()))
+        if self.mtas:  # where the other MTAs relay what they take
+            lines.append(f"case=mtasink listen={MTA_SINK}:25 starttls=no")
         (self.dir / "fakedest.conf").write_text("\n".join(lines) + "\n")
 
     def write_mxtls_conf(self):
@@ -651,6 +665,129 @@ servername = hostname
     def postfix_reconfigure(self, main_cf_extra):
         self.write_postfix(main_cf_extra)
         run(["postfix", "reload"])
+
+    # -- other MTA families as destinations ---------------------------------
+    def add_user(self, name, uid):
+        """Adds a system user (and its group) to this namespace's
+        /etc/passwd and /etc/group (copies bind-mounted over them)."""
+        passwd = self.dir / "passwd"
+        if not getattr(self, "passwd_mounted", False):
+            shutil.copy("/etc/passwd", passwd)
+            run(["mount", "--bind", str(passwd), "/etc/passwd"])
+            self.passwd_mounted = True
+        if f"\n{name}:" not in "\n" + passwd.read_text():
+            gid = self.add_group(name, [])
+            with open(passwd, "a") as f:
+                f.write(f"{name}:x:{uid}:{gid}::/nonexistent:/usr/sbin/nologin\n")
+
+    def start_mtas(self):
+        """Debian's Exim and OpenSMTPD (unpacked by tests/setup-debian12) as
+        the destinations of MTA_CASES."""
+        for root, binary in ((EXIM_ROOT, "usr/sbin/exim4"), (OPENSMTPD_ROOT, "usr/sbin/smtpd")):
+            if not (root / binary).exists():
+                raise RuntimeError(f"no {binary} under {root}: run tests/setup-debian12")
+        for c in MTA_CASES:
+            if c.server["mta"] == "exim":
+                self.start_exim(c)
+        self.start_opensmtpd([c for c in MTA_CASES if c.server["mta"] == "opensmtpd"])
+        for c in MTA_CASES:
+            wait_port(f"127.0.0.{c.octet}", 25)
+
+    def start_exim(self, case):
+        """One Exim daemon per case (its own config, spool and log), TLS
+        from GnuTLS with the case's certificate; tls_require_ciphers takes
+        a GnuTLS priority string. It keeps what it takes (queue_only: its
+        deliveries re-exec /usr/sbin/exim4, which is not there) and logs
+        each message with its recipient."""
+        self.add_user("Debian-exim", 64990)  # the user Debian's exim4 is built to run as
+        d = self.dir / "exim" / case.name
+        shutil.rmtree(d, ignore_errors=True)
+        (d / "spool").mkdir(parents=True)
+        (d / "log").mkdir()
+        certs = self.cert_options(case.cert, case.name)
+        shutil.copy(certs["key"], d / "key.pem")  # the receiving process runs as Debian-exim
+        (d / "cert.pem").write_text(Path(certs["cert"]).read_text() + Path(certs["chain"]).read_text())
+        for path in (d / "spool", d / "log", d / "key.pem"):
+            shutil.chown(path, "Debian-exim")
+        priority = case.server.get("tls_require_ciphers", "NORMAL")
+        (d / "exim.conf").write_text(f"""primary_hostname = mx.{case.name}.test
+local_interfaces = 127.0.0.{case.octet}
+daemon_smtp_ports = 25
+spool_directory = {d}/spool
+log_file_path = {d}/log/%slog
+pid_file_path = {d}/exim.pid
+exim_user = Debian-exim
+exim_group = Debian-exim
+never_users = root
+queue_only = true
+log_selector = +received_recipients
+host_lookup =
+rfc1413_hosts =
+acl_smtp_rcpt = accept
+tls_advertise_hosts = *
+tls_certificate = {d}/cert.pem
+tls_privatekey = {d}/key.pem
+tls_require_ciphers = {priority}
+""")
+        # -bdf: the daemon stays in the foreground, so stop() ends it.
+        self.spawn(f"exim-{case.name}", [str(EXIM_ROOT / "usr/sbin/exim4"), "-C", str(d / "exim.conf"), "-bdf", "-oX", "25"])
+
+    def start_opensmtpd(self, cases):
+        """One OpenSMTPD (6.8, Debian's) listening for every OpenSMTPD case:
+        STARTTLS with the case's certificate unless tls=no. Its spool, and
+        /run for its control socket, are the lab's (bind mounts)."""
+        for user, uid in (("opensmtpd", 64991), ("opensmtpq", 64992)):
+            self.add_user(user, uid)
+        d = self.dir / "opensmtpd"
+        shutil.rmtree(d, ignore_errors=True)
+        (d / "spool").mkdir(parents=True)
+        (d / "run").mkdir()
+        (d / "spool").chmod(0o711)
+        run(["mount", "--bind", str(d / "spool"), "/var/spool/smtpd"])
+        run(["mount", "--bind", str(d / "run"), "/run"])
+        conf = []
+        for c in cases:
+            listen = f"listen on 127.0.0.{c.octet} port 25 hostname mx.{c.name}.test"
+            if c.server.get("tls", "yes") == "yes":
+                certs = self.cert_options(c.cert, c.name)
+                (d / f"{c.name}.pem").write_text(Path(certs["cert"]).read_text() + Path(certs["chain"]).read_text())
+                conf += [f'pki {c.name} cert "{d}/{c.name}.pem"', f'pki {c.name} key "{certs["key"]}"']
+                listen += f" tls pki {c.name}"
+            conf.append(listen)
+        conf += [f'action "sink" relay host smtp://{MTA_SINK}:25', 'match from any for any action "sink"']
+        (d / "smtpd.conf").write_text("\n".join(conf) + "\n")
+        self.spawn("opensmtpd", [str(OPENSMTPD_ROOT / "usr/sbin/smtpd"), "-d", "-f", str(d / "smtpd.conf")])
+
+    def forget_mta_deliveries(self):
+        """Empties Exim's logs and the sink: later mta_delivery() calls see
+        only what arrives from now on."""
+        for log in (self.dir / "exim").glob("*/log/mainlog"):
+            log.write_text("")
+        (self.spool / "mtasink.msgs").unlink(missing_ok=True)
+
+    def mta_delivery(self, case, wait=False):
+        """How the lab's Postfix reached an MTA case: "tls", "plaintext", or
+        None (nothing arrived; with wait, after waiting for it). Exim logs
+        each message it takes with its protocol (P=esmtps: over TLS);
+        OpenSMTPD's copy at the sink has its Received header (with ESMTPS)."""
+        rcpt = f"user@{case}.test"
+
+        def from_exim():
+            log = self.dir / "exim" / case / "log" / "mainlog"
+            for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
+                if " <= " in line and line.endswith(f" for {rcpt}"):
+                    return "tls" if " P=esmtps " in line else "plaintext"
+            return None
+
+        def from_sink():
+            for message in self.delivered_messages("mtasink"):
+                headers = re.sub(r"\n[ \t]+", " ", message.split("\n\n")[0])
+                first = next((l for l in headers.splitlines() if l.lower().startswith("received:")), "")
+                if rcpt in first:
+                    return "tls" if re.search(r"\bwith esmtps", first, re.I) else "plaintext"
+            return None
+        find = from_exim if next(c for c in MTA_CASES if c.name == case).server["mta"] == "exim" else from_sink
+        return wait_for(find, timeout=30, what=f"{case} to receive the message") if wait else find()
 
     # -- mxtls-policyd and a relay ------------------------------------------
     RELAY = "127.0.0.50"
@@ -852,6 +989,8 @@ MAILER(`smtp')dnl
             for c in DANE_CASES:
                 if c.octet:
                     wait_port(f"127.0.0.{c.octet}", 25)
+        if self.mtas:
+            self.start_mtas()
         return self
 
     def spawned(self, name):

@@ -71,6 +71,18 @@ for c in healthy12 healthy13 nostarttls starttls454 tls10 tls11 tls13 nocipher l
   issue "good-$c" "mx.$c.test" leaf.key
 done
 issue weak mx.weakkey.test weak.key
+# Handshake details and other MTA families (cases.py HANDSHAKE_CASES,
+# MTA_CASES): good certificates, one on an ECDSA P-256 key, an expired one,
+# and finite-field DH parameters of 768 and 1024 bits (too small, and
+# small enough for OpenSSL's security level 2 to refuse).
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.key 2>/dev/null
+for c in dh768 dh1024 dheonly tls13ffdhe clientcert clientcert13 clientcertopt anon anononly exim-good exim-tls10 smtpd-broken; do
+  issue "good-$c" "mx.$c.test" leaf.key
+done
+issue good-ecdsaonly mx.ecdsaonly.test ec.key
+issue expired-exim mx.exim-expired.test leaf.key 20200101000000Z 20210101000000Z
+openssl dhparam -out dh768.pem 768 2>/dev/null
+openssl dhparam -out dh1024.pem 1024 2>/dev/null
 issue expired mx.expired.test leaf.key 20200101000000Z 20210101000000Z
 issue notyet mx.notyetvalid.test leaf.key 20350101000000Z 20360101000000Z
 openssl req -x509 -key leaf.key -out selfsigned.pem -days 365 -subj "$(subj mx.selfsigned.test)" \

@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include <ctime>
 #include <set>
 
 #include "classify/classifier.h"
@@ -247,6 +248,83 @@ TEST(Classifier, DnsOutcomes) {
   EXPECT_EQ(classify_destination(d, profile(SecurityLevel::may)).overall.outcome, Outcome::bounced);
   d.dns_failure = Reason::dns_failure;
   EXPECT_EQ(classify_destination(d, profile(SecurityLevel::may)).overall.outcome, Outcome::deferred);
+}
+
+// Handshake details: the server's DH group, anonymous sessions, a demanded
+// client certificate.
+TEST(Reasons, HandshakeDetailReasonsAreKeyExchangeNotCertificateProblems) {
+  for (Reason r : {Reason::dh_too_small, Reason::client_cert_required}) {
+    EXPECT_EQ(reason_info(r).rfc8460, "validation-failure") << reason_code(r);
+    EXPECT_FALSE(is_certificate_reason(r));
+    EXPECT_FALSE(reason_info(r).transport);
+  }
+  EXPECT_NE(reason_info(Reason::dh_too_small).remediation.find("ECDHE"), std::string_view::npos);
+  // Appended after the reasons before them (stored and logged codes stay put).
+  EXPECT_EQ(static_cast<int>(Reason::dh_too_small), static_cast<int>(Reason::sts_policy_invalid) + 1);
+}
+
+TEST(Classifier, RefusedDhGroupIsDhTooSmallWithItsSizeFromTheSurvey) {
+  auto mx = failed_handshake(-1, SSL_R_DH_KEY_TOO_SMALL);
+  survey_ok(mx, TlsVersion::tls1_2);
+  mx.survey[static_cast<std::size_t>(TlsVersion::tls1_2)].dh_bits = 768;
+  auto v = classify_host(mx, profile(SecurityLevel::encrypt));
+  EXPECT_EQ(v.reason, Reason::dh_too_small);
+  EXPECT_EQ(v.outcome, Outcome::deferred);
+  EXPECT_NE(v.detail.find("768 bits"), std::string::npos) << v.detail;
+  EXPECT_EQ(classify_host(mx, profile(SecurityLevel::may)).outcome, Outcome::plaintext_after_delay);
+}
+
+TEST(Classifier, AcceptedSmallDhGroupIsAWarningAndALargeOneIsNot) {
+  auto mx = completed();
+  mx.compat.dh_bits = 1024;
+  auto v = classify_host(mx, profile(SecurityLevel::secure));
+  EXPECT_EQ(v.reason, Reason::dh_too_small);
+  EXPECT_EQ(v.outcome, Outcome::tls);
+  EXPECT_EQ(v.severity, Severity::warning);
+  mx.compat.dh_bits = 2048;
+  v = classify_host(mx, profile(SecurityLevel::secure));
+  EXPECT_EQ(v.reason, Reason::ok);
+  EXPECT_EQ(v.severity, Severity::ok);
+}
+
+TEST(Classifier, AnonymousSessionHasNoCertificateFindings) {
+  auto mx = completed();
+  mx.compat.chain.clear();
+  mx.compat.host_matches = false;  // nothing to match: no certificate
+  mx.compat.cipher = "AECDH-AES256-SHA";
+  auto v = classify_host(mx, profile(SecurityLevel::may));
+  EXPECT_EQ(v.reason, Reason::ok);
+  EXPECT_EQ(v.severity, Severity::ok);
+  EXPECT_EQ(v.outcome, Outcome::tls);
+  EXPECT_NE(v.detail.find("anonymous"), std::string::npos) << v.detail;
+  // Without a certificate an authenticated level cannot succeed.
+  EXPECT_EQ(classify_host(mx, profile(SecurityLevel::secure)).outcome, Outcome::deferred);
+}
+
+TEST(Classifier, AnonymousSessionTakesCertificateFindingsFromAHandshakeThatGotOne) {
+  auto mx = completed();
+  mx.compat.chain.clear();
+  survey_ok(mx, TlsVersion::tls1_2, "SHA256", "BB");
+  auto& leaf = mx.survey[static_cast<std::size_t>(TlsVersion::tls1_2)].chain.front();
+  leaf.not_after = std::time(nullptr) - 86400;
+  const auto v = classify_host(mx, profile(SecurityLevel::encrypt));
+  EXPECT_EQ(v.reason, Reason::cert_expired);
+  EXPECT_EQ(v.severity, Severity::warning);
+  EXPECT_EQ(v.outcome, Outcome::tls);
+  // The survey has no trust anchors: its chain is not judged for trust or names.
+  EXPECT_EQ(v.findings, std::vector<Reason>{Reason::cert_expired});
+}
+
+TEST(Classifier, AlertAfterCertificateRequestIsClientCertRequired) {
+  auto mx = failed_handshake(SSL_AD_HANDSHAKE_FAILURE);
+  mx.compat.client_cert_requested = true;
+  survey_ok(mx, TlsVersion::tls1_2);
+  auto v = classify_host(mx, profile(SecurityLevel::encrypt));
+  EXPECT_EQ(v.reason, Reason::client_cert_required);
+  EXPECT_EQ(v.outcome, Outcome::deferred);
+  // Asked for, but the handshake failed without an alert from the server: not that.
+  mx.compat.alert_received = -1;
+  EXPECT_NE(classify_host(mx, profile(SecurityLevel::encrypt)).reason, Reason::client_cert_required);
 }
 
 }  // namespace
