@@ -74,9 +74,11 @@ constexpr std::array kReasons{
                "the domain publishes an _mta-sts TXT record but its policy could not be fetched from https://mta-sts.<domain>/.well-known/mta-sts.txt (unreachable, HTTP error, redirect, over 64 KiB or too slow): mail goes as without MTA-STS until it can; tell its postmaster"},
     ReasonInfo{Reason::sts_policy_invalid, "sts_policy_invalid", "sts-policy-invalid", false,
                "the domain's MTA-STS TXT record or policy file does not follow RFC 8461 (the detail names the line): senders treat the domain as having no policy; tell its postmaster"},
+    ReasonInfo{Reason::slow_greeting, "slow_greeting", "", false,
+               "the server greets only after more than 10 s: our MTA waits (smtp_helo_timeout) and delivers, but clients with shorter timeouts give up; nothing to do unless deliveries are slow"},
 };
 
-static_assert(kReasons.size() == static_cast<std::size_t>(Reason::sts_policy_invalid) + 1);
+static_assert(kReasons.size() == static_cast<std::size_t>(Reason::slow_greeting) + 1);
 
 }  // namespace
 

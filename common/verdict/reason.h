@@ -46,6 +46,8 @@ enum class Reason {
   sts_webpki_invalid,
   sts_policy_fetch_failed,
   sts_policy_invalid,
+  // The MTA's timeouts (issue 11): a greeting slower than most clients wait.
+  slow_greeting,
 };
 
 struct ReasonInfo {
