@@ -281,7 +281,8 @@ std::string render_text_report(const DestinationProbe& probe, const DestinationV
       out += "    warning      the server sent data after \"220\" to STARTTLS (would be injected into the TLS session)\n";
     if (level_is_dane(profile.level)) text_dane(out, mx, profile);
     if (mx.starttls_code == 220) {
-      out += "    versions     " + mx.server_versions().to_string() + " (server accepts)\n";
+      out += "    versions     " + (mx.alternate && mx.compat.ok ? std::string("not surveyed (another address of the host)")
+                                                                 : mx.server_versions().to_string() + " (server accepts)") + "\n";
       out += "    compat       " + handshake_line(mx.compat) + "\n";
       text_certificate(out, mx.compat, now);
     }

@@ -216,7 +216,7 @@ STS_SLOW = "127.0.0.62"         # tests/lab/slow_https.py
 
 # Destinations with several MX addresses (issue 11): each MX host's
 # addresses, every one served by the fake destination of a case of CASES
-# (its behaviour, and its certificate, which also names *.addr.test) or by
+# (its behaviour, and its certificate, which also names these MX hosts) or by
 # nothing (None: connection refused). IPv6 addresses are ULAs on the
 # namespace's lo (ADDR_V6), their AAAA records in the lab's unbound.
 # `strict_reason` as for CASES; `outcome`: what Postfix does at may.
@@ -229,17 +229,17 @@ class AddrCase:
 
 ADDR_CASES = [
     # The preferred MX fails the handshake (no shared cipher), the backup works: Postfix moves on.
-    AddrCase("twomx", [(10, "mx1.twomx.addr.test", [("127.0.0.17", "nocipher")]),
-                       (20, "mx2.twomx.addr.test", [("127.0.0.10", "healthy12")])], strict_reason="no_shared_cipher"),
+    AddrCase("twomx", [(10, "mx1.twomx.test", [("127.0.0.17", "nocipher")]),
+                       (20, "mx2.twomx.test", [("127.0.0.10", "healthy12")])], strict_reason="no_shared_cipher"),
     # One host, two addresses, nothing listens on one of them.
-    AddrCase("firstbroken", [(10, "mx.firstbroken.addr.test", [("127.0.0.29", None), ("127.0.0.10", "healthy12")])],
+    AddrCase("firstbroken", [(10, "mx.firstbroken.test", [("127.0.0.29", None), ("127.0.0.10", "healthy12")])],
              strict_reason="connect_failed"),
     # Dual-stack and healthy on both.
-    AddrCase("dualstack", [(10, "mx.dualstack.addr.test", [("127.0.0.11", "healthy13"), ("fd00::11", "healthy13")])]),
+    AddrCase("dualstack", [(10, "mx.dualstack.test", [("127.0.0.11", "healthy13"), ("fd00::11", "healthy13")])]),
     # Dual-stack; the IPv6 address fails the handshake, the IPv4 one works.
-    AddrCase("v6broken", [(10, "mx.v6broken.addr.test", [("127.0.0.10", "healthy12"), ("fd00::17", "nocipher")])],
+    AddrCase("v6broken", [(10, "mx.v6broken.test", [("127.0.0.10", "healthy12"), ("fd00::17", "nocipher")])],
              strict_reason="no_shared_cipher"),
     # IPv6 only.
-    AddrCase("v6only", [(10, "mx.v6only.addr.test", [("fd00::10", "healthy12")])]),
+    AddrCase("v6only", [(10, "mx.v6only.test", [("fd00::10", "healthy12")])]),
 ]
 ADDR_V6 = sorted({a for c in ADDR_CASES for _, _, addrs in c.mx for a, _ in addrs if ":" in a})
