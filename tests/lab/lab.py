@@ -845,6 +845,11 @@ MAILER(`smtp')dnl
         run(["mount", "--bind", str(self.dir / "hosts"), "/etc/hosts"])
         for a in ADDR_V6:  # ULAs on lo for the IPv6 destinations
             run(["ip", "-6", "addr", "replace", f"{a}/128", "dev", "lo", "nodad"])
+        # With a non-loopback IPv6 address and no such IPv4 one, glibc's
+        # getaddrinfo(AI_ADDRCONFIG) asks for AAAA records only (the lab's
+        # Python clients, e.g. mta-sts-daemon, would find no address): one
+        # IPv4 documentation address on lo (nothing leaves the namespace).
+        run(["ip", "addr", "replace", "192.0.2.254/32", "dev", "lo"])
         if self.dnssec:
             self.spawn("nsd", ["nsd", "-d", "-c", str(self.dnssec_dir / "nsd.conf")])
             wait_port(self.NSD_ADDR, 53)
