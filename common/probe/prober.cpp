@@ -14,6 +14,11 @@ namespace {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
+// What the compat connection's greeting wait leaves of the destination's
+// deadline for the implicit-TLS check of a silent server (connect,
+// handshake); a third of the deadline where that is less.
+constexpr milliseconds kImplicitTlsCheck{5000};
+
 // One TCP connection of a probe: the TLS stream (plaintext SMTP runs on its
 // next layer until STARTTLS), its watchdog and its SMTP dialogue.
 struct Connection {
@@ -496,7 +501,14 @@ asio::awaitable<void> Prober::run_compat(MxProbe& mx, const CompatSetup& setup, 
     co_await connections_.acquire();
     Permit permit(connections_);
     Connection c(io_, *setup.context, deadline);
-    stage = co_await smtp_until_starttls(c, ep, timeouts_, helo_name_);
+    // The MTA may wait minutes for a greeting; the probe waits as long as
+    // the destination's deadline allows, less the time the implicit-TLS
+    // check below needs, so a silent server is still told apart.
+    StepTimeouts steps = timeouts_;
+    const auto reserve = std::min(kImplicitTlsCheck, std::chrono::duration_cast<milliseconds>(config_.destination_timeout.value / 3));
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - reserve - Clock::now());
+    steps.greeting = std::min(steps.greeting, std::max(left, milliseconds(500)));
+    stage = co_await smtp_until_starttls(c, ep, steps, helo_name_);
     mx.greeting_s = stage.greeting_s;
     mx.banner = stage.banner;
     mx.starttls_offered = stage.starttls_offered;

@@ -542,7 +542,7 @@ fetch_timeout = 4s
         strict_steps = "connect_timeout = 2s\ngreeting_timeout = 3s\ncommand_timeout = 3s\nhandshake_timeout = 3s\n"
         common = f"""[probe]
 allow_private_targets = yes
-{{steps}}destination_timeout = 15s
+{{steps}}destination_timeout = 20s
 helo_name = mta.lab.test
 
 [dns]
