@@ -4,10 +4,15 @@
 #include <openssl/x509_vfy.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 
 namespace mxtls {
 namespace {
+
+// A greeting slower than this is a finding: many clients (and mxtls's
+// probes before they followed the MTA's timeouts) give up after 10 s.
+constexpr double kSlowGreetingSeconds = 10.0;
 
 bool is_legacy_digest(const std::string& d) { return d == "SHA1" || d == "MD5" || d == "MD5-SHA1"; }
 
@@ -230,6 +235,18 @@ Reason classify_handshake_failure(const MxProbe& mx, const ClientProfile& profil
 
 Verdict classify_host(const MxProbe& mx, const ClientProfile& profile) {
   Verdict v = level_is_dane(profile.level) ? classify_dane_host(mx, profile) : classify_host_at(mx, profile);
+  if (!mx.failure && mx.greeting_s > kSlowGreetingSeconds) {
+    // Our MTA waits (the probe waited as long: step_timeouts.h); worth a note, not a problem.
+    char took[64];
+    std::snprintf(took, sizeof took, "the greeting took %.1fs", mx.greeting_s);
+    if (v.reason == Reason::ok) {
+      v.reason = Reason::slow_greeting;
+      v.severity = Severity::warning;
+      v.detail = took + (v.detail.empty() ? std::string() : "; " + v.detail);
+    } else {
+      add_finding(v.findings, Reason::slow_greeting);
+    }
+  }
   if (v.reason != Reason::ok) add_finding(v.findings, v.reason);
   return v;
 }
@@ -301,29 +318,38 @@ DestinationVerdict classify_destination(const DestinationProbe& probe, const Cli
     return out;
   }
   for (const auto& mx : probe.hosts) out.hosts.push_back(classify_host(mx, profile));
-  decide_overall(out);
+  decide_overall(out, probe);
   return out;
 }
 
-void decide_overall(DestinationVerdict& out) {
+void decide_overall(DestinationVerdict& out, const DestinationProbe& probe) {
   if (out.hosts.empty()) {
     out.overall = {Reason::no_mx, Severity::unreachable, Outcome::bounced, "no MX host to probe", {Reason::no_mx}};
     return;
   }
   out.overall = {};
-  // Postfix tries MX hosts in preference order: the first one that takes the
-  // mail decides the outcome; problems on the others make it a warning.
-  const auto delivering = std::find_if(out.hosts.begin(), out.hosts.end(),
-                                       [](const Verdict& v) { return v.outcome != Outcome::deferred; });
-  const Verdict* decisive = delivering != out.hosts.end() ? &*delivering : &out.hosts.front();
-  out.decisive = static_cast<std::size_t>(decisive - out.hosts.data());
+  // Postfix tries the addresses in order and moves to the next after any
+  // failure up to and including the TLS handshake and its checks
+  // (smtp_connect.c: those do not even count towards smtp_mx_session_limit).
+  // The first address that takes the mail at once decides; failing that,
+  // the first whose handshake failed under may, which a retry after
+  // minimal_backoff_time reaches in plaintext; else the mail is deferred.
+  const auto first = [&out](auto wanted) {
+    return std::find_if(out.hosts.begin(), out.hosts.end(), [&](const Verdict& v) { return wanted(v.outcome); });
+  };
+  auto decisive = first([](Outcome o) { return o == Outcome::tls || o == Outcome::plaintext; });
+  if (decisive == out.hosts.end()) decisive = first([](Outcome o) { return o == Outcome::plaintext_after_delay; });
+  if (decisive == out.hosts.end()) decisive = out.hosts.begin();
+  out.decisive = static_cast<std::size_t>(decisive - out.hosts.begin());
   out.overall = *decisive;
-  for (const auto& v : out.hosts) {
+  for (std::size_t i = 0; i < out.hosts.size(); ++i) {
+    const Verdict& v = out.hosts[i];
     for (Reason r : v.findings) add_finding(out.overall.findings, r);
-    if (&v != decisive && v.severity != Severity::ok && out.overall.severity == Severity::ok) {
+    if (i != out.decisive && v.severity != Severity::ok && out.overall.severity == Severity::ok) {
       out.overall.severity = Severity::warning;
       out.overall.reason = v.reason;
-      out.overall.detail = "a lower-preference MX host: " + v.detail;
+      const std::string where = i < probe.hosts.size() ? format_mx(probe.hosts[i]) : std::string("another MX host");
+      out.overall.detail = (i < out.decisive ? "tried first, failed: " : "another address: ") + where + ": " + v.detail;
     }
   }
 }

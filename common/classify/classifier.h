@@ -18,9 +18,10 @@ Reason classify_handshake_failure(const MxProbe& mx, const ClientProfile& profil
 
 Verdict classify_host(const MxProbe& mx, const ClientProfile& profile);
 DestinationVerdict classify_destination(const DestinationProbe& probe, const ClientProfile& profile);
-// The destination's verdict from its hosts' (out.hosts): Postfix tries MX
-// hosts in preference order, the first that takes the mail decides; the
-// others' problems make it a warning. Replaces out.overall and out.decisive.
-void decide_overall(DestinationVerdict& out);
+// The destination's verdict from its addresses' (out.hosts, parallel to
+// probe.hosts): Postfix tries them in order, the first that takes the mail
+// decides; the others' problems make it a warning that names the address.
+// Replaces out.overall and out.decisive.
+void decide_overall(DestinationVerdict& out, const DestinationProbe& probe);
 
 }  // namespace mxtls

@@ -21,6 +21,19 @@ void validate(boost::any& out, const std::vector<std::string>& values, Duration*
   out = *d;
 }
 
+// An optional time: empty ("key =") leaves it unset.
+void validate(boost::any& out, const std::vector<std::string>& values, std::optional<Duration>*, int) {
+  po::validators::check_first_occurrence(out);
+  const auto& text = po::validators::get_single_string(values);
+  if (text.empty()) {
+    out = std::optional<Duration>();
+    return;
+  }
+  const auto d = parse_duration(text);
+  if (!d) throw po::invalid_option_value(text);
+  out = std::optional<Duration>(*d);
+}
+
 namespace {
 
 template <typename T>

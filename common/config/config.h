@@ -5,6 +5,7 @@
 #pragma once
 #include <filesystem>
 #include <stdexcept>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,10 +20,12 @@ struct ProbeConfig {
   int connections_per_address = 2;
   int port = 25;
   std::string helo_name;  // empty: this host's name
-  Duration connect_timeout{std::chrono::seconds(5)};
-  Duration greeting_timeout{std::chrono::seconds(10)};
-  Duration command_timeout{std::chrono::seconds(10)};
-  Duration handshake_timeout{std::chrono::seconds(10)};
+  // Step deadlines; empty: the MTA's own (ClientProfile::connection), so a
+  // probe waits exactly as long as our MTA would (probe/step_timeouts.h).
+  std::optional<Duration> connect_timeout;
+  std::optional<Duration> greeting_timeout;
+  std::optional<Duration> command_timeout;
+  std::optional<Duration> handshake_timeout;
   Duration destination_timeout{std::chrono::seconds(30)};
   bool survey = true;
   // A TLSA record that matches only a certificate expiring within this is a

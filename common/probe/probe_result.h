@@ -43,6 +43,11 @@ struct MxProbe {
   // Postfix's "secure match=" does (host_matches).
   HandshakeResult sts;
   double elapsed_s = 0;
+  // Every address of an MX host is an entry of its own, in the order our
+  // MTA tries them; an alternate (not its host's first address) gets the
+  // compat connection, and the survey only when that fails.
+  bool alternate = false;
+  double greeting_s = 0;  // from connect to the end of the greeting (compat connection)
 
   VersionSet server_versions() const {
     VersionSet s{};
@@ -62,7 +67,8 @@ struct DestinationProbe {
   std::string dns_detail;
   bool mx_present = false;            // hosts came from an MX RRset (not [host], not the implicit MX)
   dns::Security mx_security = dns::Security::insecure;
-  std::vector<MxProbe> hosts;  // in MX preference order
+  std::vector<MxProbe> hosts;  // one per MX address, in the order our MTA tries them (probe/address_order.h)
+  int addresses_beyond_limit = 0;  // addresses the MTA never tries (smtp_mx_address_limit): not probed
   sts::Lookup sts;             // the domain's MTA-STS policy ([mta_sts]; not for [host] targets)
   double elapsed_s = 0;
 };

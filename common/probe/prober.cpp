@@ -14,6 +14,11 @@ namespace {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
+// What the compat connection's greeting wait leaves of the destination's
+// deadline for the implicit-TLS check of a silent server (connect,
+// handshake); a third of the deadline where that is less.
+constexpr milliseconds kImplicitTlsCheck{5000};
+
 // One TCP connection of a probe: the TLS stream (plaintext SMTP runs on its
 // next layer until STARTTLS), its watchdog and its SMTP dialogue.
 struct Connection {
@@ -31,6 +36,7 @@ struct SmtpStage {
   std::optional<Reason> failure;
   std::string detail;
   bool silent_greeting = false;  // no byte before the greeting deadline
+  double greeting_s = 0;          // from connect to the end of the greeting
   bool tls_bytes = false;
   std::string banner;
   bool starttls_offered = false;
@@ -46,12 +52,12 @@ SmtpStage step_failure(const smtp::StepResult& r, const char* step) {
   return s;
 }
 
-asio::awaitable<SmtpStage> smtp_until_starttls(Connection& c, const tcp::endpoint& ep, const ProbeConfig& cfg,
+asio::awaitable<SmtpStage> smtp_until_starttls(Connection& c, const tcp::endpoint& ep, const StepTimeouts& timeouts,
                                               const std::string& helo) {
   SmtpStage s;
   auto& socket = c.stream.next_layer();
   boost::system::error_code ec;
-  c.watchdog->arm(cfg.connect_timeout.value);
+  c.watchdog->arm(timeouts.connect);
   co_await socket.async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
   c.watchdog->disarm();
   if (ec) {
@@ -61,7 +67,11 @@ asio::awaitable<SmtpStage> smtp_until_starttls(Connection& c, const tcp::endpoin
   }
   socket.set_option(tcp::no_delay(true), ec);
 
-  auto greeting = co_await c.dialogue.read_reply(cfg.greeting_timeout.value);
+  const auto connected = Clock::now();
+  // The whole greeting, multi-line and slow as it may be, before a word of
+  // ours: servers that drop early talkers (postscreen) see none.
+  auto greeting = co_await c.dialogue.read_reply(timeouts.greeting);
+  s.greeting_s = std::chrono::duration<double>(Clock::now() - connected).count();
   if (!greeting.ok) {
     s = step_failure(greeting, "greeting");
     s.tls_bytes = greeting.tls_bytes;
@@ -76,7 +86,7 @@ asio::awaitable<SmtpStage> smtp_until_starttls(Connection& c, const tcp::endpoin
     co_return s;
   }
   std::string ehlo_line = "EHLO " + helo;
-  auto ehlo = co_await c.dialogue.command(std::move(ehlo_line), cfg.command_timeout.value);
+  auto ehlo = co_await c.dialogue.command(std::move(ehlo_line), timeouts.ehlo);
   if (!ehlo.ok) {
     const auto banner = s.banner;
     s = step_failure(ehlo, "EHLO");
@@ -92,7 +102,7 @@ asio::awaitable<SmtpStage> smtp_until_starttls(Connection& c, const tcp::endpoin
   if (!s.starttls_offered) co_return s;
 
   std::string starttls_line = "STARTTLS";
-  auto starttls = co_await c.dialogue.command(std::move(starttls_line), cfg.command_timeout.value);
+  auto starttls = co_await c.dialogue.command(std::move(starttls_line), timeouts.starttls);
   if (!starttls.ok) {
     const auto kept = s;
     s = step_failure(starttls, "STARTTLS");
@@ -141,7 +151,8 @@ struct Prober::Progress {
 };
 
 Prober::Prober(asio::io_context& io, const ProbeConfig& config, const ClientProfile& profile, dns::Resolver& resolver)
-    : io_(io), config_(config), profile_(profile), resolver_(resolver), contexts_(profile),
+    : io_(io), config_(config), profile_(profile), timeouts_(step_timeouts(config, profile.connection)),
+      resolver_(resolver), contexts_(profile),
       connections_(io.get_executor(), config.concurrency), hosts_(io.get_executor(), config.connections_per_address),
       helo_name_(config.helo_name.empty() ? local_host_name() : config.helo_name) {}
 
@@ -150,6 +161,7 @@ void Prober::reconfigure(const ProbeConfig& config) {
   config_ = config;
   config_.concurrency = sized_at_start.concurrency;
   config_.connections_per_address = sized_at_start.connections_per_address;
+  timeouts_ = step_timeouts(config_, profile_.connection);
   helo_name_ = config.helo_name.empty() ? local_host_name() : config.helo_name;
 }
 
@@ -163,27 +175,69 @@ bool Prober::host_matches(const HandshakeResult& compat, const std::string& mx_h
   return false;
 }
 
-asio::awaitable<std::optional<asio::ip::address>> Prober::first_address(const std::string& host, std::string& detail,
-                                                                          dns::Security* security) {
+asio::awaitable<void> Prober::lookup_addresses(const Host& host, HostAddresses& out) {
+  // At most this many addresses of one family are kept per host: more than
+  // the MTA tries over all hosts (address_order.h).
+  constexpr std::size_t kPerFamily = kMaxAddressesTried;
   boost::system::error_code ec;
-  const auto literal = asio::ip::make_address(host, ec);
-  if (!ec) co_return literal;
+  const auto literal = asio::ip::make_address(host.name, ec);
+  if (!ec) {
+    if (family_allowed(literal)) out.addresses.push_back({host.name, host.preference, host.from_mx, literal});
+    else out.detail = host.name + ": an address of a family our MTA does not use (inet_protocols)";
+    co_return;
+  }
+  std::string problems;
   for (const int type : {dns::kTypeA, dns::kTypeAAAA}) {
-    const auto answer = co_await resolver_.query(host, type);
-    if (answer.status == dns::Status::ok) {
+    if (type == dns::kTypeA ? !profile_.connection.ipv4 : !profile_.connection.ipv6) continue;
+    const auto answer = co_await resolver_.query(host.name, type);
+    std::size_t kept = 0;
+    if (answer.status == dns::Status::ok && answer.security != dns::Security::bogus) {
       for (const auto& rdata : answer.rdata) {
         const auto text = type == dns::kTypeA ? dns::parse_a(rdata) : dns::parse_aaaa(rdata);
-        if (!text) continue;
-        if (security) *security = answer.security;
-        co_return asio::ip::make_address(*text);
+        if (!text || kept == kPerFamily) continue;
+        const auto address = asio::ip::make_address(*text, ec);
+        if (ec) continue;
+        out.addresses.push_back({host.name, host.preference, host.from_mx, address, answer.security});
+        ++kept;
       }
     }
-    if (security) *security = answer.security;
-    detail = host + " " + (type == dns::kTypeA ? "A" : "AAAA") + ": " + std::string(dns::status_name(answer.status)) +
-             (answer.security == dns::Security::bogus ? " (" + answer.detail + ")" : "");
-    if (answer.status != dns::Status::nodata && answer.status != dns::Status::nxdomain) co_return std::nullopt;
+    if (kept) continue;
+    out.bogus = out.bogus || answer.security == dns::Security::bogus;
+    problems += std::string(problems.empty() ? "" : ", ") + (type == dns::kTypeA ? "A" : "AAAA") + ": " +
+                std::string(dns::status_name(answer.status)) +
+                (answer.security == dns::Security::bogus ? " (" + answer.detail + ")" : "");
   }
-  co_return std::nullopt;
+  if (out.addresses.empty()) out.detail = host.name + " " + problems;
+}
+
+std::vector<Prober::Entry> Prober::plan_entries(const std::vector<Host>& hosts, std::vector<HostAddresses>& lookups,
+                                                DestinationProbe& out) {
+  std::vector<MxAddress> all;
+  std::vector<Entry> entries;
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    for (auto& a : lookups[i].addresses) all.push_back(std::move(a));
+    if (lookups[i].addresses.empty()) {
+      Entry e;
+      e.target = {hosts[i].name, hosts[i].preference, hosts[i].from_mx, {}};
+      e.target.security = lookups[i].bogus ? dns::Security::bogus : dns::Security::insecure;
+      e.failure_detail = lookups[i].detail;
+      e.bogus = lookups[i].bogus;
+      entries.push_back(std::move(e));
+    }
+  }
+  AddressPlan plan = plan_addresses(std::move(all), profile_.connection);
+  out.addresses_beyond_limit = plan.beyond_limit;
+  for (auto& a : plan.tried) {
+    Entry e;
+    e.alternate = std::any_of(entries.begin(), entries.end(), [&a](const Entry& x) { return x.has_address && x.target.host == a.host; });
+    e.has_address = true;
+    e.target = std::move(a);
+    entries.push_back(std::move(e));
+  }
+  // Hosts without an address at their preference (the MTA notes the lookup failure and goes on).
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const Entry& a, const Entry& b) { return a.target.preference < b.target.preference; });
+  return entries;
 }
 
 asio::awaitable<void> Prober::resolve_hosts(const Target& target, DestinationProbe& out, std::vector<Host>& hosts) {
@@ -210,8 +264,11 @@ asio::awaitable<void> Prober::resolve_hosts(const Target& target, DestinationPro
       co_return;
     case dns::Status::nodata: {
       // RFC 5321 5.1: no MX means the domain itself is the implicit MX.
-      std::string detail;
-      if (co_await first_address(target.name, detail)) {
+      // Named, not a temporary in the co_await expression: GCC 12 mis-destroys those.
+      const Host self{target.name, 0};
+      HostAddresses implicit;
+      co_await lookup_addresses(self, implicit);
+      if (!implicit.addresses.empty()) {
         hosts.push_back({target.name, 0});
       } else {
         out.dns_failure = Reason::no_mx;
@@ -272,15 +329,25 @@ asio::awaitable<DestinationProbe> Prober::probe(const Target& target, std::funct
   } else {
     co_await resolve_hosts(target, out, hosts);
   }
-  out.hosts.resize(hosts.size());
-  Progress progress{1 + static_cast<int>(hosts.size()), false, std::move(on_waiting)};
+  std::vector<HostAddresses> lookups(hosts.size());
+  {
+    WaitGroup addresses(io_.get_executor());
+    for (std::size_t i = 0; i < hosts.size(); ++i) {
+      HostAddresses& l = lookups[i];
+      addresses.spawn(lookup_addresses(hosts[i], l), [&l](const std::string& error) { l.detail = "internal error: " + error; });
+    }
+    co_await addresses.wait();
+  }
+  const std::vector<Entry> entries = plan_entries(hosts, lookups, out);
+  out.hosts.resize(entries.size());
+  Progress progress{1 + static_cast<int>(entries.size()), false, std::move(on_waiting)};
   const sts::Policy* policy =
       out.sts.policy && out.sts.policy->mode != sts::Mode::none ? &*out.sts.policy : nullptr;
   const Deadline deadline = Clock::now() + config_.destination_timeout.value;
   WaitGroup all(io_.get_executor());
-  for (std::size_t i = 0; i < hosts.size(); ++i) {
+  for (std::size_t i = 0; i < entries.size(); ++i) {
     MxProbe& mx = out.hosts[i];
-    all.spawn(probe_host(hosts[i], target, out, policy, deadline, mx, progress), [&mx](const std::string& error) {
+    all.spawn(probe_host(entries[i], target, out, policy, deadline, mx, progress), [&mx](const std::string& error) {
       mx.failure = Reason::probe_error;
       mx.failure_detail = "internal error: " + error;
     });
@@ -291,21 +358,24 @@ asio::awaitable<DestinationProbe> Prober::probe(const Target& target, std::funct
   co_return out;
 }
 
-asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target, const DestinationProbe& destination,
+asio::awaitable<void> Prober::probe_host(const Entry& entry, const Target& target, const DestinationProbe& destination,
                                          const sts::Policy* policy, Deadline deadline, MxProbe& mx, Progress& progress) {
   const auto started = Clock::now();
-  mx.host = host.name;
+  const MxAddress& host = entry.target;
+  mx.host = host.host;
   mx.preference = host.preference;
   mx.port = target.port ? target.port : config_.port;
+  mx.alternate = entry.alternate;
   bool joined = false;
   mx.dane.validating = resolver_.validating();
   mx.dane.mx_present = host.from_mx && destination.mx_present;
   mx.dane.mx_security = destination.mx_security;
-  std::string detail;
-  const auto address = co_await first_address(host.name, detail, &mx.dane.address_security);
+  mx.dane.address_security = host.security;
+  const std::optional<asio::ip::address> address =
+      entry.has_address ? std::optional<asio::ip::address>(host.address) : std::nullopt;
   if (!address) {
-    mx.failure = mx.dane.address_security == dns::Security::bogus ? Reason::dnssec_bogus : Reason::dns_failure;
-    mx.failure_detail = detail;
+    mx.failure = entry.bogus ? Reason::dnssec_bogus : Reason::dns_failure;
+    mx.failure_detail = entry.failure_detail;
   } else {
     mx.address = address->to_string();
     if (!config_.allow_private_targets && !is_public_address(*address)) {
@@ -321,12 +391,12 @@ asio::awaitable<void> Prober::probe_host(const Host& host, const Target& target,
       // The handshakes also depend on this destination's DNSSEC facts (at
       // dane levels) and on whether it has an MTA-STS policy: only
       // destinations alike share a probe.
-      const std::string variant =
-          (level_is_dane(profile_.level) ? dane_inputs_key(mx.dane) : std::string()) + (sts ? "|sts" : "");
+      const std::string variant = (level_is_dane(profile_.level) ? dane_inputs_key(mx.dane) : std::string()) +
+                                  (sts ? "|sts" : "") + (mx.alternate ? "|alternate" : "");
       joined = co_await hosts_.probe(mx, variant, run, join);
       // The facts may come from another destination's probe of the host:
       // the certificates are matched against this destination's names.
-      mx.compat.host_matches = mx.compat.ok && host_matches(mx.compat, host.name, target.name);
+      mx.compat.host_matches = mx.compat.ok && host_matches(mx.compat, host.host, target.name);
       if (sts) mx.sts.host_matches = mx.sts.ok && sts::certificate_matches_policy(mx.sts.leaf_der, *policy);
     }
   }
@@ -341,10 +411,12 @@ asio::awaitable<void> Prober::run_host(MxProbe& mx, AsyncSemaphore& address_conn
   co_await run_compat(mx, setup, address_connections, deadline);
   if (mx.failure || mx.starttls_code != 220) co_return;
   WaitGroup more(io_.get_executor());
-  if (!mx.compat.timed_out && config_.survey) {
+  if (!mx.compat.timed_out && config_.survey && !(mx.alternate && mx.compat.ok)) {
     // The survey sends SNI exactly when the compat handshake did not, so
     // the two together show whether the certificate depends on SNI. A
-    // server that stalled the compat handshake is not surveyed.
+    // server that stalled the compat handshake is not surveyed, nor an
+    // alternate address whose compat handshake worked (the host's first
+    // address shows the versions; keeps dual-stack hosts cheap).
     for (auto v : kTlsVersions) {
       auto& result = mx.survey[static_cast<std::size_t>(v)];
       more.spawn(run_survey(mx, v, !mx.compat.sni_sent, address_connections, deadline),
@@ -429,7 +501,15 @@ asio::awaitable<void> Prober::run_compat(MxProbe& mx, const CompatSetup& setup, 
     co_await connections_.acquire();
     Permit permit(connections_);
     Connection c(io_, *setup.context, deadline);
-    stage = co_await smtp_until_starttls(c, ep, config_, helo_name_);
+    // The MTA may wait minutes for a greeting; the probe waits as long as
+    // the destination's deadline allows, less the time the implicit-TLS
+    // check below needs, so a silent server is still told apart.
+    StepTimeouts steps = timeouts_;
+    const auto reserve = std::min(kImplicitTlsCheck, std::chrono::duration_cast<milliseconds>(config_.destination_timeout.value / 3));
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - reserve - Clock::now());
+    steps.greeting = std::min(steps.greeting, std::max(left, milliseconds(500)));
+    stage = co_await smtp_until_starttls(c, ep, steps, helo_name_);
+    mx.greeting_s = stage.greeting_s;
     mx.banner = stage.banner;
     mx.starttls_offered = stage.starttls_offered;
     mx.starttls_code = stage.starttls_code;
@@ -437,7 +517,7 @@ asio::awaitable<void> Prober::run_compat(MxProbe& mx, const CompatSetup& setup, 
     mx.injected_bytes = stage.injected;
     if (stage.ready_for_tls) {
       const DaneSetup* dane = setup.dane ? &*setup.dane : nullptr;
-      mx.compat = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, setup.sni, dane);
+      mx.compat = co_await run_handshake(c.stream, *c.watchdog, timeouts_.handshake, setup.sni, dane);
       if (mx.compat.ok) co_await quit_over_tls(c);
     }
   }
@@ -461,7 +541,7 @@ asio::awaitable<void> Prober::run_survey(MxProbe& mx, TlsVersion version, bool s
   co_await connections_.acquire();
   Permit permit(connections_);
   Connection c(io_, contexts_.survey(version), deadline);
-  const auto stage = co_await smtp_until_starttls(c, ep, config_, helo_name_);
+  const auto stage = co_await smtp_until_starttls(c, ep, timeouts_, helo_name_);
   auto& result = mx.survey[static_cast<std::size_t>(version)];
   if (!stage.ready_for_tls) {
     result.attempted = true;
@@ -469,7 +549,7 @@ asio::awaitable<void> Prober::run_survey(MxProbe& mx, TlsVersion version, bool s
     co_return;
   }
   const std::string sni = send_sni ? mx.host : std::string();
-  result = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, sni);
+  result = co_await run_handshake(c.stream, *c.watchdog, timeouts_.handshake, sni);
   if (result.ok) co_await quit_over_tls(c);
 }
 
@@ -483,7 +563,7 @@ asio::awaitable<void> Prober::run_sts(MxProbe& mx, AsyncSemaphore& address_conne
   co_await connections_.acquire();
   Permit permit(connections_);
   Connection c(io_, sts_contexts_->compat(), deadline);
-  const auto stage = co_await smtp_until_starttls(c, ep, config_, helo_name_);
+  const auto stage = co_await smtp_until_starttls(c, ep, timeouts_, helo_name_);
   if (!stage.ready_for_tls) {
     mx.sts.attempted = true;
     mx.sts.timed_out = stage.failure == Reason::timeout;
@@ -491,7 +571,7 @@ asio::awaitable<void> Prober::run_sts(MxProbe& mx, AsyncSemaphore& address_conne
     co_return;
   }
   const std::string sni = mx.host;
-  mx.sts = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, sni);
+  mx.sts = co_await run_handshake(c.stream, *c.watchdog, timeouts_.handshake, sni);
   if (mx.sts.ok) co_await quit_over_tls(c);
 }
 
@@ -503,11 +583,11 @@ asio::awaitable<bool> Prober::speaks_implicit_tls(const MxProbe& mx, AsyncSemaph
   Permit permit(connections_);
   Connection c(io_, contexts_.any_version(), deadline);
   boost::system::error_code ec;
-  c.watchdog->arm(config_.connect_timeout.value);
+  c.watchdog->arm(timeouts_.connect);
   co_await c.stream.next_layer().async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
   c.watchdog->disarm();
   if (ec) co_return false;
-  const auto result = co_await run_handshake(c.stream, *c.watchdog, config_.handshake_timeout.value, mx.host);
+  const auto result = co_await run_handshake(c.stream, *c.watchdog, timeouts_.handshake, mx.host);
   co_return result.ok;
 }
 

@@ -1,13 +1,16 @@
 // Probes one destination the way our MTA would reach it: resolve MX (null MX,
-// fallback to A/AAAA; or a literal [host]), then per MX host (up to a bound,
-// in parallel) connect, greet, EHLO, STARTTLS and the compat handshake, then
+// fallback to A/AAAA; or a literal [host]), then each MX host's addresses of
+// the families our MTA uses, in its order and within its address limit
+// (probe/address_order.h), and per address (in parallel; bounded) connect,
+// greet, EHLO, STARTTLS and the compat handshake, then
 // the survey handshakes (one TLS version each) that tell why something
 // failed. An MX host probed for one destination is probed once for every
 // destination that needs it meanwhile (probe/host_probes.h). A global
 // semaphore bounds open connections, and one per address those to each
 // address; every step has a deadline, and all connections for one
 // destination share one overall deadline (destination_timeout, from the end
-// of the MX lookup). Produces evidence (probe_result.h); judging is the
+// of the address lookups); each step waits as long as our MTA would
+// (probe/step_timeouts.h). Produces evidence (probe_result.h); judging is the
 // classifier's.
 #pragma once
 #include <functional>
@@ -15,8 +18,10 @@
 
 #include "config/config.h"
 #include "dns/resolver.h"
+#include "probe/address_order.h"
 #include "probe/host_probes.h"
 #include "probe/probe_result.h"
+#include "probe/step_timeouts.h"
 #include "probe/target.h"
 #include "sts/resolver.h"
 #include "tls/client_profile.h"
@@ -36,7 +41,8 @@ class Prober {
   // slot to another destination.
   asio::awaitable<DestinationProbe> probe(const Target& target, std::function<void()> on_waiting = {});
 
-  // A reload: timeouts, survey, MX limit and HELO name for the probes that
+  // A reload: timeouts ([probe] ones; the MTA's come with the profile, set
+  // at start), survey, MX limit and HELO name for the probes that
   // start from now on. The connection limits (concurrency,
   // connections_per_address) are sized at start and stay.
   void reconfigure(const ProbeConfig& config);
@@ -60,18 +66,35 @@ class Prober {
     std::string sni;
     std::optional<DaneSetup> dane;
   };
+  // One address our MTA would try (or, for a host without any, the lookup's failure).
+  struct Entry {
+    MxAddress target;
+    bool has_address = false;
+    bool alternate = false;  // not its host's first address
+    std::string failure_detail;
+    bool bogus = false;
+  };
+  // One host's addresses of the families the MTA uses, as resolved.
+  struct HostAddresses {
+    std::vector<MxAddress> addresses;
+    std::string detail;  // why there are none
+    bool bogus = false;
+  };
   struct Progress;
   asio::awaitable<void> resolve_hosts(const Target& target, DestinationProbe& out, std::vector<Host>& hosts);
+  asio::awaitable<void> lookup_addresses(const Host& host, HostAddresses& out);
+  std::vector<Entry> plan_entries(const std::vector<Host>& hosts, std::vector<HostAddresses>& lookups, DestinationProbe& out);
   using Deadline = std::chrono::steady_clock::time_point;
-  asio::awaitable<void> probe_host(const Host& host, const Target& target, const DestinationProbe& destination,
+  asio::awaitable<void> probe_host(const Entry& entry, const Target& target, const DestinationProbe& destination,
                                    const sts::Policy* policy, Deadline deadline, MxProbe& out, Progress& progress);
-  asio::awaitable<std::optional<asio::ip::address>> first_address(const std::string& host, std::string& detail,
-                                                                  dns::Security* security = nullptr);
   // One host's probe (shared by the destinations that need the same host
   // with the same DANE inputs and MTA-STS need): its TLSA records when DANE
   // asks for them, the compat handshake, the survey, and with `sts` the
   // connection Postfix makes under an MTA-STS policy.
   asio::awaitable<void> run_host(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline, bool sts);
+  bool family_allowed(const asio::ip::address& a) const {
+    return a.is_v6() ? profile_.connection.ipv6 : profile_.connection.ipv4;
+  }
   asio::awaitable<void> lookup_tlsa(MxProbe& mx);
   CompatSetup compat_setup(const MxProbe& mx);
   asio::awaitable<void> run_compat(MxProbe& mx, const CompatSetup& setup, AsyncSemaphore& address_connections,
@@ -87,6 +110,7 @@ class Prober {
   asio::io_context& io_;
   ProbeConfig config_;
   ClientProfile profile_;
+  StepTimeouts timeouts_;
   dns::Resolver& resolver_;
   TlsClientContexts contexts_;
   sts::StsResolver* sts_ = nullptr;

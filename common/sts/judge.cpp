@@ -133,7 +133,7 @@ void apply_sts(const DestinationProbe& probe, DestinationVerdict& verdict, const
       v.detail = "MTA-STS " + std::string(mode_name(policy.mode)) + ": " + j.detail;
     }
   }
-  decide_overall(verdict);
+  decide_overall(verdict, probe);
   note_problem();
 }
 

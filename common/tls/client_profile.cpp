@@ -1,5 +1,6 @@
 #include "tls/client_profile.h"
 
+#include <algorithm>
 #include <array>
 #include <map>
 
@@ -29,6 +30,39 @@ std::string postfix_cipher_list(const std::map<std::string, std::string>& pf, co
   std::string list = it->second;
   for (const auto& x : postfix_list(exclusions)) list += ":!" + x;
   return list;
+}
+
+// A Postfix time value ("30s", "5m", a bare number is seconds), bounded.
+std::chrono::milliseconds postfix_time(const std::map<std::string, std::string>& pf, const std::string& key) {
+  const std::string& v = pf.at(key);
+  std::size_t digits = 0;
+  while (digits < v.size() && digits < 9 && v[digits] >= '0' && v[digits] <= '9') ++digits;
+  const std::string unit = v.substr(digits);
+  static const std::map<std::string, long> kSeconds{{"", 1}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {"w", 604800}};
+  const auto u = kSeconds.find(unit);
+  if (digits == 0 || u == kSeconds.end()) throw ProfileError("postfix: bad time value " + key + " = '" + v + "'");
+  return std::chrono::seconds(std::stol(v.substr(0, digits)) * u->second);
+}
+
+// inet_protocols, smtp_address_preference, smtp_mx_address_limit and the timeouts (smtp_connect.c, smtp_addr.c).
+MtaConnection postfix_connection(const std::map<std::string, std::string>& pf) {
+  MtaConnection c;
+  const auto protocols = postfix_list(pf.at("inet_protocols"));
+  const bool all = std::find(protocols.begin(), protocols.end(), "all") != protocols.end();
+  c.ipv4 = all || std::find(protocols.begin(), protocols.end(), "ipv4") != protocols.end();
+  c.ipv6 = all || std::find(protocols.begin(), protocols.end(), "ipv6") != protocols.end();
+  if (!c.ipv4 && !c.ipv6) throw ProfileError("postfix: inet_protocols = '" + pf.at("inet_protocols") + "' names no address family");
+  const auto& preference = pf.at("smtp_address_preference");
+  c.preference = preference == "ipv4" ? AddressPreference::ipv4 : preference == "ipv6" ? AddressPreference::ipv6 : AddressPreference::any;
+  const auto& limit = pf.at("smtp_mx_address_limit");
+  if (limit.empty() || limit.size() > 6 || limit.find_first_not_of("0123456789") != std::string::npos)
+    throw ProfileError("postfix: bad smtp_mx_address_limit '" + limit + "'");
+  c.address_limit = std::stoi(limit);
+  c.balance_families = pf.at("smtp_balance_inet_protocols") == "yes";
+  c.connect_timeout = postfix_time(pf, "smtp_connect_timeout");
+  c.helo_timeout = postfix_time(pf, "smtp_helo_timeout");
+  c.starttls_timeout = postfix_time(pf, "smtp_starttls_timeout");
+  return c;
 }
 
 ClientProfile postfix_profile(const TlsConfig& config, std::optional<SecurityLevel> configured_level) {
@@ -73,6 +107,7 @@ ClientProfile postfix_profile(const TlsConfig& config, std::optional<SecurityLev
   const auto may_parsed = parse_protocols(p.may_protocols_spec);
   if (!may_parsed.versions) throw ProfileError("postfix: " + may_parsed.error);
   p.may_versions = *may_parsed.versions;
+  p.connection = postfix_connection(pf);
   return p;
 }
 
@@ -95,6 +130,11 @@ ClientProfile custom_profile(const TlsConfig& config, std::optional<SecurityLeve
   p.may_cipher_list = p.cipher_list;
   p.unauthenticated_openssl_security_level = p.openssl_security_level;
   p.dane_insecure_mx = p.level == SecurityLevel::dane ? SecurityLevel::dane : SecurityLevel::may;  // Postfix's default
+  // Postfix's address order and limits; shorter step timeouts than an MTA's
+  // (no MTA to follow: the [probe] keys' documented fallbacks).
+  p.connection.connect_timeout = std::chrono::seconds(5);
+  p.connection.helo_timeout = std::chrono::seconds(10);
+  p.connection.starttls_timeout = std::chrono::seconds(10);
   return p;
 }
 

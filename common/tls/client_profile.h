@@ -28,6 +28,21 @@ inline bool level_authenticates(SecurityLevel l) { return l >= SecurityLevel::ve
 inline bool level_requires_tls(SecurityLevel l) { return l >= SecurityLevel::encrypt; }
 inline bool level_is_dane(SecurityLevel l) { return l == SecurityLevel::dane || l == SecurityLevel::dane_only; }
 
+// How our MTA reaches a destination's addresses and how long it waits
+// (Postfix: inet_protocols, smtp_address_preference, smtp_mx_address_limit,
+// smtp_balance_inet_protocols, smtp_connect_timeout, smtp_helo_timeout,
+// smtp_starttls_timeout). The defaults are Postfix's.
+enum class AddressPreference { any, ipv4, ipv6 };
+struct MtaConnection {
+  bool ipv4 = true, ipv6 = true;  // address families tried (inet_protocols)
+  AddressPreference preference = AddressPreference::any;
+  int address_limit = 5;          // addresses tried per delivery, over all MX hosts; 0: no limit
+  bool balance_families = true;   // keep both families within the limit
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds helo_timeout{std::chrono::seconds(300)};      // greeting and EHLO
+  std::chrono::milliseconds starttls_timeout{std::chrono::seconds(300)};  // STARTTLS reply and handshake
+};
+
 struct ClientProfile {
   std::string name;                // "postfix" or "custom"
   std::string source;              // postfix: the main.cf read, or that there was none (built-in defaults)
@@ -66,6 +81,7 @@ struct ClientProfile {
   // A TLSA record that matches only a certificate expiring within this is a
   // warning ([probe] expiry_warning).
   std::chrono::seconds expiry_warning{std::chrono::hours(24 * 14)};
+  MtaConnection connection;
 
   // The versions OpenSSL 3 can really complete with this profile: at
   // security level 1 and up TLSv1.0/1.1 fail, since their MD5-SHA1 and SHA-1

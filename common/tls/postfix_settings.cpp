@@ -24,6 +24,9 @@ constexpr std::array kKeys{
     "tls_null_cipherlist", "smtp_tls_CAfile", "smtp_tls_CApath", "tls_append_default_CA",
     "smtp_tls_servername", "smtp_tls_secure_cert_match", "smtp_tls_verify_cert_match",
     "smtp_dns_support_level", "smtp_host_lookup",
+    // How it reaches each MX address and how long it waits (tls/client_profile.h MtaConnection).
+    "inet_protocols", "smtp_address_preference", "smtp_mx_address_limit", "smtp_balance_inet_protocols",
+    "smtp_connect_timeout", "smtp_helo_timeout", "smtp_starttls_timeout",
 };
 // Asked for too, but older Postfix versions lack them (3.6 added this one).
 constexpr std::array kOptionalKeys{"smtp_tls_dane_insecure_mx_policy", "tls_eecdh_auto_curves"};

@@ -12,7 +12,8 @@ struct PostfixTlsSettings {
   std::string source;  // what was read: "/etc/postfix/main.cf", or Postfix's built-in defaults when there is none
 };
 
-// Every smtp_tls_*/tls_* key the profile needs. Without a main.cf in the
+// Every smtp_tls_*/tls_* key the profile needs, and the address and timeout
+// settings of its SMTP client. Without a main.cf in the
 // configuration directory (Postfix installed but not configured), Postfix's
 // built-in defaults, which is what it would use. Throws ProfileError
 // (tls/client_profile.h) if postconf fails.

@@ -81,9 +81,11 @@ constexpr std::array kReasons{
                "the server's finite-field DH group is too small (OpenSSL refuses one under 1024 bits at every security level, under 2048 at level 2; 1024 bits is within reach of a well-funded attacker): ask its postmaster to configure a DH group of 2048 bits or more (RFC 7919 ffdhe2048) or ECDHE"},
     ReasonInfo{Reason::client_cert_required, "client_cert_required", "validation-failure", false,
                "the server demands a client certificate and our MTA sends none, so every handshake fails: give our client a certificate for this destination (smtp_tls_policy_maps, smtp_tls_cert_file) if it is a partner that expects one, or ask its postmaster to make the client certificate optional"},
+    ReasonInfo{Reason::slow_greeting, "slow_greeting", "", false,
+               "the server greets only after more than 10 s: our MTA waits (smtp_helo_timeout) and delivers, but clients with shorter timeouts give up; nothing to do unless deliveries are slow"},
 };
 
-static_assert(kReasons.size() == static_cast<std::size_t>(Reason::client_cert_required) + 1);
+static_assert(kReasons.size() == static_cast<std::size_t>(Reason::slow_greeting) + 1);
 
 }  // namespace
 

@@ -49,6 +49,8 @@ enum class Reason {
   // Handshake details the server chose (tls/handshake.h records them).
   dh_too_small,
   client_cert_required,
+  // The MTA's timeouts (issue 11): a greeting slower than most clients wait.
+  slow_greeting,
 };
 
 struct ReasonInfo {

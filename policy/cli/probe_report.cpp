@@ -233,6 +233,20 @@ Json json_sts(const sts::Lookup& l) {
   return j;
 }
 
+// How the MTA picks addresses: families, order, limit; and what it never tries.
+std::string addresses_line(const DestinationProbe& probe, const ClientProfile& profile) {
+  const auto& c = profile.connection;
+  std::string s = c.ipv4 && c.ipv6 ? "IPv4 and IPv6" : c.ipv6 ? "IPv6 only" : "IPv4 only";
+  if (c.ipv4 && c.ipv6)
+    s += c.preference == AddressPreference::ipv4   ? ", IPv4 first"
+         : c.preference == AddressPreference::ipv6 ? ", IPv6 first"
+                                                    : ", equal preference in random order (judged IPv6 first)";
+  s += ", at most " + (c.address_limit > 0 ? std::to_string(c.address_limit) : std::string("all")) + " tried";
+  if (probe.addresses_beyond_limit > 0)
+    s += "; " + std::to_string(probe.addresses_beyond_limit) + " more address(es) never tried (not probed)";
+  return s;
+}
+
 }  // namespace
 
 std::string render_text_report(const DestinationProbe& probe, const DestinationVerdict& verdict, const ClientProfile& profile) {
@@ -251,17 +265,20 @@ std::string render_text_report(const DestinationProbe& probe, const DestinationV
     for (Reason r : o.findings) out += " " + std::string(reason_code(r));
     out += "\n";
   }
+  if (!probe.hosts.empty()) out += "  addresses " + addresses_line(probe, profile) + "\n";
   text_sts(out, probe.sts);
   for (std::size_t i = 0; i < probe.hosts.size(); ++i) {
     const auto& mx = probe.hosts[i];
     const auto& v = verdict.hosts[i];
-    out += "\n  MX " + std::to_string(mx.preference) + " " + format_mx(mx) + "  (" + std::to_string(mx.elapsed_s).substr(0, 4) + "s)\n";
+    out += "\n  MX " + std::to_string(mx.preference) + " " + format_mx(mx) + "  (" + std::to_string(mx.elapsed_s).substr(0, 4) + "s" +
+           (i == verdict.decisive ? ", decides" : "") + (mx.alternate ? ", another address of the host" : "") + ")\n";
     if (mx.failure) {
       out += "    failed       " + std::string(reason_code(*mx.failure)) + ": " + sanitize(mx.failure_detail) + "\n";
       if (level_is_dane(profile.level)) text_dane(out, mx, profile);
       continue;
     }
     out += "    banner       " + sanitize(mx.banner, 100) + "\n";
+    if (mx.greeting_s >= 1.0) out += "    greeting     after " + std::to_string(mx.greeting_s).substr(0, 4) + "s\n";
     out += "    STARTTLS     " + std::string(!mx.starttls_offered ? "not offered"
                                              : mx.starttls_code == 220 ? "offered"
                                                                        : "refused: " + std::to_string(mx.starttls_code) + " " + sanitize(mx.starttls_reply, 100)) + "\n";
@@ -269,7 +286,8 @@ std::string render_text_report(const DestinationProbe& probe, const DestinationV
       out += "    warning      the server sent data after \"220\" to STARTTLS (would be injected into the TLS session)\n";
     if (level_is_dane(profile.level)) text_dane(out, mx, profile);
     if (mx.starttls_code == 220) {
-      out += "    versions     " + mx.server_versions().to_string() + " (server accepts)\n";
+      out += "    versions     " + (mx.alternate && mx.compat.ok ? std::string("not surveyed (another address of the host)")
+                                                                 : mx.server_versions().to_string() + " (server accepts)") + "\n";
       out += "    compat       " + handshake_line(mx.compat) + "\n";
       text_certificate(out, mx.compat, now);
     }
@@ -289,6 +307,8 @@ Json render_json_report(const DestinationProbe& probe, const DestinationVerdict&
               {"preference", mx.preference},
               {"address", mx.address},
               {"port", mx.port},
+              {"alternate", mx.alternate},
+              {"greeting_s", json_seconds(mx.greeting_s)},
               {"elapsed_s", json_seconds(mx.elapsed_s)}};
     if (mx.failure) {
       host["failure"] = std::string(reason_code(*mx.failure));
@@ -320,6 +340,8 @@ Json render_json_report(const DestinationProbe& probe, const DestinationVerdict&
           {"security_level", std::string(level_name(profile.level))},
           {"protocols", profile.versions.to_string()},
           {"elapsed_s", json_seconds(probe.elapsed_s)},
+          {"addresses_beyond_limit", probe.addresses_beyond_limit},
+          {"decisive", verdict.decisive},
           {"result", json_verdict(verdict.overall)},
           {"mta_sts", json_sts(probe.sts)},
           {"hosts", std::move(hosts)}};

@@ -39,8 +39,11 @@ DaneTlspolicy dane_tlspolicy(const DestinationProbe& probe) {
     p.why = std::string("MX RRset ") + (probe.mx_present ? std::string(dns::security_name(probe.mx_security)) : "absent");
     return p;
   }
-  std::size_t dane_only = 0, dane = 0;
+  // One per MX host: a host's further addresses (alternate) share its TLSA facts.
+  std::size_t dane_only = 0, dane = 0, hosts = 0;
   for (const auto& mx : probe.hosts) {
+    if (mx.alternate) continue;
+    ++hosts;
     const auto host = host_dane(mx, p.why);
     if (!host) {
       p.kind = DaneTlspolicy::Kind::temporary;
@@ -53,12 +56,13 @@ DaneTlspolicy dane_tlspolicy(const DestinationProbe& probe) {
     p.why = "no MX host publishes secure TLSA records";
     return p;
   }
-  p.kind = dane_only == probe.hosts.size() ? DaneTlspolicy::Kind::dane_only : DaneTlspolicy::Kind::dane;
-  p.why = std::to_string(dane_only) + " of " + std::to_string(probe.hosts.size()) + " MX host(s) with usable secure TLSA";
+  p.kind = dane_only == hosts ? DaneTlspolicy::Kind::dane_only : DaneTlspolicy::Kind::dane;
+  p.why = std::to_string(dane_only) + " of " + std::to_string(hosts) + " MX host(s) with usable secure TLSA";
   p.tlsrpt.emplace_back("policy_type", "tlsa");
   p.tlsrpt.emplace_back("policy_domain", probe.domain);
   std::size_t strings = 0, bytes = 0;
-  for (const auto& mx : probe.hosts)
+  for (const auto& mx : probe.hosts) {
+    if (mx.alternate) continue;
     for (const auto& r : mx.dane.records) {
       auto text = dns::tlsa_text(r);
       if (strings == kMaxTlsrptPolicyStrings || bytes + text.size() > kMaxTlsrptPolicyBytes) break;
@@ -66,7 +70,9 @@ DaneTlspolicy dane_tlspolicy(const DestinationProbe& probe) {
       bytes += text.size();
       p.tlsrpt.emplace_back("policy_string", std::move(text));
     }
-  for (const auto& mx : probe.hosts) p.tlsrpt.emplace_back("mx_host_pattern", mx.host);
+  }
+  for (const auto& mx : probe.hosts)
+    if (!mx.alternate) p.tlsrpt.emplace_back("mx_host_pattern", mx.host);
   return p;
 }
 

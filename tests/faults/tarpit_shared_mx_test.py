@@ -62,8 +62,8 @@ class TarpitSharedByManyDomains(unittest.TestCase):
         asked = time.time()
         for domain in TARPIT_DOMAINS + OTHERS:
             socketmap_query(lab.socketmap_socket, "tlspolicy", domain)
-        # The tarpit holds a probe for its greeting deadline (3 s) and then the
-        # implicit-TLS check (3 s); the others must not wait for that.
+        # The tarpit holds a probe for its greeting deadline (4 s, the lab main.cf's smtp_helo_timeout) and then the
+        # implicit-TLS check (4 s, smtp_starttls_timeout); the others must not wait for that.
         wait_for(lambda: all(probe_lines(d) for d in OTHERS), timeout=2.5,
                  what="the other destinations' probes, ahead of the tarpit's deadline")
         self.assertLess(time.time() - asked, 2.5)

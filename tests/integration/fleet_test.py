@@ -49,7 +49,7 @@ class Instance:
         self.conf = lab.dir / f"policyd{n}.conf"
         self.proc = None
         base = lab.conf.read_text().replace("[log]\ntarget = stderr\n", "").replace(
-            "destination_timeout = 15s", "destination_timeout = 4s")
+            "destination_timeout = 20s", "destination_timeout = 4s")
         self.conf.write_text(base + f"""security_level = encrypt
 
 [policy]

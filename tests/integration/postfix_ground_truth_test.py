@@ -17,8 +17,12 @@ not, and mxtls, validating with the lab's trust anchor, must predict each
 outcome; for the DANE cases the outcome and reason must also be the ones
 cases.py expects (so the lab is what it claims to be). The destinations
 include real MTAs of other families (Debian's Exim and OpenSMTPD,
-cases.py MTA_CASES) beside the fake ones. Runs inside
-tests/lab/netns-run.
+cases.py MTA_CASES) beside the fake ones. Every scenario also
+has the destinations with several MX hosts and addresses, IPv6 among them
+(ADDR_CASES: Postfix with inet_protocols = all), and the slow servers
+(SLOW_CASES), which Postfix gives up on at the lab's smtp_helo_timeout of
+4 s and delivers to once it waits 15 s (a scenario of their own): mxtls
+must wait exactly as long. Runs inside tests/lab/netns-run.
 
 usage: postfix_ground_truth_test.py BUILD_DIR"""
 
@@ -32,7 +36,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
-from cases import CASES, DANE_CASES, MTA_CASES, STS_CASES  # noqa: E402
+from cases import ADDR_CASES, CASES, DANE_CASES, MTA_CASES, SLOW_CASES, STS_CASES  # noqa: E402
 from lab import Lab  # noqa: E402
 
 BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build/release"
@@ -47,6 +51,9 @@ SCENARIOS = {
     "dane-only": {"smtp_tls_security_level": "dane-only", "smtp_dns_support_level": "dnssec"},
 }
 DANE_SCENARIOS = ("dane", "dane-only")
+# Postfix waits long enough for the slow servers (SLOW_CASES): only they, and one healthy case.
+SLOW_SCENARIO = "may, smtp_helo_timeout = 15s"
+SCENARIOS[SLOW_SCENARIO] = {"smtp_tls_security_level": "may", "smtp_helo_timeout": "15s"}
 # max_use = 1: an smtp(8) process serves one delivery and exits, so none
 # that read the last scenario's main.cf (a reload lets idle ones live on)
 # delivers under the next one.
@@ -137,15 +144,20 @@ class PostfixGroundTruth(unittest.TestCase):
             return self.lab.mta_delivery(case, wait=f"user@{case}.test" not in queue())
         c = next((d for d in DANE_CASES if d.name == case), None)
         server = c.mx_host[len("mx."):-len(".test")] if c and c.mx_host else case
-        log = self.lab.spool / f"{server}.log"
-        lines = [l for l in log.read_text().splitlines() if f"rcpt=<user@{case}.test>" in l] if log.exists() else []
+        # A case of several addresses is delivered by the servers behind them.
+        a = next((d for d in ADDR_CASES if d.name == case), None)
+        servers = {b for _, _, addrs in a.mx for _, b in addrs if b} if a else {server}
+        logs = [self.lab.spool / f"{s}.log" for s in servers]
+        lines = [l for log in logs if log.exists() for l in log.read_text().splitlines() if f"rcpt=<user@{case}.test>" in l]
         if not lines:
             return None
         return "plaintext" if "tls=none" in lines[0] else "tls"
 
     @staticmethod
     def cases(scenario):
-        return CASES + MTA_CASES + (DANE_CASES if scenario in DANE_SCENARIOS else [])
+        if scenario == SLOW_SCENARIO:
+            return SLOW_CASES + [c for c in CASES if c.name == "healthy12"]
+        return CASES + MTA_CASES + (DANE_CASES if scenario in DANE_SCENARIOS else []) + ADDR_CASES + SLOW_CASES
 
     def postfix_outcomes(self, scenario):
         """Sends one message per case and returns {case: (outcome, deferral text)}."""
@@ -218,6 +230,7 @@ class PostfixGroundTruth(unittest.TestCase):
                     allowed = MTA_REASONS.get(got["reason"], {got["reason"]})
                     self.assertIn(mta_reasons[c.name], allowed,
                                   f"mxtls report classified Postfix's log as {mta_reasons[c.name]}, mxtls probe said {got['reason']}")
+        return mxtls
 
     def test_may(self):
         self.check_scenario("may")
@@ -230,6 +243,14 @@ class PostfixGroundTruth(unittest.TestCase):
 
     def test_may_with_tls12_minimum(self):
         self.check_scenario("may, smtp_tls_protocols = >=TLSv1.2")
+
+    def test_slow_greetings_within_smtp_helo_timeout(self):
+        """Postfix waiting 15 s delivers to a server that greets after 12 s
+        and to one whose multi-line greeting pauses 6 s (and drops early
+        talkers); mxtls, reading the same smtp_helo_timeout, predicts both,
+        and notes the 12 s greeting."""
+        got = self.check_scenario(SLOW_SCENARIO)["slowgreet"]
+        self.assertEqual((got["outcome"], got["reason"]), ("tls", "slow_greeting"), got)
 
     def test_dane(self):
         self.check_scenario("dane")

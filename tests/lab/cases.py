@@ -80,7 +80,16 @@ PROTOCOL_VIOLATIONS = [
     Case("hugeline", 41, {"greeting_bytes": "100000"}, strict_reason="smtp_protocol_violation"),
     Case("hugeehlo", 42, {"ehlo_lines": "10000"}, strict_reason="smtp_protocol_violation"),
 ]
-SERVED = CASES + PROTOCOL_VIOLATIONS
+# Servers slower than the old 10 s probe timeout that Postfix, waiting
+# smtp_helo_timeout, delivers to (issue 11). Out of CASES (every test that
+# probes CASES would wait for them); the ground truth has them, and the
+# lab's Postfix waits 4 s unless a test raises smtp_helo_timeout.
+SLOW_CASES = [
+    Case("slowgreet", 43, {"greeting_delay": "12"}, strict_reason="timeout"),
+    # "220-" at once, "220" after 6 s; a client that talks before it is dropped (postscreen's pregreet test).
+    Case("slowbanner", 44, {"greeting_pause": "6"}, strict_reason="timeout"),
+]
+SERVED = CASES + PROTOCOL_VIOLATIONS + SLOW_CASES
 
 
 # Other MTA families as destinations (Lab(mtas=True)): Debian 12's Exim
@@ -244,3 +253,34 @@ STS_CASES = [
 STS_NGINX = "127.0.0.60"        # the policy hosts' nginx
 STS_UNREACHABLE = "127.0.0.61"  # nothing listens
 STS_SLOW = "127.0.0.62"         # tests/lab/slow_https.py
+
+
+# Destinations with several MX addresses (issue 11): each MX host's
+# addresses, every one served by the fake destination of a case of CASES
+# (its behaviour, and its certificate, which also names these MX hosts) or by
+# nothing (None: connection refused). IPv6 addresses are ULAs on the
+# namespace's lo (ADDR_V6), their AAAA records in the lab's unbound.
+# `strict_reason` as for CASES; `outcome`: what Postfix does at may.
+@dataclass
+class AddrCase:
+    name: str                   # domain NAME.test
+    mx: list                    # [(preference, host, [(address, case name or None)])]
+    strict_reason: str = "ok"
+
+
+ADDR_CASES = [
+    # The preferred MX fails the handshake (no shared cipher), the backup works: Postfix moves on.
+    AddrCase("twomx", [(10, "mx1.twomx.test", [("127.0.0.17", "nocipher")]),
+                       (20, "mx2.twomx.test", [("127.0.0.10", "healthy12")])], strict_reason="no_shared_cipher"),
+    # One host, two addresses, nothing listens on one of them.
+    AddrCase("firstbroken", [(10, "mx.firstbroken.test", [("127.0.0.29", None), ("127.0.0.10", "healthy12")])],
+             strict_reason="connect_failed"),
+    # Dual-stack and healthy on both.
+    AddrCase("dualstack", [(10, "mx.dualstack.test", [("127.0.0.11", "healthy13"), ("fd00::11", "healthy13")])]),
+    # Dual-stack; the IPv6 address fails the handshake, the IPv4 one works.
+    AddrCase("v6broken", [(10, "mx.v6broken.test", [("127.0.0.10", "healthy12"), ("fd00::17", "nocipher")])],
+             strict_reason="no_shared_cipher"),
+    # IPv6 only.
+    AddrCase("v6only", [(10, "mx.v6only.test", [("fd00::10", "healthy12")])]),
+]
+ADDR_V6 = sorted({a for c in ADDR_CASES for _, _, addrs in c.mx for a, _ in addrs if ":" in a})

@@ -19,9 +19,14 @@
 // wins: aNULL first makes an anonymous server), client_cert=require (a
 // client certificate is demanded; without one the handshake fails) or
 // client_cert=request (asked for, not needed).
+// address it came to). Slow servers: greeting_delay=S greets after S
+// seconds; greeting_pause=S sends "220-" at once and the final "220" line
+// S seconds later, and drops a client that talks before it (as postscreen
+// does). listen= takes IPv6 addresses too: [fd00::10]:25.
 // A lab tool: blocking sockets, one thread per connection; never a product.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -29,6 +34,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -197,12 +203,26 @@ bool tls_accept(Case& c, Channel& ch) {
   return true;
 }
 
+// greeting_pause: the first greeting line now, the last one after a pause
+// that the client must wait out in silence. False: the client talked.
+bool paused_greeting(Channel& ch, const std::string& host, int seconds) {
+  ch.send("220-" + host + " ESMTP mxtls lab: wait for it\r\n");
+  pollfd p{ch.fd, POLLIN, 0};
+  if (poll(&p, 1, seconds * 1000) != 0) {
+    ch.send("554 5.5.1 Protocol error: talked before the greeting\r\n");
+    return false;
+  }
+  return true;
+}
+
 void smtp_session(Case& c, int fd) {
   Channel ch{fd, nullptr, {}};
   const std::string host = c.get("hostname", "mx." + c.get("case") + ".test");
   const std::string mode = c.get("mode", "smtp");
   if (mode == "tarpit") return wait_for_close(fd);
   if (mode == "implicit_tls" && !tls_accept(c, ch)) return;
+  if (c.opt.count("greeting_delay")) std::this_thread::sleep_for(std::chrono::seconds(std::stoi(c.get("greeting_delay"))));
+  if (c.opt.count("greeting_pause") && !paused_greeting(ch, host, std::stoi(c.get("greeting_pause")))) return;
   ch.send(greeting_line(c, host));
   std::string line, rcpts;
   while (ch.line(line)) {
@@ -256,14 +276,27 @@ void smtp_session(Case& c, int fd) {
 
 void serve(Case* c, const std::string& where) {
   const auto colon = where.rfind(':');
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<uint16_t>(std::stoi(where.substr(colon + 1))));
-  if (inet_pton(AF_INET, where.substr(0, colon).c_str(), &sa.sin_addr) != 1) die("bad listen address " + where);
-  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  const auto port = htons(static_cast<uint16_t>(std::stoi(where.substr(colon + 1))));
+  sockaddr_storage ss{};
+  socklen_t ss_len;
+  if (where.front() == '[') {  // [IPv6]:port
+    auto& sa6 = reinterpret_cast<sockaddr_in6&>(ss);
+    sa6.sin6_family = AF_INET6;
+    sa6.sin6_port = port;
+    if (inet_pton(AF_INET6, where.substr(1, colon - 2).c_str(), &sa6.sin6_addr) != 1) die("bad listen address " + where);
+    ss_len = sizeof sa6;
+  } else {
+    auto& sa = reinterpret_cast<sockaddr_in&>(ss);
+    sa.sin_family = AF_INET;
+    sa.sin_port = port;
+    if (inet_pton(AF_INET, where.substr(0, colon).c_str(), &sa.sin_addr) != 1) die("bad listen address " + where);
+    ss_len = sizeof sa;
+  }
+  const int s = socket(ss.ss_family, SOCK_STREAM, 0);
   const int one = 1;
   setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(s, 512) != 0)
+  if (ss.ss_family == AF_INET6) setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (bind(s, reinterpret_cast<sockaddr*>(&ss), ss_len) != 0 || listen(s, 512) != 0)
     die("cannot listen on " + where + ": " + std::strerror(errno));
   while (true) {
     const int fd = accept(s, nullptr, nullptr);

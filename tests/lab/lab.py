@@ -20,7 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from cases import CASES, DANE_CASES, MTA_CASES, MTA_SINK, SERVED, STS_CASES, STS_NGINX, STS_SLOW, STS_UNREACHABLE
+from cases import (ADDR_CASES, ADDR_V6, CASES, DANE_CASES, MTA_CASES, MTA_SINK, SERVED, STS_CASES, STS_NGINX, STS_SLOW,
+                   STS_UNREACHABLE)
 
 LAB_SRC = Path(__file__).resolve().parent
 REPO = LAB_SRC.parent.parent
@@ -250,6 +251,10 @@ class Lab:
             data.append(f'"{domain}. MX 10 mx{i}.bench.test."')
             data.append(f'"mx{i}.bench.test. A {addr}"')
         data.append('"mta.lab.test. A 127.0.0.1"')
+        for c in ADDR_CASES:  # several MX hosts and addresses, IPv6 among them
+            for pref, host, addrs in c.mx:
+                data.append(f'"{c.name}.test. MX {pref} {host}."')
+                data += [f'"{host}. {"AAAA" if ":" in a else "A"} {a}"' for a, _ in addrs]
         dnssec_conf = ""
         if self.dnssec:
             for c in DANE_CASES:
@@ -529,6 +534,9 @@ fetch_timeout = 4s
         extra = {}
         for domain, addr, case in self.bench_destinations():
             extra.setdefault(case.name, []).append(f"{addr}:25")
+        for a in ADDR_V6:  # a case's server on an IPv6 address of ADDR_CASES
+            backend = next(b for c in ADDR_CASES for _, _, addrs in c.mx for x, b in addrs if x == a)
+            extra.setdefault(backend, []).append(f"[{a}]:25")
         for c in SERVED:
             if c.server is None or not c.octet:
                 continue
@@ -544,13 +552,12 @@ fetch_timeout = 4s
         (self.dir / "fakedest.conf").write_text("\n".join(lines) + "\n")
 
     def write_mxtls_conf(self):
+        # The postfix profile's step timeouts are Postfix's (main.cf below);
+        # the strict profile sets its own.
+        strict_steps = "connect_timeout = 2s\ngreeting_timeout = 3s\ncommand_timeout = 3s\nhandshake_timeout = 3s\n"
         common = f"""[probe]
 allow_private_targets = yes
-connect_timeout = 2s
-greeting_timeout = 3s
-command_timeout = 3s
-handshake_timeout = 3s
-destination_timeout = 15s
+{{steps}}destination_timeout = 20s
 helo_name = mta.lab.test
 
 [dns]
@@ -561,12 +568,12 @@ timeout = 3s
 [log]
 target = stderr
 """
-        self.conf.write_text(common + f"""
+        self.conf.write_text(common.format(steps="") + f"""
 [tls]
 profile = postfix
 postfix_config_dir = {self.dir}/postfix
 """)
-        self.strict_conf.write_text(common + f"""
+        self.strict_conf.write_text(common.format(steps=strict_steps) + f"""
 [tls]
 profile = custom
 security_level = secure
@@ -594,7 +601,7 @@ servername = hostname
             "myorigin": "lab.test",
             "mydestination": "",
             "inet_interfaces": "127.0.0.1",
-            "inet_protocols": "ipv4",
+            "inet_protocols": "all",  # the IPv6 addresses of ADDR_CASES
             "mynetworks": "127.0.0.0/8",
             "alias_maps": "",
             "alias_database": "",
@@ -974,6 +981,13 @@ MAILER(`smtp')dnl
         host = socket.gethostname().split(".")[0]
         (self.dir / "hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {host}.lab.test {host}\n")
         run(["mount", "--bind", str(self.dir / "hosts"), "/etc/hosts"])
+        for a in ADDR_V6:  # ULAs on lo for the IPv6 destinations
+            run(["ip", "-6", "addr", "replace", f"{a}/128", "dev", "lo", "nodad"])
+        # With a non-loopback IPv6 address and no such IPv4 one, glibc's
+        # getaddrinfo(AI_ADDRCONFIG) asks for AAAA records only (the lab's
+        # Python clients, e.g. mta-sts-daemon, would find no address): one
+        # IPv4 documentation address on lo (nothing leaves the namespace).
+        run(["ip", "addr", "replace", "192.0.2.254/32", "dev", "lo"])
         if self.dnssec:
             self.spawn("nsd", ["nsd", "-d", "-c", str(self.dnssec_dir / "nsd.conf")])
             wait_port(self.NSD_ADDR, 53)
@@ -985,6 +999,8 @@ MAILER(`smtp')dnl
                 wait_port(f"127.0.0.{c.octet}", 25)
         for _, addr, _ in self.bench_destinations():
             wait_port(addr, 25)
+        for a in ADDR_V6:
+            wait_port(a, 25)
         if self.dnssec:
             for c in DANE_CASES:
                 if c.octet:

@@ -57,6 +57,10 @@ extra_san=",DNS:*.bench.test"
 sts_cases="sts-enforce sts-wildcard sts-mismatch sts-webpki sts-testing sts-none sts-unreachable sts-oversize
            sts-redirect sts-badtype sts-badhttps sts-invalid sts-rotate sts-huge sts-slow sts-bigtxt"
 for n in $sts_cases; do extra_san="$extra_san,DNS:mx.$n.test"; done
+# ... and the MX hosts of the several-address destinations (cases.py ADDR_CASES).
+for h in mx1.twomx.test mx2.twomx.test mx.firstbroken.test mx.dualstack.test mx.v6broken.test mx.v6only.test; do
+  extra_san="$extra_san,DNS:$h"
+done
 issue() {
   local name=$1 host=$2 key=$3
   openssl req -new -key "$key" -out "$name.csr" -subj "$(subj "$host")" 2>/dev/null
@@ -70,6 +74,8 @@ for c in healthy12 healthy13 nostarttls starttls454 tls10 tls11 tls13 nocipher l
          tlsonplain tarpit stall nointermediate snidependent forger hugeline hugeehlo; do
   issue "good-$c" "mx.$c.test" leaf.key
 done
+# The slow servers (cases.py SLOW_CASES).
+for c in slowgreet slowbanner; do issue "good-$c" "mx.$c.test" leaf.key; done
 issue weak mx.weakkey.test weak.key
 # Handshake details and other MTA families (cases.py HANDSHAKE_CASES,
 # MTA_CASES): good certificates, one on an ECDSA P-256 key, an expired one,

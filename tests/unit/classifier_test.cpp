@@ -6,6 +6,7 @@
 #include <openssl/x509_vfy.h>
 
 #include <ctime>
+#include <algorithm>
 #include <set>
 
 #include "classify/classifier.h"
@@ -240,6 +241,61 @@ TEST(Classifier, DestinationBackupMxDeliversButWarns) {
   EXPECT_EQ(v.overall.outcome, Outcome::tls);
   EXPECT_EQ(v.overall.severity, Severity::warning);
   EXPECT_EQ(v.overall.reason, Reason::starttls_not_offered);
+}
+
+// Postfix moves to the next address after a failed handshake, even under
+// may: the first attempt already goes out over TLS through the next one,
+// not in plaintext after a delay through the first.
+TEST(Classifier, AddressAfterAFailedHandshakeDeliversAtOnce) {
+  DestinationProbe d;
+  d.domain = "example";
+  auto broken = failed_handshake(SSL_AD_HANDSHAKE_FAILURE);
+  broken.address = "2001:db8::1";
+  survey_ok(broken, TlsVersion::tls1_2);
+  auto working = completed();
+  survey_ok(working, TlsVersion::tls1_3);
+  d.hosts = {broken, working};
+  const auto v = classify_destination(d, profile(SecurityLevel::may));
+  EXPECT_EQ(v.decisive, 1u);
+  EXPECT_EQ(v.overall.outcome, Outcome::tls);
+  EXPECT_EQ(v.overall.severity, Severity::warning);
+  EXPECT_EQ(v.overall.reason, Reason::no_shared_cipher);
+  EXPECT_NE(v.overall.detail.find("tried first, failed: mx.example[2001:db8::1]:25"), std::string::npos) << v.overall.detail;
+}
+
+// When no address takes the mail at once, the retry after
+// minimal_backoff_time goes out in plaintext through the first whose
+// handshake failed; addresses that cannot be reached at all do not count.
+TEST(Classifier, PlaintextAfterDelayOnlyWhenNoAddressDeliversAtOnce) {
+  DestinationProbe d;
+  auto refused = reached_tls();
+  refused.failure = Reason::connect_failed;
+  auto broken = failed_handshake(SSL_AD_HANDSHAKE_FAILURE);
+  d.hosts = {refused, broken};
+  const auto v = classify_destination(d, profile(SecurityLevel::may));
+  EXPECT_EQ(v.decisive, 1u);
+  EXPECT_EQ(v.overall.outcome, Outcome::plaintext_after_delay);
+  d.hosts = {refused, refused};
+  EXPECT_EQ(classify_destination(d, profile(SecurityLevel::may)).overall.outcome, Outcome::deferred);
+}
+
+TEST(Classifier, SlowGreetingIsAFindingOfAWorkingHost) {
+  auto mx = completed();
+  survey_ok(mx, TlsVersion::tls1_3);
+  mx.greeting_s = 12.3;
+  auto v = classify_host(mx, profile(SecurityLevel::secure));
+  EXPECT_EQ(v.reason, Reason::slow_greeting);
+  EXPECT_EQ(v.severity, Severity::warning);
+  EXPECT_EQ(v.outcome, Outcome::tls);
+  EXPECT_NE(v.detail.find("12.3s"), std::string::npos);
+  // A worse problem keeps its place; the slow greeting is noted beside it.
+  auto expired = completed({X509_V_ERR_CERT_HAS_EXPIRED});
+  expired.greeting_s = 12.3;
+  v = classify_host(expired, profile(SecurityLevel::may));
+  EXPECT_EQ(v.reason, Reason::cert_expired);
+  EXPECT_NE(std::find(v.findings.begin(), v.findings.end(), Reason::slow_greeting), v.findings.end());
+  mx.greeting_s = 6.0;  // postscreen's pause: not slow
+  EXPECT_EQ(classify_host(mx, profile(SecurityLevel::secure)).reason, Reason::ok);
 }
 
 TEST(Classifier, DnsOutcomes) {

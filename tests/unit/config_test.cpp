@@ -48,7 +48,7 @@ TEST(Config, ReadsTypedValues) {
                               "t");
   EXPECT_EQ(c.probe.port, 2525);
   EXPECT_TRUE(c.probe.allow_private_targets);
-  EXPECT_EQ(c.probe.connect_timeout.value, std::chrono::milliseconds(1500));
+  EXPECT_EQ(c.probe.connect_timeout->value, std::chrono::milliseconds(1500));
   EXPECT_EQ(c.tls.profile, "custom");
   EXPECT_EQ(c.tls.security_level, "secure");
 }

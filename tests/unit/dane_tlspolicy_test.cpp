@@ -44,6 +44,18 @@ TEST(DaneTlspolicy, AllHostsWithUsableTlsaAreDaneOnly) {
                                                 " } mx_host_pattern=mx1.example.org mx_host_pattern=mx2.example.org");
 }
 
+// A host's further addresses (probe entries of their own) share its TLSA
+// facts: the answer names each host and record once.
+TEST(DaneTlspolicy, FurtherAddressesOfAHostCountOnce) {
+  auto v6 = dane_host("mx1.example.org", {kEe});
+  auto v4 = v6;
+  v4.alternate = true;
+  const auto p = dane_tlspolicy(domain({v6, v4}));
+  EXPECT_EQ(p.why, "1 of 1 MX host(s) with usable secure TLSA");
+  EXPECT_EQ(format_dane_tlspolicy(p, true), "dane-only policy_type=tlsa policy_domain=example.org { policy_string = 3 1 1 " +
+                                                std::string(64, '1') + " } mx_host_pattern=mx1.example.org");
+}
+
 TEST(DaneTlspolicy, SomeHostsOrUnusableRecordsAreDane) {
   EXPECT_EQ(dane_tlspolicy(domain({dane_host("mx1.example.org", {kEe}), dane_host("mx2.example.org", {})})).kind,
             DaneTlspolicy::Kind::dane);
