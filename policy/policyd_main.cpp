@@ -13,6 +13,7 @@
 #include "config/socket_access.h"
 #include "dns/resolver.h"
 #include "engine/daemon_metrics.h"
+#include "engine/feedback.h"
 #include "engine/decision.h"
 #include "engine/fleet.h"
 #include "engine/scheduler.h"
@@ -207,6 +208,8 @@ int main(int argc, char** argv) {
                      }},
                     "socketmap");
     scheduler.start();
+    MtaLogFollower feedback(io, config.feedback, cache, scheduler, metrics);
+    feedback.start();
 
     RunningDaemon running{config, settings, policy, socketmap, scheduler, prober};
     const auto ready_text = [&] {

@@ -1,8 +1,10 @@
 // What the MTA itself logged about TLS to each destination: Postfix's SMTP
 // client lines (TLS established, TLS library problems, certificate
-// verification failures, SSL_connect errors) joined per smtp process to the
-// delivery status line that follows, and classified into mxtls reason codes
-// from a table of the texts Postfix writes (kMtaTexts in mta_log.cpp).
+// verification failures, SSL_connect errors, 3.10+ TLSRPT lines) and
+// Sendmail's (STARTTLS=client, its OpenSSL errors, tls_server rejects;
+// mta_log_sendmail.cpp) joined per process to the delivery status line that
+// follows, and classified into mxtls reason codes from tables of the texts
+// the MTAs write (mta_log.cpp).
 // Pure and bounded: lines over kMaxMtaLine are ignored, at most
 // kMaxMtaSessions processes are remembered. Not a general log parser: lines
 // it does not know are skipped.
@@ -29,6 +31,7 @@ struct MtaDelivery {
   MtaTls tls = MtaTls::none;     // for sent: how the session was protected
   std::optional<Reason> reason;  // the TLS (or transport) problem the MTA met, if any
   std::string evidence;          // the log text the reason was taken from
+  std::string mta_level;         // Postfix 3.11+ "tls=" field (may, encrypt/(requiretls), ...); empty before
 };
 
 inline constexpr std::size_t kMaxMtaLine = 4096;
@@ -54,6 +57,12 @@ class MtaLogReader {
     std::string unbound_evidence;
   };
   Session& session(std::string_view process);
+  std::optional<MtaDelivery> read_sendmail(std::string_view process, std::string_view message);
+  static bool split_sendmail_line(std::string_view line, std::string_view& process, std::string_view& message);
+  static std::optional<Reason> library_problem(std::string_view text);  // OpenSSL's reason text
+  // "mx.a.test[192.0.2.1]" names the relay "mx.a.test[192.0.2.1]:25";
+  // Sendmail's "mx.a.test." names "mx.a.test. [192.0.2.1]".
+  static bool same_relay(std::string_view session_relay, std::string_view status_relay);
   std::map<std::string, Session, std::less<>> sessions_;
 };
 

@@ -33,8 +33,9 @@ bool fits(Reason ours, Reason mta) {
   }
 }
 
-// Whether `v` foresaw delivery `d`; when not, why in one line.
-std::optional<std::string> disagreement(const MtaDelivery& d, const StoredVerdict& v) {
+}  // namespace
+
+std::optional<std::string> prediction_disagreement(const MtaDelivery& d, const StoredVerdict& v) {
   const auto predicted = [&] {
     return "mxtls predicted " + std::string(outcome_name(v.outcome)) + " (" + std::string(reason_code(v.reason)) + ")";
   };
@@ -54,8 +55,6 @@ std::optional<std::string> disagreement(const MtaDelivery& d, const StoredVerdic
   if (foreseen) return std::nullopt;
   return predicted() + "; the MTA " + d.status + " it (" + std::string(reason_code(*d.reason)) + ")";
 }
-
-}  // namespace
 
 OutcomeTally::OutcomeTally(const std::vector<StoredVerdict>& verdicts) {
   for (const auto& v : verdicts) verdicts_[v.domain] = &v;
@@ -85,7 +84,7 @@ void OutcomeTally::add(const MtaDelivery& d) {
     o.evidence = d.evidence;
   }
   if (!o.predicted) return;
-  if (auto why = disagreement(d, *o.predicted)) {
+  if (auto why = prediction_disagreement(d, *o.predicted)) {
     if (o.disagreements++ == 0) o.first_disagreement = std::move(*why);
   }
 }

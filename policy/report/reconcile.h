@@ -25,6 +25,11 @@ struct DestinationOutcomes {
   std::string first_disagreement;          // "mxtls predicted tls (ok); the MTA deferred (protocol_version)"
 };
 
+// Whether verdict `v` foresaw delivery `d`; when not, why in one line
+// ("mxtls predicted tls (ok); the MTA deferred it (protocol_version)").
+// Uses v's outcome, reason and severity only.
+std::optional<std::string> prediction_disagreement(const MtaDelivery& d, const StoredVerdict& v);
+
 // Counts deliveries as a log is read, in memory bounded by the number of
 // destinations (at most kMaxTalliedDomains; deliveries to more are counted
 // in `untallied`). The verdict stored at the time of the report stands for

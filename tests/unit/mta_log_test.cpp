@@ -122,6 +122,55 @@ TEST(MtaLog, TextTheServerChoseCannotPickTheReason) {
   EXPECT_FALSE(d[1].reason);
 }
 
+// Postfix 3.10+/3.11+ lines cannot come from the lab (Debian 12 has Postfix
+// 3.7): these are built from Postfix's documented formats, the TLSRPT line
+// from tlsrpt_wrapper.c's msg_info, the tls= field from the 3.11 delivery
+// status logging (smtp_log_tls_feature_status).
+TEST(MtaLog, Postfix310TlsrptLinesAndTheTlsField) {
+  const std::string p = "Nov 30 05:00:00 mta postfix/smtp[700]: ";
+  const auto d = read_all({
+      p + "TLSRPT: status=failure, domain=expired.test, receiving_mx=mx.expired.test[127.0.0.20], "
+          "failure_type=certificate-expired, failure_reason=certificate has expired",
+      p + "1A: to=<user@expired.test>, relay=mx.expired.test[127.0.0.20]:25, delay=1, delays=1/0/0/0, tls=secure, "
+          "dsn=4.7.5, status=deferred (Server certificate not verified)",
+      p + "TLSRPT: status=failure, domain=nostarttls.test, receiving_mx=mx.nostarttls.test[127.0.0.12], "
+          "failure_type=starttls-not-supported",
+      p + "2A: to=<user@nostarttls.test>, relay=mx.nostarttls.test[127.0.0.12]:25, delay=1, delays=1/0/0/0, "
+          "tls=encrypt, dsn=4.7.4, status=deferred (TLS is required, but was not offered by host mx.nostarttls.test[127.0.0.12])",
+      p + "3A: to=<user@healthy13.test>, relay=mx.healthy13.test[127.0.0.11]:25, conn_use=2, delay=0.31, "
+          "delays=0.06/0.05/0.07/0.12, tls=encrypt/(requiretls), dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as X)",
+      p + "4A: to=<user@healthy12.test>, relay=mx.healthy12.test[127.0.0.10]:25, delay=0.3, delays=0/0/0/0.3, "
+          "tls=may, dsn=2.0.0, status=sent (250 2.0.0 Ok, tls=secure)",
+  });
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d[0].reason, Reason::cert_expired);
+  EXPECT_EQ(d[0].mta_level, "secure");
+  EXPECT_EQ(d[1].reason, Reason::starttls_not_offered);
+  EXPECT_EQ(d[2].mta_level, "encrypt/(requiretls)");
+  EXPECT_EQ(d[2].tls, MtaTls::untrusted);  // encrypt, no session line: encrypted at least
+  EXPECT_EQ(d[3].mta_level, "may");        // the server's reply text is not the field
+  EXPECT_EQ(d[3].tls, MtaTls::none);
+}
+
+TEST(MtaLog, LibraryProblemsOfEveryKind) {
+  const std::string p = "Nov 30 05:00:00 mta postfix/smtp[701]: ";
+  const std::vector<std::pair<std::string, Reason>> texts{
+      {"error:0A00018A:SSL routines::dh key too small:../ssl/statem/statem_clnt.c:2100:", Reason::weak_key},
+      {"error:0A000172:SSL routines::wrong signature type:../ssl/t1_lib.c:1550:", Reason::legacy_sigalg},
+      {"error:0A000126:SSL routines::unexpected eof while reading:../ssl/record/rec_layer_s3.c:308:", Reason::handshake_failed},
+  };
+  for (const auto& [text, reason] : texts) {
+    const auto d = read_all({
+        p + "SSL_connect error to mx.a.test[127.0.0.9]:25: -1",
+        p + "warning: TLS library problem: " + text,
+        p + "5A: to=<user@a.test>, relay=mx.a.test[127.0.0.9]:25, delay=1, delays=1/0/0/0, dsn=4.7.5, "
+            "status=deferred (Cannot start TLS: handshake failure)",
+    });
+    ASSERT_EQ(d.size(), 1u) << text;
+    EXPECT_EQ(d[0].reason, reason) << text;
+  }
+}
+
 TEST(MtaLog, OtherProgramsAndForgedLinesAreSkipped) {
   const auto d = read_all({
       "2026-11-29T23:01:02 lab postfix/smtpd[1]: 1A2B3C4D5E: to=<a@b.test>, relay=x, status=deferred (Connection refused)",
