@@ -13,6 +13,11 @@
 
 namespace mxtls {
 
+void check_feedback_config(const FeedbackConfig& config) {
+  if (config.poll_interval.value < std::chrono::milliseconds(10))
+    throw ConfigError("feedback.poll_interval must be at least 10ms");
+}
+
 MtaLogFollower::MtaLogFollower(asio::io_context& io, const FeedbackConfig& config, const VerdictCache& cache,
                                Scheduler& scheduler, DaemonMetrics& metrics)
     : config_(config), cache_(cache), scheduler_(scheduler), metrics_(metrics), timer_(io) {}

@@ -26,6 +26,9 @@
 
 namespace mxtls {
 
+// Throws ConfigError naming the key: poll_interval under 10ms.
+void check_feedback_config(const FeedbackConfig& config);
+
 class MtaLogFollower {
  public:
   static constexpr std::size_t kMaxReadPerPoll = 1 << 20;
