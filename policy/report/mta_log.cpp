@@ -161,7 +161,8 @@ std::optional<Reason> MtaLogReader::library_problem(std::string_view text) { ret
 
 bool MtaLogReader::same_relay(std::string_view session_relay, std::string_view status_relay) {
   if (session_relay.empty() || !status_relay.starts_with(session_relay)) return false;
-  const auto tail = status_relay.substr(session_relay.size());
+  auto tail = status_relay.substr(session_relay.size());
+  if (tail.starts_with('.') && !session_relay.ends_with('.')) tail.remove_prefix(1);  // Sendmail's "mx.a.test" beside "mx.a.test."
   return tail.empty() || tail.front() == ':' || tail.front() == ' ';
 }
 

@@ -72,9 +72,12 @@ bool MtaLogReader::split_sendmail_line(std::string_view line, std::string_view& 
 }
 
 std::optional<MtaDelivery> MtaLogReader::read_sendmail(std::string_view process, std::string_view message) {
+  // The session of `relay`: a line naming another relay starts a new one;
+  // one left without a relay (a failed handshake's lines name none) takes it.
   const auto fresh = [&](std::string_view relay) -> Session& {
     auto& s = session(process);
-    if (s.relay != relay) s = Session{std::string(relay), MtaTls::none, std::nullopt, {}, false, {}, {}};
+    if (!s.relay.empty() && s.relay != relay) s = Session{};
+    s.relay = std::string(relay.substr(0, 300));
     return s;
   };
   if (message.starts_with("STARTTLS=client, relay=")) {
@@ -89,9 +92,12 @@ std::optional<MtaDelivery> MtaLogReader::read_sendmail(std::string_view process,
     return std::nullopt;
   }
   if (message.starts_with("STARTTLS=client, error: ")) {
+    // A new handshake that failed; 8.17 names no relay here, the
+    // tls_server line that follows does.
     const auto relay = value_of(message, ", relay=");
-    auto& s = relay.empty() ? session(process) : fresh(relay);
-    s.tls = MtaTls::none;
+    auto& s = session(process);
+    s = Session{};
+    s.relay = std::string(relay.substr(0, 300));
     s.handshake_failed = true;
     if (!s.problem) {
       s.problem = library_problem(value_of(message, ", reason=")).value_or(Reason::handshake_failed);

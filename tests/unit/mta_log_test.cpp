@@ -171,6 +171,52 @@ TEST(MtaLog, LibraryProblemsOfEveryKind) {
   }
 }
 
+// Lines of the lab's real Sendmail 8.17 (tests/integration/mta_log_test.py
+// makes it deliver to the lab's destinations and classifies them there too).
+TEST(MtaLog, SendmailSessionsAndStatLines) {
+  const std::string p = "Nov 30 06:18:27 sm-mta-lab[";
+  const auto d = read_all({
+      p + "1706]: STARTTLS=client, relay=mx.healthy12.test., version=TLSv1.2, verify=OK, "
+          "cipher=ECDHE-RSA-AES256-GCM-SHA384, bits=256/256",
+      p + "1709]: STARTTLS=client, relay=mx.expired.test., version=TLSv1.3, verify=FAIL, "
+          "cipher=TLS_AES_256_GCM_SHA384, bits=256/256",
+      p + "1709]: 6AU6IQpx001704: to=<user@expired.test>, delay=00:00:00, xdelay=00:00:00, mailer=esmtp, pri=30032, "
+          "relay=mx.expired.test. [127.0.0.20], dsn=2.0.0, stat=Sent (2.0.0 Ok: queued)",
+      p + "1706]: 6AU6IQpw001704: to=<user@healthy12.test>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=30034, "
+          "relay=mx.healthy12.test. [127.0.0.10], dsn=2.0.0, stat=Sent (2.0.0 Ok: queued)",
+      p + "1714]: 6AU6IQq0001704: to=<user@nostarttls.test>, delay=00:00:00, xdelay=00:00:00, mailer=esmtp, pri=30035, "
+          "relay=mx.nostarttls.test. [127.0.0.12], dsn=2.0.0, stat=Sent (2.0.0 Ok: queued)",
+      p + "1720]: STARTTLS=client, error: connect failed=-1, reason=legacy sigalg disallowed or unsupported, "
+          "SSL_error=1, errno=0, retry=-1",
+      p + "1720]: ruleset=tls_server, arg1=SOFTWARE, relay=mx.tls10.test, reject=454 4.7.0 TLS handshake failed.",
+      p + "1720]: 6AU6IQq2001704: to=<user@tls10.test>, delay=00:00:00, xdelay=00:00:00, mailer=esmtp, pri=30030, "
+          "relay=mx.tls10.test. [127.0.0.14], dsn=4.7.0, stat=Deferred: 454 4.7.0 TLS handshake failed.",
+      p + "1727]: STARTTLS=client, error: connect failed=-1, reason=sslv3 alert handshake failure, SSL_error=1, "
+          "errno=0, retry=-1",
+      p + "1727]: ruleset=tls_server, arg1=SOFTWARE, relay=mx.nocipher.test, reject=454 4.7.0 TLS handshake failed.",
+      p + "1727]: 6AU6IQq3001704: to=<user@nocipher.test>, delay=00:00:00, xdelay=00:00:00, mailer=esmtp, pri=30033, "
+          "relay=mx.nocipher.test. [127.0.0.17], dsn=4.7.0, stat=Deferred: 454 4.7.0 TLS handshake failed.",
+      p + "1730]: 6AU6IQq4001704: to=<user@refused.test>, delay=00:00:00, xdelay=00:00:00, mailer=esmtp, pri=30032, "
+          "relay=mx.refused.test. [127.0.0.29], dsn=4.4.1, stat=Deferred: Connection refused by mx.refused.test.",
+      p + "1740]: 6AU6IQq8001704: to=<user@tlsonplain.test>, delay=00:00:04, xdelay=00:00:04, mailer=esmtp, "
+          "pri=30035, relay=mx.tlsonplain.test. [127.0.0.26], dsn=4.4.2, stat=Deferred: Connection timed out with "
+          "mx.tlsonplain.test.",
+      p + "1704]: 6AU6IQpw001704: from=<sender@lab.test>, size=34, class=0, nrcpts=1, "
+          "msgid=<202611300618.6AU6IQpw001704@mta.lab.test>, proto=ESMTP, daemon=MTA, relay=localhost [127.0.0.1]",
+  });
+  ASSERT_EQ(d.size(), 7u);
+  EXPECT_EQ(d[0].domain, "expired.test");
+  EXPECT_EQ(d[0].tls, MtaTls::untrusted);
+  EXPECT_EQ(d[1].tls, MtaTls::verified);
+  EXPECT_EQ(d[1].queue_id, "6AU6IQpw001704");
+  EXPECT_EQ(d[2].tls, MtaTls::none);
+  EXPECT_EQ(d[3].status, "deferred");
+  EXPECT_EQ(d[3].reason, Reason::legacy_sigalg);
+  EXPECT_EQ(d[4].reason, Reason::no_shared_cipher);
+  EXPECT_EQ(d[5].reason, Reason::connect_failed);
+  EXPECT_EQ(d[6].reason, Reason::timeout);
+}
+
 TEST(MtaLog, OtherProgramsAndForgedLinesAreSkipped) {
   const auto d = read_all({
       "2026-11-29T23:01:02 lab postfix/smtpd[1]: 1A2B3C4D5E: to=<a@b.test>, relay=x, status=deferred (Connection refused)",
