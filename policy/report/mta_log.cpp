@@ -2,8 +2,10 @@
 
 #include <array>
 #include <cctype>
+#include <ctime>
 
 #include "address/domain.h"
+#include "report/log_time.h"
 
 namespace mxtls {
 namespace {
@@ -166,7 +168,15 @@ bool MtaLogReader::same_relay(std::string_view session_relay, std::string_view s
   return tail.empty() || tail.front() == ':' || tail.front() == ' ';
 }
 
+MtaLogReader::MtaLogReader(int64_t now) : now_(now ? now : static_cast<int64_t>(std::time(nullptr))) {}
+
 std::optional<MtaDelivery> MtaLogReader::read(std::string_view line) {
+  auto d = read_line(line);
+  if (d) d->at = log_line_time(line, now_).value_or(0);
+  return d;
+}
+
+std::optional<MtaDelivery> MtaLogReader::read_line(std::string_view line) {
   if (line.size() > kMaxMtaLine) return std::nullopt;
   std::string_view process, message, rest;
   if (!split_smtp_line(line, process, message))

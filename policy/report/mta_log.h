@@ -10,6 +10,7 @@
 // it does not know are skipped.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,6 +33,7 @@ struct MtaDelivery {
   std::optional<Reason> reason;  // the TLS (or transport) problem the MTA met, if any
   std::string evidence;          // the log text the reason was taken from
   std::string mta_level;         // Postfix 3.11+ "tls=" field (may, encrypt/(requiretls), ...); empty before
+  int64_t at = 0;                // when the line was logged (report/log_time), Unix seconds; 0: unknown
 };
 
 inline constexpr std::size_t kMaxMtaLine = 4096;
@@ -40,10 +42,13 @@ inline constexpr std::size_t kMaxMtaSessions = 4096;
 // Reads an MTA log line by line, in order.
 class MtaLogReader {
  public:
+  // now: the time a syslog stamp without a year is read near (0: the clock's).
+  explicit MtaLogReader(int64_t now = 0);
   // A delivery when `line` is a status line of the MTA's SMTP client.
   std::optional<MtaDelivery> read(std::string_view line);
 
  private:
+  std::optional<MtaDelivery> read_line(std::string_view line);
   // What one smtp process last logged about a TLS session.
   // OpenSSL's "TLS library problem" line names no host and comes just
   // before or just after the SSL_connect error that does.
@@ -64,6 +69,7 @@ class MtaLogReader {
   // Sendmail's "mx.a.test." names "mx.a.test. [192.0.2.1]".
   static bool same_relay(std::string_view session_relay, std::string_view status_relay);
   std::map<std::string, Session, std::less<>> sessions_;
+  int64_t now_;
 };
 
 }  // namespace mxtls

@@ -1,6 +1,7 @@
 #include "report/reconcile.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace mxtls {
 namespace {
@@ -56,8 +57,19 @@ std::optional<std::string> prediction_disagreement(const MtaDelivery& d, const S
   return predicted() + "; the MTA " + d.status + " it (" + std::string(reason_code(*d.reason)) + ")";
 }
 
-OutcomeTally::OutcomeTally(const std::vector<StoredVerdict>& verdicts) {
+OutcomeTally::OutcomeTally(const std::vector<StoredVerdict>& verdicts, const std::vector<StoredVerdict>& history) {
   for (const auto& v : verdicts) verdicts_[v.domain] = &v;
+  for (const auto& v : history) history_[v.domain].push_back(&v);
+}
+
+const StoredVerdict* OutcomeTally::in_force(const MtaDelivery& d, const StoredVerdict* current) const {
+  if (d.at == 0) return current;
+  const auto it = history_.find(d.domain);
+  if (it == history_.end()) return current;
+  // Oldest first: the last probe at or before d.at.
+  const auto after = std::upper_bound(it->second.begin(), it->second.end(), d.at,
+                                      [](int64_t at, const StoredVerdict* v) { return at < v->probed_at; });
+  return after == it->second.begin() ? current : *std::prev(after);
 }
 
 void OutcomeTally::add(const MtaDelivery& d) {
@@ -83,8 +95,9 @@ void OutcomeTally::add(const MtaDelivery& d) {
     o.mta_reason = d.reason;
     o.evidence = d.evidence;
   }
-  if (!o.predicted) return;
-  if (auto why = prediction_disagreement(d, *o.predicted)) {
+  const StoredVerdict* then = in_force(d, o.predicted ? &*o.predicted : nullptr);
+  if (!then) return;
+  if (auto why = prediction_disagreement(d, *then)) {
     if (o.disagreements++ == 0) o.first_disagreement = std::move(*why);
   }
 }

@@ -4,8 +4,11 @@
 // integration test classifies them there too).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <ctime>
 #include <vector>
 
+#include "report/log_time.h"
 #include "report/mta_log.h"
 
 namespace mxtls {
@@ -215,6 +218,27 @@ TEST(MtaLog, SendmailSessionsAndStatLines) {
   EXPECT_EQ(d[4].reason, Reason::no_shared_cipher);
   EXPECT_EQ(d[5].reason, Reason::connect_failed);
   EXPECT_EQ(d[6].reason, Reason::timeout);
+}
+
+TEST(MtaLog, TheLinesOwnTimeIsKept) {
+  // 2026-11-30T06:18:27Z
+  constexpr int64_t kAt = 1796019507;
+  EXPECT_EQ(log_line_time("2026-11-30T06:18:27.123456+00:00 lab postfix/smtp[1]: x", kAt), kAt);
+  EXPECT_EQ(log_line_time("2026-11-30T07:18:27+01:00 lab postfix/smtp[1]: x", kAt), kAt);
+  EXPECT_EQ(log_line_time("2026-11-30T06:18:27Z x", kAt), kAt);
+  EXPECT_FALSE(log_line_time("2026-11-30T06:18:27 x", kAt));  // no zone: not RFC 3339
+  EXPECT_FALSE(log_line_time("2026-13-30T06:18:27Z x", kAt));
+  EXPECT_FALSE(log_line_time("Foo 30 06:18:27 x", kAt));
+  EXPECT_FALSE(log_line_time("Nov", kAt));
+  // BSD syslog: local time, the year that is not more than a day ahead of now.
+  setenv("TZ", "UTC", 1);
+  tzset();
+  EXPECT_EQ(log_line_time("Nov 30 06:18:27 mta sm-mta[1]: x", kAt), kAt);
+  EXPECT_EQ(log_line_time("Dec 31 23:00:00 mta sm-mta[1]: x", kAt), 1767222000);  // last year's
+  const auto d = read_all({"Nov 30 06:18:27 mta postfix/smtp[9]: 1A: to=<u@a.test>, relay=mx.a.test[127.0.0.1]:25, "
+                           "delay=1, delays=1/0/0/0, dsn=2.0.0, status=sent (250 ok)"});
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_GT(d[0].at, 0);
 }
 
 TEST(MtaLog, OtherProgramsAndForgedLinesAreSkipped) {
