@@ -39,7 +39,8 @@ std::optional<std::string> prediction_disagreement(const MtaDelivery& d, const S
 class OutcomeTally {
  public:
   static constexpr std::size_t kMaxTalliedDomains = 100000;
-  explicit OutcomeTally(const std::vector<StoredVerdict>& verdicts, const std::vector<StoredVerdict>& history = {});
+  // Points into `verdicts` and `history`: they must outlive the tally.
+  OutcomeTally(const std::vector<StoredVerdict>& verdicts, const std::vector<StoredVerdict>& history);
   void add(const MtaDelivery& d);
   // Disagreements first, then the most deferred.
   std::vector<DestinationOutcomes> result() const;

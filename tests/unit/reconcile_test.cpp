@@ -21,7 +21,8 @@ MtaDelivery delivery(const std::string& domain, const std::string& status, std::
 
 std::vector<DestinationOutcomes> reconcile(const std::vector<MtaDelivery>& deliveries,
                                            const std::vector<StoredVerdict>& verdicts) {
-  OutcomeTally tally(verdicts);
+  const std::vector<StoredVerdict> no_history;
+  OutcomeTally tally(verdicts, no_history);
   for (const auto& d : deliveries) tally.add(d);
   return tally.result();
 }
@@ -64,7 +65,8 @@ TEST(Reconcile, EachDeliveryIsJudgedByTheVerdictInForceWhenItWasLogged) {
   auto untimed = delivery("fixed.example", "deferred", Reason::protocol_version);  // judged by the current verdict
   auto early = delivery("fixed.example", "deferred", Reason::protocol_version);
   early.at = 500;  // before any probe in the history: the current verdict too
-  OutcomeTally tally({fixed}, {broken, fixed});
+  const std::vector<StoredVerdict> current{fixed}, history{broken, fixed};  // the tally points into them
+  OutcomeTally tally(current, history);
   for (const auto& d : {before, after}) tally.add(d);
   EXPECT_EQ(tally.result()[0].disagreements, 0u);
   tally.add(untimed);
