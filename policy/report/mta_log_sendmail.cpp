@@ -33,9 +33,11 @@ constexpr std::array kStatTexts{
     StatText{"No route to host", Reason::connect_failed},
 };
 
+// ${verify} values that mean the certificate was authenticated (the chain,
+// or DANE); every other one (FAIL, NO, NONE, ...) is encryption only.
 constexpr std::array<std::pair<std::string_view, MtaTls>, 2> kVerify{{
     {"OK", MtaTls::verified},
-    {"TRUSTED", MtaTls::trusted},
+    {"DANE_PASS", MtaTls::verified},
 }};
 
 // ", key=value" anywhere in `message`, up to the next ", ".

@@ -231,10 +231,15 @@ TEST(MtaLog, TheLinesOwnTimeIsKept) {
   EXPECT_FALSE(log_line_time("Foo 30 06:18:27 x", kAt));
   EXPECT_FALSE(log_line_time("Nov", kAt));
   // BSD syslog: local time, the year that is not more than a day ahead of now.
+  const char* tz = std::getenv("TZ");
+  const std::string saved = tz ? tz : "";
   setenv("TZ", "UTC", 1);
   tzset();
   EXPECT_EQ(log_line_time("Nov 30 06:18:27 mta sm-mta[1]: x", kAt), kAt);
   EXPECT_EQ(log_line_time("Dec 31 23:00:00 mta sm-mta[1]: x", kAt), 1767222000);  // last year's
+  if (tz) setenv("TZ", saved.c_str(), 1);
+  else unsetenv("TZ");
+  tzset();
   const auto d = read_all({"Nov 30 06:18:27 mta postfix/smtp[9]: 1A: to=<u@a.test>, relay=mx.a.test[127.0.0.1]:25, "
                            "delay=1, delays=1/0/0/0, dsn=2.0.0, status=sent (250 ok)"});
   ASSERT_EQ(d.size(), 1u);
