@@ -13,6 +13,7 @@
 #include "config/socket_access.h"
 #include "dns/resolver.h"
 #include "engine/daemon_metrics.h"
+#include "engine/feedback.h"
 #include "engine/decision.h"
 #include "engine/fleet.h"
 #include "engine/scheduler.h"
@@ -140,6 +141,7 @@ int main(int argc, char** argv) {
     if (policy_specs.empty() && socketmap_specs.empty()) throw ConfigError("policy.listen and policy.socketmap_listen are both empty");
     check_store_config(config.store);
     check_metrics_listen(config.metrics.listen, "metrics.listen");
+    check_feedback_config(config.feedback);
     if (config.store.backend == "redis" && config.store.redis_lease.value <= config.probe.destination_timeout.value)
       throw ConfigError("store.redis_lease must be longer than probe.destination_timeout: a lease that runs out "
                         "while its holder still probes lets another instance probe the same destination");
@@ -207,6 +209,8 @@ int main(int argc, char** argv) {
                      }},
                     "socketmap");
     scheduler.start();
+    MtaLogFollower feedback(io, config.feedback, cache, scheduler, metrics);
+    feedback.start();
 
     RunningDaemon running{config, settings, policy, socketmap, scheduler, prober};
     const auto ready_text = [&] {

@@ -152,7 +152,10 @@ po::options_description describe(Config& c) {
       ("metrics.listen", po::value(&c.metrics.listen))
       ("metrics.milter_listen", po::value(&c.metrics.milter_listen))
       ("log.facility", po::value(&c.log.facility))
-      ("log.level", one_of(&c.log.level, {"debug", "info", "warning", "error"}, "log.level"));
+      ("log.level", one_of(&c.log.level, {"debug", "info", "warning", "error"}, "log.level"))
+      ("feedback.mta_log", po::value(&c.feedback.mta_log))
+      ("feedback.reprobe_interval", po::value(&c.feedback.reprobe_interval))
+      ("feedback.poll_interval", po::value(&c.feedback.poll_interval));
   return d;
 }
 

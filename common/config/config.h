@@ -147,6 +147,14 @@ struct MetricsConfig {
   friend bool operator==(const MetricsConfig&, const MetricsConfig&) = default;
 };
 
+// mxtls-policyd following the MTA's log (policy/engine/feedback.h).
+struct FeedbackConfig {
+  std::string mta_log;                                     // the MTA's log file; empty: not followed
+  Duration reprobe_interval{std::chrono::minutes(10)};     // one re-probe per destination per this much
+  Duration poll_interval{std::chrono::seconds(1)};         // how often the file is read on
+  friend bool operator==(const FeedbackConfig&, const FeedbackConfig&) = default;
+};
+
 struct LogConfig {
   std::string target = "syslog";
   std::string facility = "mail";
@@ -165,6 +173,7 @@ struct Config {
   MilterConfig milter;
   MetricsConfig metrics;
   LogConfig log;
+  FeedbackConfig feedback;
   friend bool operator==(const Config&, const Config&) = default;
 };
 

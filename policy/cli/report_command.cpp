@@ -79,7 +79,7 @@ int report_command(const std::vector<std::string>& args) {
     return kExitConfig;
   }
   MtaLogReader mta;
-  OutcomeTally tally(in.verdicts);
+  OutcomeTally tally(in.verdicts, in.history);
   for (const auto& path : logs) {
     if (!read_log(path, in, mta, tally)) {
       std::cerr << "mxtls report: cannot read " << path << "\n";

@@ -42,7 +42,12 @@ DaemonMetrics::DaemonMetrics(prometheus::Registry& r)
                  .Help("Destinations claimed from the fleet (Redis), by result").Register(r)),
       decision_series_(kActions * (all_reasons().size() + 1), nullptr),
       probe_histogram_(&probe_seconds_.Add({}, prometheus::Histogram::BucketBoundaries{
-                                                    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})) {
+                                                    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})),
+      mta_deliveries_(prometheus::BuildCounter().Name("mxtls_mta_deliveries_seen_total")
+                          .Help("Delivery status lines read from the MTA's log ([feedback] mta_log)").Register(r).Add({})),
+      disagreements_(prometheus::BuildCounter().Name("mxtls_prediction_disagreements_total")
+                         .Help("Deliveries in the MTA's log our cached verdict did not predict, by what was done "
+                               "(reprobed, rate_limited)").Register(r)) {
   for (const auto s : kSeverities) cached_.Add({{"severity", std::string(severity_name(s))}});
   for (std::size_t m = 0; m < kMaps.size(); ++m)
     for (const bool found : {false, true})
@@ -85,6 +90,12 @@ void DaemonMetrics::sample(const DaemonSample& s) {
     follow(fleet_.Add({{"result", "waited"}}), s.fleet->waited, fleet_seen_.waited);
     follow(fleet_.Add({{"result", "redis_unreachable"}}), s.fleet->unreachable, fleet_seen_.unreachable);
   }
+}
+
+void DaemonMetrics::mta_delivery() { mta_deliveries_.Increment(); }
+
+void DaemonMetrics::prediction_disagreed(bool reprobed) {
+  disagreements_.Add({{"result", reprobed ? "reprobed" : "rate_limited"}}).Increment();
 }
 
 }  // namespace mxtls

@@ -43,6 +43,10 @@ class DaemonMetrics {
   void socketmap_lookup(std::string_view map, bool found);
   void probe(Severity severity, Reason reason, std::chrono::steady_clock::duration took);
   void sample(const DaemonSample& s);
+  // The MTA's log (engine/feedback): a delivery read, and a delivery our
+  // cached verdict did not predict (reprobed: a probe was asked for).
+  void mta_delivery();
+  void prediction_disagreed(bool reprobed);
 
  private:
   prometheus::Family<prometheus::Counter>& decisions_;
@@ -64,6 +68,8 @@ class DaemonMetrics {
   std::array<prometheus::Counter*, kMaps.size() * 2> lookup_series_{};
   std::uint64_t store_failures_seen_ = 0;
   FleetCounters fleet_seen_{};
+  prometheus::Counter& mta_deliveries_;
+  prometheus::Family<prometheus::Counter>& disagreements_;
 };
 
 }  // namespace mxtls

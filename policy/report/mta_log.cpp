@@ -2,8 +2,10 @@
 
 #include <array>
 #include <cctype>
+#include <ctime>
 
 #include "address/domain.h"
+#include "report/log_time.h"
 
 namespace mxtls {
 namespace {
@@ -23,6 +25,8 @@ constexpr std::array kLibraryProblems{
     MtaText{"wrong version number", Reason::protocol_version},
     MtaText{"legacy sigalg disallowed or unsupported", Reason::legacy_sigalg},
     MtaText{"no suitable signature algorithm", Reason::legacy_sigalg},
+    MtaText{"wrong signature type", Reason::legacy_sigalg},
+    MtaText{"unsupported signature algorithm", Reason::legacy_sigalg},
     MtaText{"dh key too small", Reason::dh_too_small},
     MtaText{"ee key too small", Reason::weak_key},
     MtaText{"certificate verify failed", Reason::cert_untrusted_chain},
@@ -30,6 +34,7 @@ constexpr std::array kLibraryProblems{
     MtaText{"no shared cipher", Reason::no_shared_cipher},
     MtaText{"no ciphers available", Reason::no_shared_cipher},
     MtaText{"unexpected eof while reading", Reason::handshake_failed},
+    MtaText{"bad dh value", Reason::weak_key},
 };
 
 // "[server ]certificate verification failed for RELAY: TEXT".
@@ -45,6 +50,23 @@ constexpr std::array kVerifyFailures{
     MtaText{"subject name does not match", Reason::cert_host_mismatch},
     MtaText{"key too small", Reason::weak_key},
     MtaText{"no matching DANE TLSA records", Reason::tlsa_mismatch},
+};
+
+// Postfix 3.10+ with TLSRPT (tlsrpt_wrapper.c): "TLSRPT: status=failure,
+// domain=D, receiving_mx=HOST[ADDR], failure_type=TYPE[, failure_reason=R]"
+// with RFC 8460's result types.
+constexpr std::array kTlsrptFailures{
+    MtaText{"starttls-not-supported", Reason::starttls_not_offered},
+    MtaText{"certificate-host-mismatch", Reason::cert_host_mismatch},
+    MtaText{"certificate-expired", Reason::cert_expired},
+    MtaText{"certificate-not-trusted", Reason::cert_untrusted_chain},
+    MtaText{"validation-failure", Reason::handshake_failed},
+    MtaText{"tlsa-invalid", Reason::tlsa_mismatch},
+    MtaText{"dnssec-invalid", Reason::dnssec_bogus},
+    MtaText{"dane-required", Reason::dane_required},
+    MtaText{"sts-policy-fetch-error", Reason::sts_policy_fetch_failed},
+    MtaText{"sts-policy-invalid", Reason::sts_policy_invalid},
+    MtaText{"sts-webpki-invalid", Reason::sts_webpki_invalid},
 };
 
 // The text in parentheses after status=deferred/bounced. nullopt reason:
@@ -137,10 +159,28 @@ MtaLogReader::Session& MtaLogReader::session(std::string_view process) {
   return sessions_.emplace(std::string(process), Session{}).first->second;
 }
 
+std::optional<Reason> MtaLogReader::library_problem(std::string_view text) { return lookup(text, kLibraryProblems); }
+
+bool MtaLogReader::same_relay(std::string_view session_relay, std::string_view status_relay) {
+  if (session_relay.empty() || !status_relay.starts_with(session_relay)) return false;
+  auto tail = status_relay.substr(session_relay.size());
+  if (tail.starts_with('.') && !session_relay.ends_with('.')) tail.remove_prefix(1);  // Sendmail's "mx.a.test" beside "mx.a.test."
+  return tail.empty() || tail.front() == ':' || tail.front() == ' ';
+}
+
+MtaLogReader::MtaLogReader(int64_t now) : now_(now ? now : static_cast<int64_t>(std::time(nullptr))) {}
+
 std::optional<MtaDelivery> MtaLogReader::read(std::string_view line) {
+  auto d = read_line(line);
+  if (d) d->at = log_line_time(line, now_).value_or(0);
+  return d;
+}
+
+std::optional<MtaDelivery> MtaLogReader::read_line(std::string_view line) {
   if (line.size() > kMaxMtaLine) return std::nullopt;
   std::string_view process, message, rest;
-  if (!split_smtp_line(line, process, message)) return std::nullopt;
+  if (!split_smtp_line(line, process, message))
+    return split_sendmail_line(line, process, message) ? read_sendmail(process, message) : std::nullopt;
 
   for (const auto& [prefix, tls] : kEstablished) {
     if (const auto relay = relay_after(message, prefix, rest)) {
@@ -202,6 +242,23 @@ std::optional<MtaDelivery> MtaLogReader::read(std::string_view line) {
     }
   }
 
+  // Postfix 3.10+: one TLSRPT line per failed handshake. OpenSSL's own line,
+  // when there is one, says more: it wins.
+  if (message.starts_with("TLSRPT: status=failure, ")) {
+    const auto mx = field(message, ", receiving_mx=");
+    const auto type = field(message, ", failure_type=");
+    if (const auto reason = lookup(type, kTlsrptFailures); reason && !mx.empty()) {
+      auto& s = session(process);
+      if (!same_relay(s.relay, mx) && !same_relay(mx, s.relay)) s = Session{std::string(mx), MtaTls::none, std::nullopt, {}, false, {}, {}};
+      s.tls = MtaTls::none;
+      if (!s.problem) {
+        s.problem = reason;
+        s.evidence = std::string(message.substr(0, 200));
+      }
+    }
+    return std::nullopt;
+  }
+
   // "QUEUEID: to=<ADDRESS>, relay=RELAY, ..., status=STATUS (TEXT)"
   const auto colon = message.find(": to=<");
   if (colon == std::string_view::npos || !valid_queue_id(message.substr(0, colon))) return std::nullopt;
@@ -212,6 +269,8 @@ std::optional<MtaDelivery> MtaLogReader::read(std::string_view line) {
   const auto address = message.substr(colon + 6, message.find('>', colon) - colon - 6);
   d.domain = recipient_domain(address);
   d.relay = std::string(field(message, ", relay="));
+  // Postfix 3.11+: "tls=LEVEL[/DOWNGRADE][...]", the security level the delivery used.
+  d.mta_level = std::string(field(message.substr(0, status_at), ", tls=").substr(0, 64));
   auto status = message.substr(status_at + 9);
   const auto text_at = status.find(" (");
   std::string_view text = text_at == std::string_view::npos ? std::string_view{} : status.substr(text_at + 2);
@@ -222,9 +281,13 @@ std::optional<MtaDelivery> MtaLogReader::read(std::string_view line) {
 
   const auto it = sessions_.find(process);
   if (it != sessions_.end()) it->second.handshake_failed = false;
-  const Session* s = it != sessions_.end() && it->second.relay == d.relay ? &it->second : nullptr;
+  const Session* s = it != sessions_.end() && same_relay(it->second.relay, d.relay) ? &it->second : nullptr;
   if (d.status == "sent") {
     d.tls = s ? s->tls : MtaTls::none;
+    // Without a session line (smtp_tls_loglevel = 0) the tls= field still
+    // says whether the level encrypted at all.
+    if (!s && !d.mta_level.empty() && !d.mta_level.starts_with("none") && !d.mta_level.starts_with("may"))
+      d.tls = MtaTls::untrusted;
     if (s && s->problem) {  // delivered, but after a TLS problem: a plaintext fallback or an untrusted session
       d.reason = s->problem;
       d.evidence = s->evidence;

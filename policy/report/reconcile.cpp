@@ -1,6 +1,7 @@
 #include "report/reconcile.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace mxtls {
 namespace {
@@ -33,8 +34,9 @@ bool fits(Reason ours, Reason mta) {
   }
 }
 
-// Whether `v` foresaw delivery `d`; when not, why in one line.
-std::optional<std::string> disagreement(const MtaDelivery& d, const StoredVerdict& v) {
+}  // namespace
+
+std::optional<std::string> prediction_disagreement(const MtaDelivery& d, const StoredVerdict& v) {
   const auto predicted = [&] {
     return "mxtls predicted " + std::string(outcome_name(v.outcome)) + " (" + std::string(reason_code(v.reason)) + ")";
   };
@@ -55,10 +57,19 @@ std::optional<std::string> disagreement(const MtaDelivery& d, const StoredVerdic
   return predicted() + "; the MTA " + d.status + " it (" + std::string(reason_code(*d.reason)) + ")";
 }
 
-}  // namespace
-
-OutcomeTally::OutcomeTally(const std::vector<StoredVerdict>& verdicts) {
+OutcomeTally::OutcomeTally(const std::vector<StoredVerdict>& verdicts, const std::vector<StoredVerdict>& history) {
   for (const auto& v : verdicts) verdicts_[v.domain] = &v;
+  for (const auto& v : history) history_[v.domain].push_back(&v);
+}
+
+const StoredVerdict* OutcomeTally::in_force(const MtaDelivery& d, const StoredVerdict* current) const {
+  if (d.at == 0) return current;
+  const auto it = history_.find(d.domain);
+  if (it == history_.end()) return current;
+  // Oldest first: the last probe at or before d.at.
+  const auto after = std::upper_bound(it->second.begin(), it->second.end(), d.at,
+                                      [](int64_t at, const StoredVerdict* v) { return at < v->probed_at; });
+  return after == it->second.begin() ? current : *std::prev(after);
 }
 
 void OutcomeTally::add(const MtaDelivery& d) {
@@ -84,8 +95,9 @@ void OutcomeTally::add(const MtaDelivery& d) {
     o.mta_reason = d.reason;
     o.evidence = d.evidence;
   }
-  if (!o.predicted) return;
-  if (auto why = disagreement(d, *o.predicted)) {
+  const StoredVerdict* then = in_force(d, o.predicted ? &*o.predicted : nullptr);
+  if (!then) return;
+  if (auto why = prediction_disagreement(d, *then)) {
     if (o.disagreements++ == 0) o.first_disagreement = std::move(*why);
   }
 }

@@ -25,14 +25,22 @@ struct DestinationOutcomes {
   std::string first_disagreement;          // "mxtls predicted tls (ok); the MTA deferred (protocol_version)"
 };
 
+// Whether verdict `v` foresaw delivery `d`; when not, why in one line
+// ("mxtls predicted tls (ok); the MTA deferred it (protocol_version)").
+// Uses v's outcome, reason and severity only.
+std::optional<std::string> prediction_disagreement(const MtaDelivery& d, const StoredVerdict& v);
+
 // Counts deliveries as a log is read, in memory bounded by the number of
 // destinations (at most kMaxTalliedDomains; deliveries to more are counted
-// in `untallied`). The verdict stored at the time of the report stands for
-// the whole log: verdicts are refreshed daily, logs are read over days.
+// in `untallied`). Each delivery is judged against the verdict in force
+// when it was logged: the newest probe of `history` (oldest first) at or
+// before the line's time; without one (no time on the line, or no probe
+// that early in the history read), the current verdict.
 class OutcomeTally {
  public:
   static constexpr std::size_t kMaxTalliedDomains = 100000;
-  explicit OutcomeTally(const std::vector<StoredVerdict>& verdicts);
+  // Points into `verdicts` and `history`: they must outlive the tally.
+  OutcomeTally(const std::vector<StoredVerdict>& verdicts, const std::vector<StoredVerdict>& history);
   void add(const MtaDelivery& d);
   // Disagreements first, then the most deferred.
   std::vector<DestinationOutcomes> result() const;
@@ -40,7 +48,9 @@ class OutcomeTally {
   std::size_t untallied() const { return untallied_; }
 
  private:
+  const StoredVerdict* in_force(const MtaDelivery& d, const StoredVerdict* current) const;
   std::map<std::string, const StoredVerdict*, std::less<>> verdicts_;
+  std::map<std::string, std::vector<const StoredVerdict*>, std::less<>> history_;  // oldest first
   std::map<std::string, DestinationOutcomes, std::less<>> outcomes_;
   std::size_t deliveries_ = 0, untallied_ = 0;
 };

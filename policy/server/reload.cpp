@@ -31,6 +31,7 @@ constexpr RestartOnly kRestartOnly[] = {
     {"[log]", [](Config& l, const Config& r) { l.log = r.log; }},
     {"[metrics]", [](Config& l, const Config& r) { l.metrics = r.metrics; }},
     {"[mta_sts]", [](Config& l, const Config& r) { l.mta_sts = r.mta_sts; }},
+    {"[feedback]", [](Config& l, const Config& r) { l.feedback = r.feedback; }},
 };
 
 }  // namespace

@@ -897,9 +897,10 @@ engine_timeout = 1s
             raise RuntimeError(f"no Sendmail under {self.SENDMAIL_ROOT}: run tests/setup-debian12")
         return self.SENDMAIL_ROOT
 
-    def start_sendmail(self):
+    def start_sendmail(self, milter=True, mc_extra=""):
         """The real Sendmail (8.17, Debian's build) on 127.0.0.1:2525 with
-        mxtls-milter as INPUT_MAIL_FILTER, delivering to the lab by MX."""
+        mxtls-milter as INPUT_MAIL_FILTER (unless milter is off), delivering
+        to the lab by MX; mc_extra adds .mc lines (e.g. confCACERT)."""
         root = self.sendmail_root()
         sm = self.dir / "sendmail"
         (sm / "queue").mkdir(parents=True, exist_ok=True)
@@ -923,8 +924,8 @@ define(`confMILTER_MACROS_ENVRCPT', `i, {{rcpt_mailer}}, {{rcpt_host}}, {{rcpt_a
 define(`confMILTER_MACROS_EOM', `{{msg_id}}, i')dnl
 FEATURE(`nocanonify')dnl
 FEATURE(`accept_unresolvable_domains')dnl
-INPUT_MAIL_FILTER(`mxtls', `S=unix:{self.milter_socket}, F=T, T=S:10s;R:10s;E:1m')dnl
-DAEMON_OPTIONS(`Port={self.SENDMAIL_PORT}, Addr=127.0.0.1, Name=MTA')dnl
+{f"INPUT_MAIL_FILTER(`mxtls', `S=unix:{self.milter_socket}, F=T, T=S:10s;R:10s;E:1m')dnl" if milter else ""}
+{mc_extra}DAEMON_OPTIONS(`Port={self.SENDMAIL_PORT}, Addr=127.0.0.1, Name=MTA')dnl
 MAILER(`smtp')dnl
 """
         (sm / "lab.mc").write_text(mc)

@@ -21,7 +21,8 @@ MtaDelivery delivery(const std::string& domain, const std::string& status, std::
 
 std::vector<DestinationOutcomes> reconcile(const std::vector<MtaDelivery>& deliveries,
                                            const std::vector<StoredVerdict>& verdicts) {
-  OutcomeTally tally(verdicts);
+  const std::vector<StoredVerdict> no_history;
+  OutcomeTally tally(verdicts, no_history);
   for (const auto& d : deliveries) tally.add(d);
   return tally.result();
 }
@@ -49,6 +50,28 @@ TEST(Reconcile, ADeferralWePredictedOkIsListedFirstAsADisagreement) {
   EXPECT_EQ(list[0].sent_verified, 1u);
   EXPECT_EQ(list[0].first_disagreement, "mxtls predicted tls (ok); the MTA deferred it (protocol_version)");
   EXPECT_EQ(list[1].disagreements, 0u);
+}
+
+TEST(Reconcile, EachDeliveryIsJudgedByTheVerdictInForceWhenItWasLogged) {
+  // The destination was broken until 2000, fixed at 2000; the current verdict says ok.
+  auto broken = verdict("fixed.example", Reason::protocol_version, Severity::incompatible, Outcome::deferred);
+  broken.probed_at = 1000;
+  auto fixed = verdict("fixed.example", Reason::ok, Severity::ok, Outcome::tls);
+  fixed.probed_at = 2000;
+  auto before = delivery("fixed.example", "deferred", Reason::protocol_version);
+  before.at = 1500;  // deferred while our verdict said so: agrees
+  auto after = delivery("fixed.example", "sent", std::nullopt, MtaTls::verified);
+  after.at = 2500;
+  auto untimed = delivery("fixed.example", "deferred", Reason::protocol_version);  // judged by the current verdict
+  auto early = delivery("fixed.example", "deferred", Reason::protocol_version);
+  early.at = 500;  // before any probe in the history: the current verdict too
+  const std::vector<StoredVerdict> current{fixed}, history{broken, fixed};  // the tally points into them
+  OutcomeTally tally(current, history);
+  for (const auto& d : {before, after}) tally.add(d);
+  EXPECT_EQ(tally.result()[0].disagreements, 0u);
+  tally.add(untimed);
+  tally.add(early);
+  EXPECT_EQ(tally.result()[0].disagreements, 2u);
 }
 
 TEST(Reconcile, NamesTheMtaUsesForOurReasonsAgree) {
