@@ -260,7 +260,9 @@ Verdict classify_host_at(const MxProbe& mx, const ClientProfile& profile) {
   if (mx.failure) {
     v.reason = *mx.failure;
     v.severity = reason_info(v.reason).transport ? Severity::unreachable : Severity::incompatible;
-    v.outcome = Outcome::deferred;
+    v.outcome = *mx.failure == Reason::banner_rejected && profile.bounces_on_5xx_greeting && mx.banner.starts_with('5')
+                    ? Outcome::bounced
+                    : Outcome::deferred;
     v.detail = mx.failure_detail;
   } else if (profile.level == SecurityLevel::none) {
     v.reason = Reason::ok;

@@ -76,6 +76,9 @@ struct ClientProfile {
   // warning ([probe] expiry_warning).
   std::chrono::seconds expiry_warning{std::chrono::hours(24 * 14)};
   HandshakeFailure on_handshake_failure = HandshakeFailure::plaintext_after_delay;
+  // A 5xx greeting: Postfix skips to the next MX host and defers
+  // (smtp_skip_5xx_greeting); Sendmail returns the message to its sender.
+  bool bounces_on_5xx_greeting = false;
   // sendmail: the access map's TLS_Srv/Try_TLS rules, applied per MX host
   // by the classifier (tls/sendmail_access.h); null: none.
   std::shared_ptr<const SendmailAccess> sendmail_access;

@@ -60,6 +60,7 @@ ClientProfile sendmail_profile(const TlsConfig& config, std::optional<SecurityLe
   p.send_sni = false;
   p.match = {};  // Sendmail's VERIFY is the chain's verification; it checks no name
   p.on_handshake_failure = s.fallback_to_clear ? HandshakeFailure::plaintext : HandshakeFailure::deferred;
+  p.bounces_on_5xx_greeting = true;
   fill_unauthenticated(p);
   // The access map: the makemap source of the map sendmail.cf names
   // (Kaccess ... /etc/mail/access reads access.db, made from /etc/mail/access).

@@ -100,7 +100,7 @@ class SendmailGroundTruth(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
         attempts = []
         for _ in range(2):  # the first attempt, then a retry of what is left
-            r = self.lab.sendmail_sender_run(cf, "-q", syslog=self.syslog)
+            r = self.lab.sendmail_sender_run(cf, "-qf", syslog=self.syslog)
             self.assertEqual(r.returncode, 0, r.stderr)
             attempts.append(({c.name: self.delivered(c.name, rcpt[c.name]) for c in CASES}, self.queued(sm)))
         (first, _), (second, queue) = attempts

@@ -821,7 +821,6 @@ with open(sys.argv[2], "ab", buffering=0) as out:
         (sm / "queue").mkdir(parents=True, exist_ok=True)
         (sm / "queue").chmod(0o700)
         (sm / "access").write_text(access)
-        run([str(root / "usr/libexec/sendmail/makemap"), "hash", str(sm / "access")], input=access)
         timeouts = "".join(f"define(`confTO_{t}', `4s')dnl\n" for t in
                            ("INITIAL", "HELO", "STARTTLS", "MAIL", "RCPT", "DATAINIT", "DATABLOCK", "DATAFINAL", "QUIT"))
         mc = f"""divert(0)dnl
@@ -847,6 +846,7 @@ FEATURE(`access_db', `hash -T<TMPF> -o {sm}/access')dnl
         (sm / "sender.mc").write_text(mc)
         cf = sm / "sendmail.cf"
         cf.write_text(run(["m4", str(sm / "sender.mc")]).stdout)
+        run([str(root / "usr/libexec/sendmail/makemap"), "-C", str(cf), "hash", str(sm / "access")], input=access)
         return cf
 
     def sendmail_sender_run(self, cf, *args, syslog=None, input=None, timeout=300):

@@ -184,6 +184,16 @@ TEST(SendmailProfile, CipherBitsAndTryTls) {
   EXPECT_EQ(classify_host(plain, sendmail("TLS_Srv: ENCR:128\n")).outcome, Outcome::deferred);
 }
 
+TEST(SendmailProfile, FiveHundredGreetingBounces) {
+  auto rejected = host();
+  rejected.failure = Reason::banner_rejected;
+  rejected.banner = "554 5.7.1 go away";
+  EXPECT_EQ(classify_host(rejected, sendmail()).outcome, Outcome::bounced);
+  EXPECT_EQ(classify_host(rejected, openssl_profile(std::nullopt, "")).outcome, Outcome::deferred);
+  rejected.banner = "421 4.3.2 busy";
+  EXPECT_EQ(classify_host(rejected, sendmail()).outcome, Outcome::deferred);
+}
+
 TEST(SendmailProfile, ReadsTheConfiguredFiles) {
   TempDir dir;
   TlsConfig c;
