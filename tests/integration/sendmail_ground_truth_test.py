@@ -13,7 +13,8 @@ did, per case and scenario:
 
 Scenarios: Sendmail's defaults; TLSFallbacktoClear; an access map with
 TLS_Srv/Try_TLS rules (a VERIFY default, per-host and per-domain entries,
-PERM+, ENCR:bits). Sendmail's own log (its syslog, STARTTLS=client lines
+PERM+, ENCR:bits); CipherList with @SECLEVEL=0 and ClientSSLOptions
+without TLSv1.3. Sendmail's own log (its syslog, STARTTLS=client lines
 and all) is kept in LAB/sendmail-gt.log. Runs inside tests/lab/netns-run,
 in a fixed directory under /run (Sendmail refuses a queue below a
 world-writable directory such as /tmp).
@@ -23,6 +24,7 @@ usage: sendmail_ground_truth_test.py BUILD_DIR"""
 import json
 import re
 import shutil
+import subprocess
 import sys
 import time
 import unittest
@@ -47,10 +49,30 @@ TLS_Srv:mx.notyetvalid.test\tPERM+VERIFY
 TLS_Srv:mx.healthy13.test\tENCR:512
 """
 
+# The words in Sendmail's deferral (the qf file's status line) that go with
+# each mxtls reason code; certificate reasons: "authentication failed"
+# (TLS_Srv VERIFY, ${verify} = FAIL).
+HANDSHAKE_FAILED = "TLS handshake failed."
+EVIDENCE = {
+    "protocol_version": (HANDSHAKE_FAILED,),
+    "no_shared_cipher": (HANDSHAKE_FAILED, "encryption too weak"),
+    "legacy_sigalg": (HANDSHAKE_FAILED,),
+    "weak_key": (HANDSHAKE_FAILED, "authentication failed"),
+    "timeout": (HANDSHAKE_FAILED, "read error from"),
+    "tls_on_plain_port": ("read error from",),
+    "connect_failed": ("Connection refused",),
+    "starttls_not_offered": ("other side does not support STARTTLS",),
+    "starttls_refused": ("authentication failure",),
+}
+
 SCENARIOS = {
     "defaults": ("", ""),
     "TLSFallbacktoClear": ("define(`confTLS_FALLBACK_TO_CLEAR', `True')dnl\n", ""),
     "access map": ("", ACCESS),
+    # OpenSSL security level 0 (TLSv1.0/1.1 and SHA-1 signatures complete),
+    # and no TLSv1.3.
+    "ciphers and options": ("define(`confCIPHER_LIST', `DEFAULT:@SECLEVEL=0')dnl\n"
+                            "define(`confCLIENT_SSL_OPTIONS', `+SSL_OP_NO_TLSv1_3')dnl\n", ""),
 }
 
 
@@ -77,13 +99,15 @@ class SendmailGroundTruth(unittest.TestCase):
         return None if not lines else "plaintext" if "tls=none" in lines[0] else "tls"
 
     def queued(self, sm):
-        """Recipients with a qf file in Sendmail's queue."""
-        out = set()
+        """{recipient: Sendmail's status text (the qf file's M line)} for what is still in the queue."""
+        out = {}
         for qf in (sm / "queue").glob("qf*"):
-            for line in qf.read_text(errors="replace").splitlines():
+            lines = qf.read_text(errors="replace").splitlines()
+            status = next((l[1:] for l in lines if l.startswith("M")), "")
+            for line in lines:
                 m = re.match(r"^R[^:]*:<?([^>\s]+)>?", line)
                 if m:
-                    out.add(m.group(1))
+                    out[m.group(1)] = status
         return out
 
     def sendmail_outcomes(self, scenario):
@@ -114,9 +138,9 @@ class SendmailGroundTruth(unittest.TestCase):
                 outcomes[c.name] = "deferred"
             else:
                 outcomes[c.name] = "bounced"
-        return cf, outcomes
+        return cf, outcomes, queue
 
-    def mxtls_predictions(self, cf, access):
+    def mxtls_predictions(self, cf):
         conf = self.lab.dir / "mxtls-sendmail.conf"
         common = self.lab.conf.read_text().split("\n[tls]\n")[0]
         conf.write_text(common + f"\n[tls]\nprofile = sendmail\nsendmail_cf = {cf}\n")
@@ -128,15 +152,41 @@ class SendmailGroundTruth(unittest.TestCase):
         return {d["destination"][:-len(".test")]: d["result"] for d in docs}
 
     def check_scenario(self, scenario):
-        cf, sendmail = self.sendmail_outcomes(scenario)
-        mxtls = self.mxtls_predictions(cf, SCENARIOS[scenario][1])
+        cf, sendmail, queue = self.sendmail_outcomes(scenario)
+        mxtls = self.mxtls_predictions(cf)
         for c in CASES:
             got = mxtls[c.name]
             self.rows.append((c.name, scenario, sendmail[c.name], got["outcome"], got["reason"]))
             with self.subTest(case=c.name, scenario=scenario):
-                self.assertEqual(got["outcome"], sendmail[c.name], f"mxtls: {got}")
+                why = queue.get(f"{scenario.replace(' ', '-').lower()}@{c.name}.test", "")
+                self.assertEqual(got["outcome"], sendmail[c.name], f"Sendmail said {why!r}; mxtls: {got}")
+                if sendmail[c.name] == "deferred":
+                    evidence = EVIDENCE.get(got["reason"], ("authentication failed",))
+                    self.assertTrue(any(e in why for e in evidence), f"reason {got['reason']} does not fit Sendmail's {why!r}")
         # Sendmail's own account of its TLS sessions is in the kept log.
         self.assertIn("STARTTLS=client", (self.lab.dir / "sendmail-gt.log").read_text(errors="replace"))
+
+    def test_auto_profile_on_a_sendmail_host(self):
+        """profile = auto on a host without Postfix (no postconf) and with a
+        sendmail.cf: the sendmail profile, said by --check-config, in the
+        start-up log line and in mxtls probe's report."""
+        sm = self.lab.dir / "sendmail-gt-auto"
+        shutil.rmtree(sm, ignore_errors=True)
+        sm.mkdir()
+        cf = self.lab.write_sendmail_sender(sm)
+        conf = self.lab.dir / "mxtls-auto.conf"
+        common = self.lab.conf.read_text().split("\n[tls]\n")[0]
+        conf.write_text(common + f"\n[tls]\npostconf = {sm}/no-postconf\nsendmail_cf = {cf}\n")
+        r = subprocess.run([str(self.lab.policyd), "--config", str(conf), "--check-config", "--log", "stderr"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"profile sendmail (auto: no Postfix (cannot run {sm}/no-postconf", r.stdout)
+        self.assertIn(f"{cf}, access map {sm}/access (0 TLS_Srv, 0 Try_TLS))", r.stdout)
+        self.assertIn("profile sendmail (auto: no Postfix", r.stderr)
+        r = self.lab.probe("healthy12.test", conf=conf)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("(profile sendmail, level may", r.stdout)
+        self.assertIn("  profile   sendmail: auto: no Postfix", r.stdout)
 
     def test_defaults(self):
         self.check_scenario("defaults")
@@ -146,6 +196,9 @@ class SendmailGroundTruth(unittest.TestCase):
 
     def test_access_map(self):
         self.check_scenario("access map")
+
+    def test_cipher_list_and_ssl_options(self):
+        self.check_scenario("ciphers and options")
 
 
 if __name__ == "__main__":
