@@ -792,18 +792,21 @@ MAILER(`smtp')dnl
         wait_port("127.0.0.1", self.SENDMAIL_PORT)
 
     # -- Sendmail as the sending MTA (the sendmail compat profile) ----------
+    # Writes each datagram as a syslog daemon would ("<22>Nov 30 06:05:16
+    # sendmail[9]: ..." -> "Nov 30 06:05:16 mta.lab.test sendmail[9]: ...").
     SYSLOG_LISTENER = r"""
-import socket, sys
+import re, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
 with open(sys.argv[2], "ab", buffering=0) as out:
     while True:
-        out.write(s.recv(65536).rstrip(b"\0\n") + b"\n")
+        line = s.recv(65536).rstrip(b"\0\n").replace(b"\n", b" ")
+        out.write(re.sub(rb"^<\d+>(.{15}) ", rb"\1 mta.lab.test ", line) + b"\n")
 """
 
     def start_syslog(self, name="syslog"):
         """A syslog socket in the lab dir whose datagrams are appended, one
-        line each, to lab/NAME.log (the namespace has no /dev/log):
+        line each in mail.log's shape, to lab/NAME.log (the namespace has no /dev/log):
         sendmail_sender_run() points Sendmail's /dev/log at it."""
         sock = self.dir / f"{name}.sock"
         sock.unlink(missing_ok=True)
