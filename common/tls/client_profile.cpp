@@ -106,13 +106,16 @@ ClientProfile custom_profile(const TlsConfig& config, std::optional<SecurityLeve
 // is an error, as with the profile named.
 ClientProfile auto_profile(const TlsConfig& config, std::optional<SecurityLevel> level) {
   std::string why;
+  std::optional<PostfixTlsSettings> settings;
   try {
-    const auto settings = read_postfix_tls_settings(config.postconf, config.postfix_config_dir);
-    ClientProfile p = postfix_profile(settings, level);
-    p.source = "auto: " + p.source;
-    return p;
+    settings = read_postfix_tls_settings(config.postconf, config.postfix_config_dir);
   } catch (const ProfileError& e) {
     why = std::string("no Postfix (") + e.what() + ")";
+  }
+  if (settings) {
+    ClientProfile p = postfix_profile(*settings, level);
+    p.source = "auto: " + p.source;
+    return p;
   }
   struct stat st {};
   if (stat(config.sendmail_cf.c_str(), &st) == 0) {

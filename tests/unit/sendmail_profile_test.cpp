@@ -255,6 +255,9 @@ TEST(AutoProfile, PostfixWhenPostconfReadsItsConfiguration) {
   EXPECT_EQ(p.name, "postfix");
   EXPECT_EQ(p.level, SecurityLevel::encrypt);
   EXPECT_EQ(p.source, "auto: " + (dir.path() / "main.cf").string());
+  // postconf works but a setting is wrong: an error, not another MTA.
+  dir.write("main.cf", "smtp_tls_security_level = bogus\n");
+  EXPECT_THROW(build_client_profile(c), ProfileError);
   // A postconf that fails (here: one that exits 1) moves on.
   c.postconf = dir.write("postconf", "#!/bin/sh\nexit 1\n").string();
   fs::permissions(c.postconf, fs::perms::owner_all);
