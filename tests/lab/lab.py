@@ -853,7 +853,7 @@ FEATURE(`access_db', `hash -T<TMPF> -o {sm}/access')dnl
         return cf
 
     def sendmail_sender_run(self, cf, *args, syslog=None, input=None, timeout=300):
-        """Runs the real Sendmail binary with CF and ARGS (e.g. -q for one
+        """Runs the real Sendmail binary with CF and ARGS (e.g. -qf for one
         queue run, -odq to queue a message) in a mount namespace of its own
         whose /dev/log is SYSLOG (a start_syslog() socket)."""
         binary = self.sendmail_root() / "usr/libexec/sendmail/sendmail"

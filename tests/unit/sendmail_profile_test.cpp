@@ -242,6 +242,9 @@ TEST(AutoProfile, OpensslDefaultsWhenThereIsNeither) {
   EXPECT_TRUE(p.send_sni);
   EXPECT_EQ(p.on_handshake_failure, HandshakeFailure::deferred);
   EXPECT_NE(p.source.find("no Sendmail (no " + c.sendmail_cf + ")"), std::string::npos) << p.source;
+  auto failed = host();
+  failed.compat.error = "handshake failure";
+  EXPECT_EQ(classify_host(failed, p).outcome, Outcome::deferred);
 }
 
 TEST(AutoProfile, PostfixWhenPostconfReadsItsConfiguration) {
