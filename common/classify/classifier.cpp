@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "tls/sendmail_access.h"
+
 namespace mxtls {
 namespace {
 
@@ -92,7 +94,7 @@ Verdict classify_completed_handshake(const MxProbe& mx, const ClientProfile& pro
     const auto rank = [](Reason r) { return std::find(std::begin(kCertificateOrder), std::end(kCertificateOrder), r) - std::begin(kCertificateOrder); };
     return rank(a) < rank(b);
   });
-  const bool breaks = level_authenticates(profile.level) && (verify_failed || !hs.host_matches);
+  const bool breaks = level_authenticates(profile.level) && (verify_failed || (!hs.host_matches && !profile.match.empty()));
   v.findings = findings;
   v.outcome = breaks ? Outcome::deferred : Outcome::tls;
   v.severity = breaks ? Severity::incompatible : findings.empty() ? Severity::ok : Severity::warning;
@@ -158,6 +160,39 @@ Verdict classify_dane_handshake(const MxProbe& mx, const ClientProfile& profile,
 }
 
 Verdict classify_host_at(const MxProbe& mx, const ClientProfile& profile);
+
+// sendmail: the access map's Try_TLS and TLS_Srv entries for this MX host
+// (its name, parent domains, address) decide whether STARTTLS is tried and
+// what the session must be (tls/sendmail_access.h); a requirement not met
+// defers, or bounces with PERM+ (5.7.0).
+Verdict classify_sendmail_host(const MxProbe& mx, const ClientProfile& profile) {
+  const SendmailRequirement req = server_requirement(*profile.sendmail_access, mx.host, mx.address);
+  ClientProfile p = profile;
+  if (req.requires_tls()) p.level = std::max(p.level, req.verify ? SecurityLevel::verify : SecurityLevel::encrypt);
+  std::string try_rule;
+  const bool tries = tries_starttls(*profile.sendmail_access, mx.host, mx.address, try_rule);
+  Verdict v;
+  if (!tries && !mx.failure && !req.requires_tls()) {
+    v.outcome = Outcome::plaintext;
+    v.detail = "Sendmail does not try STARTTLS (" + try_rule + ")";
+  } else if (!tries && !mx.failure) {
+    MxProbe clear = mx;
+    clear.starttls_offered = false;
+    v = classify_host_at(clear, p);
+    v.detail = "Sendmail does not try STARTTLS (" + try_rule + ") but " + req.rule + " requires TLS";
+  } else {
+    v = classify_host_at(mx, p);
+  }
+  if (v.outcome == Outcome::tls && req.min_bits > mx.compat.cipher_bits) {
+    v.outcome = Outcome::deferred;
+    v.severity = Severity::incompatible;
+    v.reason = Reason::no_shared_cipher;
+    v.detail += "; cipher " + mx.compat.cipher + " has " + std::to_string(mx.compat.cipher_bits) + " bits, fewer than " + req.rule + " asks";
+  }
+  if (v.outcome == Outcome::deferred && req.permanent && !reason_info(v.reason).transport) v.outcome = Outcome::bounced;
+  if (!req.rule.empty()) v.detail += "; " + req.rule;
+  return v;
+}
 
 // dane, dane-only: the level Postfix's dane_init gives this host, then the
 // rules of that level (may, encrypt) or TLSA authentication.
@@ -234,7 +269,9 @@ Reason classify_handshake_failure(const MxProbe& mx, const ClientProfile& profil
 }
 
 Verdict classify_host(const MxProbe& mx, const ClientProfile& profile) {
-  Verdict v = level_is_dane(profile.level) ? classify_dane_host(mx, profile) : classify_host_at(mx, profile);
+  Verdict v = level_is_dane(profile.level) ? classify_dane_host(mx, profile)
+              : profile.sendmail_access     ? classify_sendmail_host(mx, profile)
+                                            : classify_host_at(mx, profile);
   if (!mx.failure && mx.greeting_s > kSlowGreetingSeconds) {
     // Our MTA waits (the probe waited as long: step_timeouts.h); worth a note, not a problem.
     char took[64];
@@ -261,13 +298,25 @@ std::string dh_group_note(const MxProbe& mx) {
   return bits ? "; the server's DH group has " + std::to_string(bits) + " bits" : "";
 }
 
+// A failed or stalled handshake where TLS is optional: what the MTA does (ClientProfile::on_handshake_failure).
+Outcome failed_handshake_outcome(const ClientProfile& profile) {
+  switch (profile.on_handshake_failure) {
+    case HandshakeFailure::deferred: return Outcome::deferred;
+    case HandshakeFailure::plaintext: return Outcome::plaintext;
+    case HandshakeFailure::plaintext_after_delay: break;
+  }
+  return Outcome::plaintext_after_delay;
+}
+
 Verdict classify_host_at(const MxProbe& mx, const ClientProfile& profile) {
   Verdict v;
   const bool plaintext_fallback = !level_requires_tls(profile.level);
   if (mx.failure) {
     v.reason = *mx.failure;
     v.severity = reason_info(v.reason).transport ? Severity::unreachable : Severity::incompatible;
-    v.outcome = Outcome::deferred;
+    v.outcome = *mx.failure == Reason::banner_rejected && profile.bounces_on_5xx_greeting && mx.banner.starts_with('5')
+                    ? Outcome::bounced
+                    : Outcome::deferred;
     v.detail = mx.failure_detail;
   } else if (profile.level == SecurityLevel::none) {
     v.reason = Reason::ok;
@@ -288,12 +337,12 @@ Verdict classify_host_at(const MxProbe& mx, const ClientProfile& profile) {
     // retried with backoff and never cached as an incompatibility.
     v.reason = Reason::timeout;
     v.severity = Severity::unreachable;
-    v.outcome = plaintext_fallback ? Outcome::plaintext_after_delay : Outcome::deferred;
+    v.outcome = plaintext_fallback ? failed_handshake_outcome(profile) : Outcome::deferred;
     v.detail = "TLS handshake stalled after STARTTLS: " + mx.compat.error;
   } else if (!mx.compat.ok) {
     v.reason = classify_handshake_failure(mx, profile);
     v.severity = Severity::incompatible;
-    v.outcome = plaintext_fallback ? Outcome::plaintext_after_delay : Outcome::deferred;
+    v.outcome = plaintext_fallback ? failed_handshake_outcome(profile) : Outcome::deferred;
     v.detail = mx.compat.error;
     if (mx.compat.alert_received >= 0) v.detail += " (alert " + std::to_string(mx.compat.alert_received) + ")";
     v.detail += "; server accepts " + mx.server_versions().to_string() + ", we can use " + profile.effective_versions().to_string();

@@ -46,7 +46,7 @@ struct DnsConfig {
 };
 
 struct TlsConfig {
-  std::string profile = "postfix";  // postfix | custom
+  std::string profile = "auto";     // auto | postfix | sendmail | openssl | custom
   std::string security_level;       // empty: the profile's (Postfix: smtp_tls_security_level)
   std::string protocols = ">=TLSv1.2";
   std::string ciphers = "DEFAULT";
@@ -56,6 +56,8 @@ struct TlsConfig {
   std::string servername = "hostname";
   std::string postconf = "/usr/sbin/postconf";
   std::string postfix_config_dir;   // empty: Postfix's default
+  std::string sendmail_cf = "/etc/mail/sendmail.cf";
+  std::string sendmail_access;      // access map text source; empty: the one sendmail.cf names
   friend bool operator==(const TlsConfig&, const TlsConfig&) = default;
 };
 

@@ -8,6 +8,7 @@ ClientProfile start_probe_side(const Config& config, const std::string& program)
   ClientProfile profile = build_client_profile(config.tls);
   profile.expiry_warning = std::chrono::duration_cast<std::chrono::seconds>(config.probe.expiry_warning.value);
   log::init({config.log.target, config.log.facility, program, config.log.level});
+  log::info("profile " + profile.name + " (" + (config.tls.profile == "auto" ? "" : "configured; ") + profile.source + ")");
   if (level_is_dane(profile.level) && config.dns.trust_anchor.empty())
     log::warning("security level " + std::string(level_name(profile.level)) +
                  " without [dns] trust_anchor: no DNSSEC validation, so no TLSA record counts; judged as Postfix does "

@@ -1,10 +1,13 @@
 #include "tls/client_profile.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
 #include <map>
 
 #include "tls/postfix_settings.h"
+#include "tls/sendmail_profile.h"
 #include "util/split.h"
 
 namespace mxtls {
@@ -65,8 +68,7 @@ MtaConnection postfix_connection(const std::map<std::string, std::string>& pf) {
   return c;
 }
 
-ClientProfile postfix_profile(const TlsConfig& config, std::optional<SecurityLevel> configured_level) {
-  const auto settings = read_postfix_tls_settings(config.postconf, config.postfix_config_dir);
+ClientProfile postfix_profile(const PostfixTlsSettings& settings, std::optional<SecurityLevel> configured_level) {
   const auto& pf = settings.values;
   ClientProfile p;
   p.name = "postfix";
@@ -138,6 +140,33 @@ ClientProfile custom_profile(const TlsConfig& config, std::optional<SecurityLeve
   return p;
 }
 
+// The MTA this host has: Postfix when postconf can read its settings (a
+// Postfix that is installed but not configured: its built-in defaults),
+// else Sendmail when sendmail.cf exists, else a client with OpenSSL's
+// defaults. Only "cannot read" moves on: a setting either MTA has wrong
+// is an error, as with the profile named.
+ClientProfile auto_profile(const TlsConfig& config, std::optional<SecurityLevel> level) {
+  std::string why;
+  std::optional<PostfixTlsSettings> settings;
+  try {
+    settings = read_postfix_tls_settings(config.postconf, config.postfix_config_dir);
+  } catch (const ProfileError& e) {
+    why = std::string("no Postfix (") + e.what() + ")";
+  }
+  if (settings) {
+    ClientProfile p = postfix_profile(*settings, level);
+    p.source = "auto: " + p.source;
+    return p;
+  }
+  struct stat st {};
+  if (stat(config.sendmail_cf.c_str(), &st) == 0) {
+    ClientProfile p = sendmail_profile(config, level);
+    p.source = "auto: " + why + "; " + p.source;
+    return p;
+  }
+  return openssl_profile(level, "auto: " + why + "; no Sendmail (no " + config.sendmail_cf + ")");
+}
+
 }  // namespace
 
 std::string_view level_name(SecurityLevel l) { return kLevelNames[static_cast<std::size_t>(l)]; }
@@ -167,9 +196,13 @@ ClientProfile build_client_profile(const TlsConfig& config) {
   if (!config.security_level.empty() && !(level = level_from_name(config.security_level)))
     throw ProfileError("tls.security_level: unknown level '" + config.security_level +
                        "' (expected none, may, encrypt, dane, dane-only, verify or secure)");
-  if (config.profile == "postfix") return postfix_profile(config, level);
+  if (config.profile == "postfix")
+    return postfix_profile(read_postfix_tls_settings(config.postconf, config.postfix_config_dir), level);
+  if (config.profile == "sendmail") return sendmail_profile(config, level);
+  if (config.profile == "openssl") return openssl_profile(level, "");
   if (config.profile == "custom") return custom_profile(config, level);
-  throw ProfileError("tls.profile: unknown profile '" + config.profile + "' (expected postfix or custom)");
+  if (config.profile == "auto") return auto_profile(config, level);
+  throw ProfileError("tls.profile: unknown profile '" + config.profile + "' (expected auto, postfix, sendmail, openssl or custom)");
 }
 
 }  // namespace mxtls

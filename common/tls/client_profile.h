@@ -3,9 +3,14 @@
 // postconf (tls/postfix_settings.h) and reproduces what Postfix's SMTP client
 // does: OpenSSL security level 0 as the base (1 where it matches the peer's
 // name: verify, secure), then its own protocol and cipher-grade settings,
-// which differ between opportunistic (may) and mandatory (encrypt and up). `custom` takes the [tls] keys.
+// which differ between opportunistic (may) and mandatory (encrypt and up).
+// `sendmail` reads sendmail.cf and its access map (tls/sendmail_profile.h);
+// `openssl` is a client with OpenSSL's defaults; `auto` picks postfix,
+// sendmail or openssl by what this host has, and says why in `source`.
+// `custom` takes the [tls] keys.
 #pragma once
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,9 +48,18 @@ struct MtaConnection {
   std::chrono::milliseconds starttls_timeout{std::chrono::seconds(300)};  // STARTTLS reply and handshake
 };
 
+struct SendmailAccess;
+
+// What the MTA does when STARTTLS was tried and the handshake failed or
+// stalled, at a level that does not require TLS: Postfix defers and sends
+// in plaintext only at a retry after minimal_backoff_time; Sendmail defers
+// ("TLS handshake failed."), and with TLSFallbacktoClear reconnects at once
+// without STARTTLS.
+enum class HandshakeFailure { plaintext_after_delay, deferred, plaintext };
+
 struct ClientProfile {
-  std::string name;                // "postfix" or "custom"
-  std::string source;              // postfix: the main.cf read, or that there was none (built-in defaults)
+  std::string name;                // "postfix", "sendmail", "openssl" or "custom"
+  std::string source;              // what was read (main.cf, sendmail.cf, ...) and, for auto, why this profile
   SecurityLevel level = SecurityLevel::may;
   std::string protocols_spec;      // as written, for reports ("want=")
   VersionSet versions;
@@ -82,6 +96,13 @@ struct ClientProfile {
   // warning ([probe] expiry_warning).
   std::chrono::seconds expiry_warning{std::chrono::hours(24 * 14)};
   MtaConnection connection;
+  HandshakeFailure on_handshake_failure = HandshakeFailure::plaintext_after_delay;
+  // A 5xx greeting: Postfix skips to the next MX host and defers
+  // (smtp_skip_5xx_greeting); Sendmail returns the message to its sender.
+  bool bounces_on_5xx_greeting = false;
+  // sendmail: the access map's TLS_Srv/Try_TLS rules, applied per MX host
+  // by the classifier (tls/sendmail_access.h); null: none.
+  std::shared_ptr<const SendmailAccess> sendmail_access;
 
   // The versions OpenSSL 3 can really complete with this profile: at
   // security level 1 and up TLSv1.0/1.1 fail, since their MD5-SHA1 and SHA-1
@@ -105,8 +126,9 @@ class ProfileError : public std::runtime_error {
 ClientProfile effective_profile(const ClientProfile& profile, SecurityLevel effective);
 
 // Builds the profile at tls.security_level, or the profile's own level
-// when that is empty (Postfix: smtp_tls_security_level; custom: may).
-// Throws ProfileError naming the setting that is wrong.
+// when that is empty (Postfix: smtp_tls_security_level; the others: may).
+// auto: postfix when postconf runs, else sendmail when tls.sendmail_cf
+// exists, else openssl. Throws ProfileError naming the setting that is wrong.
 ClientProfile build_client_profile(const TlsConfig& config);
 
 }  // namespace mxtls

@@ -269,6 +269,7 @@ asio::awaitable<HandshakeResult> run_handshake(TlsStream& stream, Watchdog& watc
   result.ok = true;
   result.version = SSL_get_version(ssl);
   result.cipher = SSL_get_cipher_name(ssl);
+  result.cipher_bits = SSL_get_cipher_bits(ssl, nullptr);
   int nid = NID_undef;
   if (SSL_version(ssl) >= TLS1_2_VERSION && SSL_get_peer_signature_nid(ssl, &nid) == 1)
     result.peer_signature_digest = digest_name(nid);

@@ -37,6 +37,7 @@ struct HandshakeResult {
   bool sni_sent = false;
   std::string version;          // negotiated, e.g. TLSv1.2
   std::string cipher;
+  int cipher_bits = 0;          // the cipher's strength (Sendmail's ${cipher_bits})
   std::string error;            // why it failed (OpenSSL's reason text)
   int ssl_reason = 0;           // ERR_GET_REASON of the failure
   int alert_received = -1;      // TLS alert description the peer sent, -1 if none

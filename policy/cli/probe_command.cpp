@@ -73,7 +73,7 @@ int probe_command(const std::vector<std::string>& args) {
   line.visible.add_options()
       ("help,h", "show this help")
       ("config,c", po::value(&o.config_path), "configuration file (default /etc/mxtls/mxtls.conf; missing is fine)")
-      ("profile", po::value(&o.profile), "compat profile: postfix (read postconf) or custom ([tls] keys)")
+      ("profile", po::value(&o.profile), "compat profile: auto (default: postfix, else sendmail, else openssl), postfix (postconf), sendmail (sendmail.cf), openssl (library defaults) or custom ([tls] keys)")
       ("security-level", po::value(&o.level), "judge under this level: none, may, encrypt, dane, dane-only, verify, secure")
       ("dns", po::value(&o.dns), "DNS server to forward to, e.g. 127.0.0.1@5353")
       ("port", po::value(&o.port), "SMTP port (default 25)")

@@ -16,7 +16,7 @@ std::string outcome_phrase(Outcome o, SecurityLevel level) {
     case Outcome::plaintext_after_delay:
       return "deferred at first, then delivered in plaintext once queued for minimal_backoff_time";
     case Outcome::deferred: return "deferred (would wait in the queue)";
-    case Outcome::bounced: return "bounced (the domain cannot receive mail)";
+    case Outcome::bounced: return "bounced (returned to the sender)";
   }
   return "";
 }
@@ -254,6 +254,7 @@ std::string render_text_report(const DestinationProbe& probe, const DestinationV
   const auto& o = verdict.overall;
   std::string out = sanitize(probe.domain) + "  (profile " + profile.name + ", level " + std::string(level_name(profile.level)) +
                     ", protocols " + profile.versions.to_string() + ")\n";
+  if (!profile.source.empty()) out += "  profile   " + profile.name + ": " + sanitize(profile.source, 300) + "\n";
   out += "  verdict   " + std::string(severity_name(o.severity)) + ", reason " + std::string(reason_code(o.reason)) + "\n";
   out += "  mail      " + outcome_phrase(o.outcome, profile.level) + "\n";
   if (o.reason != Reason::ok) {
@@ -337,6 +338,7 @@ Json render_json_report(const DestinationProbe& probe, const DestinationVerdict&
   }
   return {{"destination", probe.domain},
           {"profile", profile.name},
+          {"profile_source", profile.source},
           {"security_level", std::string(level_name(profile.level))},
           {"protocols", profile.versions.to_string()},
           {"elapsed_s", json_seconds(probe.elapsed_s)},

@@ -936,6 +936,81 @@ MAILER(`smtp')dnl
                                 "-O", "LogLevel=9"])
         wait_port("127.0.0.1", self.SENDMAIL_PORT)
 
+    # -- Sendmail as the sending MTA (the sendmail compat profile) ----------
+    # Writes each datagram as a syslog daemon would ("<22>Nov 30 06:05:16
+    # sendmail[9]: ..." -> "Nov 30 06:05:16 mta.lab.test sendmail[9]: ...").
+    SYSLOG_LISTENER = r"""
+import re, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "ab", buffering=0) as out:
+    while True:
+        line = s.recv(65536).rstrip(b"\0\n").replace(b"\n", b" ")
+        out.write(re.sub(rb"^<\d+>(.{15}) ", rb"\1 mta.lab.test ", line) + b"\n")
+"""
+
+    def start_syslog(self, name="syslog"):
+        """A syslog socket in the lab dir whose datagrams are appended, one
+        line each in mail.log's shape, to lab/NAME.log (the namespace has no /dev/log):
+        sendmail_sender_run() points Sendmail's /dev/log at it."""
+        sock = self.dir / f"{name}.sock"
+        sock.unlink(missing_ok=True)
+        self.spawn(name, [sys.executable, "-c", self.SYSLOG_LISTENER, str(sock), str(self.dir / f"{name}.log")])
+        wait_for(sock.exists, timeout=10, what="the syslog socket")
+        return sock
+
+    def write_sendmail_sender(self, sm, mc_extra="", access=""):
+        """sendmail.cf for the real Sendmail as the sending MTA in SM (a
+        directory): no daemon, short timeouts, the lab CA as CACertFile, an
+        access map (makemap hash) from the text ACCESS, and MC_EXTRA (m4
+        lines, e.g. define(`confTLS_FALLBACK_TO_CLEAR', `True')). Returns
+        the sendmail.cf path."""
+        root = self.sendmail_root()
+        (sm / "queue").mkdir(parents=True, exist_ok=True)
+        (sm / "queue").chmod(0o700)
+        (sm / "access").write_text(access)
+        timeouts = "".join(f"define(`confTO_{t}', `4s')dnl\n" for t in
+                           ("INITIAL", "HELO", "STARTTLS", "MAIL", "RCPT", "DATAINIT", "DATABLOCK", "DATAFINAL", "QUIT"))
+        mc = f"""divert(0)dnl
+include(`{root}/usr/share/sendmail/cf/m4/cf.m4')dnl
+VERSIONID(`mxtls lab sender')dnl
+OSTYPE(`linux')dnl
+define(`confDOMAIN_NAME', `mta.lab.test')dnl
+define(`confDONT_PROBE_INTERFACES', `True')dnl
+define(`QUEUE_DIR', `{sm}/queue')dnl
+define(`confPID_FILE', `{sm}/sendmail.pid')dnl
+define(`STATUS_FILE', `{sm}/statistics')dnl
+define(`ALIAS_FILE', `')dnl
+define(`confTO_IDENT', `0s')dnl
+define(`confTO_CONNECT', `3s')dnl
+{timeouts}define(`confCACERT', `{self.certs}/ca.pem')dnl
+define(`confCACERT_PATH', `{self.certs}')dnl
+define(`confMIN_QUEUE_AGE', `0')dnl
+FEATURE(`nocanonify')dnl
+FEATURE(`accept_unresolvable_domains')dnl
+FEATURE(`access_db', `hash -T<TMPF> -o {sm}/access')dnl
+{mc_extra}MAILER(`smtp')dnl
+"""
+        (sm / "sender.mc").write_text(mc)
+        cf = sm / "sendmail.cf"
+        cf.write_text(run(["m4", str(sm / "sender.mc")]).stdout)
+        run([str(root / "usr/libexec/sendmail/makemap"), "-C", str(cf), "hash", str(sm / "access")], input=access)
+        return cf
+
+    def sendmail_sender_run(self, cf, *args, syslog=None, input=None, timeout=300):
+        """Runs the real Sendmail binary with CF and ARGS (e.g. -qf for one
+        queue run, -odq to queue a message) in a mount namespace of its own
+        whose /dev/log is SYSLOG (a start_syslog() socket)."""
+        binary = self.sendmail_root() / "usr/libexec/sendmail/sendmail"
+        dev = cf.parent / "dev"
+        dev.mkdir(exist_ok=True)
+        script = ('set -e; mount -t tmpfs -o mode=755 none "$1"; for n in null zero random urandom; do '
+                  ': > "$1/$n"; mount --bind "/dev/$n" "$1/$n"; done; ln -s /proc/self/fd "$1/fd"; '
+                  '[ -z "$2" ] || ln -s "$2" "$1/log"; mount --bind "$1" /dev; shift 2; exec "$@"')
+        return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+                               str(dev), str(syslog or ""), str(binary), "-C", str(cf), "-O", "LogLevel=14", *args],
+                              capture_output=True, text=True, timeout=timeout, input=input)
+
     def start_sink(self, keep_messages=True):
         """Postfix's smtp-sink as the relay that rerouted mail reaches; each
         message lands in a file under lab/sink (unless keep_messages is off)."""
