@@ -12,9 +12,9 @@
 namespace mxtls {
 namespace {
 
-constexpr std::size_t kMaxLine = 4096;
-constexpr std::size_t kMaxLines = 100000;
-constexpr std::size_t kMaxBytes = 16 << 20;
+constexpr std::size_t kMaxAccessLine = 4096;
+constexpr std::size_t kMaxAccessLines = 100000;
+constexpr std::size_t kMaxAccessBytes = 16 << 20;
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -58,8 +58,8 @@ SendmailAccess parse_sendmail_access(std::string_view text, const std::string& o
     if (nl == std::string_view::npos) nl = text.size();
     std::string_view line = text.substr(pos, nl - pos);
     pos = nl + 1;
-    if (++line_no > kMaxLines) throw ProfileError(origin + ": more than " + std::to_string(kMaxLines) + " lines");
-    if (line.size() > kMaxLine) throw ProfileError(origin + ":" + std::to_string(line_no) + ": line too long");
+    if (++line_no > kMaxAccessLines) throw ProfileError(origin + ": more than " + std::to_string(kMaxAccessLines) + " lines");
+    if (line.size() > kMaxAccessLine) throw ProfileError(origin + ":" + std::to_string(line_no) + ": line too long");
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty() || line[0] == '#') continue;
     const auto sep = line.find_first_of(" \t");
@@ -74,7 +74,7 @@ SendmailAccess parse_sendmail_access(std::string_view text, const std::string& o
 }
 
 SendmailAccess read_sendmail_access(const std::string& path) {
-  return parse_sendmail_access(read_bounded_file(path, kMaxBytes, "access map source"), path);
+  return parse_sendmail_access(read_bounded_file(path, kMaxAccessBytes, "access map source"), path);
 }
 
 SendmailRequirement parse_requirement(std::string_view value) {

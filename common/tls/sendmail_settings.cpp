@@ -18,7 +18,7 @@ namespace mxtls {
 namespace {
 
 constexpr std::size_t kMaxCfBytes = 4 << 20;
-constexpr std::size_t kMaxLine = 64 * 1024;
+constexpr std::size_t kMaxCfLine = 64 * 1024;
 
 // The ClientSSLOptions names that change which versions a handshake can
 // use; every other name (SSL_OP_ALL, SSL_OP_NO_TICKET, ...) leaves them be.
@@ -98,7 +98,7 @@ SendmailTlsSettings parse_sendmail_cf(std::string_view text, const std::string& 
     const std::string_view line = text.substr(pos, nl - pos);
     pos = nl + 1;
     ++line_no;
-    if (line.size() > kMaxLine) throw ProfileError(origin + ":" + std::to_string(line_no) + ": line too long");
+    if (line.size() > kMaxCfLine) throw ProfileError(origin + ":" + std::to_string(line_no) + ": line too long");
     if (line.starts_with("Kaccess ") || line.starts_with("Kaccess\t")) {
       s.access_map = access_map_file(line.substr(7));
       continue;

@@ -132,6 +132,7 @@ MxProbe completed(std::vector<int> verify_codes = {}) {
   mx.compat.version = "TLSv1.3";
   mx.compat.cipher = "TLS_AES_128_GCM_SHA256";
   mx.compat.cipher_bits = 128;
+  mx.compat.chain = {CertificateInfo{}};  // a certificate was sent (no chain: an anonymous session)
   for (int code : verify_codes) mx.compat.verify_issues.push_back({0, code, "x"});
   return mx;
 }
