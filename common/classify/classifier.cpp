@@ -298,8 +298,12 @@ std::string dh_group_note(const MxProbe& mx) {
   return bits ? "; the server's DH group has " + std::to_string(bits) + " bits" : "";
 }
 
-// A failed or stalled handshake where TLS is optional: what the MTA does (ClientProfile::on_handshake_failure).
-Outcome failed_handshake_outcome(const ClientProfile& profile) {
+// A failed or stalled handshake where TLS is optional: what the MTA does
+// (ClientProfile::on_handshake_failure). A session the server ended after
+// the handshake completed is no handshake failure to Sendmail: it reads
+// "read error" and defers, with or without TLSFallbacktoClear.
+Outcome failed_handshake_outcome(const ClientProfile& profile, const HandshakeResult& hs) {
+  if (hs.refused_after_handshake && profile.on_handshake_failure == HandshakeFailure::plaintext) return Outcome::deferred;
   switch (profile.on_handshake_failure) {
     case HandshakeFailure::deferred: return Outcome::deferred;
     case HandshakeFailure::plaintext: return Outcome::plaintext;
@@ -337,12 +341,12 @@ Verdict classify_host_at(const MxProbe& mx, const ClientProfile& profile) {
     // retried with backoff and never cached as an incompatibility.
     v.reason = Reason::timeout;
     v.severity = Severity::unreachable;
-    v.outcome = plaintext_fallback ? failed_handshake_outcome(profile) : Outcome::deferred;
+    v.outcome = plaintext_fallback ? failed_handshake_outcome(profile, mx.compat) : Outcome::deferred;
     v.detail = "TLS handshake stalled after STARTTLS: " + mx.compat.error;
   } else if (!mx.compat.ok) {
     v.reason = classify_handshake_failure(mx, profile);
     v.severity = Severity::incompatible;
-    v.outcome = plaintext_fallback ? failed_handshake_outcome(profile) : Outcome::deferred;
+    v.outcome = plaintext_fallback ? failed_handshake_outcome(profile, mx.compat) : Outcome::deferred;
     v.detail = mx.compat.error;
     if (mx.compat.alert_received >= 0) v.detail += " (alert " + std::to_string(mx.compat.alert_received) + ")";
     v.detail += "; server accepts " + mx.server_versions().to_string() + ", we can use " + profile.effective_versions().to_string();

@@ -175,6 +175,7 @@ asio::awaitable<bool> refused_after_handshake(TlsStream& stream, Watchdog& watch
                          ? ERR_reason_error_string(static_cast<unsigned long>(ec.value()))
                          : nullptr;
   result.error = std::string("the server ended the session after the handshake: ") + (text ? text : ec.message());
+  result.refused_after_handshake = true;
   co_return true;
 }
 

@@ -52,6 +52,10 @@ struct HandshakeResult {
   // it asked for a client certificate (CertificateRequest seen).
   int dh_bits = 0;
   bool client_cert_requested = false;
+  // The handshake completed and the server then ended the session (a
+  // TLSv1.3 server refusing our missing client certificate): to the MTA a
+  // lost session, not a failed handshake.
+  bool refused_after_handshake = false;
   // An anonymous (aNULL) cipher was chosen: a session without a certificate.
   bool anonymous() const { return ok && chain.empty(); }
 };

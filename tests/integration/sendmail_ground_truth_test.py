@@ -63,6 +63,10 @@ EVIDENCE = {
     "connect_failed": ("Connection refused",),
     "starttls_not_offered": ("other side does not support STARTTLS",),
     "starttls_refused": ("authentication failure",),
+    "dh_too_small": (HANDSHAKE_FAILED,),
+    # TLSv1.2: the handshake fails; TLSv1.3: the server ends the session
+    # after it, which Sendmail reads as a lost connection.
+    "client_cert_required": (HANDSHAKE_FAILED, "read error from"),
 }
 
 SCENARIOS = {
