@@ -50,6 +50,11 @@ bool MtaLogFollower::open_file(bool at_end) {
   ino_ = st.st_ino;
   offset_ = at_end ? st.st_size : 0;
   if (at_end) ::lseek(fd_, offset_, SEEK_SET);
+  // What precedes the start: the witness of a later truncation.
+  last_read_.assign(static_cast<std::size_t>(std::min<off_t>(offset_, kTruncationWitness)), '\0');
+  if (::pread(fd_, last_read_.data(), last_read_.size(), offset_ - static_cast<off_t>(last_read_.size())) !=
+      static_cast<ssize_t>(last_read_.size()))
+    last_read_.clear();
   partial_.clear();
   skipping_ = false;
   return true;
@@ -65,24 +70,38 @@ void MtaLogFollower::poll() {
   // (created after a rotation, or after it was missing) from its start.
   if (fd_ >= 0 || open_file(!opened_once_)) {
     opened_once_ = true;
-    const bool at_end = read_available();
-    struct stat path{}, ours{};
-    if (::stat(config_.mta_log.c_str(), &path) == 0 && (path.st_ino != ino_ || path.st_dev != dev_)) {
-      if (at_end) {  // renamed away and read to its end: on to the new file
-        close_file();
-        open_file(false);
-      }
-    } else if (::fstat(fd_, &ours) == 0 && ours.st_size < offset_) {  // copytruncate
+    if (truncated()) {  // copytruncate: read the file again from its start
       ::lseek(fd_, 0, SEEK_SET);
       offset_ = 0;
+      last_read_.clear();
       partial_.clear();
       skipping_ = false;
+    }
+    const bool at_end = read_available();
+    struct stat path{};
+    if (::stat(config_.mta_log.c_str(), &path) == 0 && (path.st_ino != ino_ || path.st_dev != dev_) && at_end) {
+      // Renamed away and read to its end: on to the new file.
+      close_file();
+      open_file(false);
     }
   }
   timer_.expires_after(config_.poll_interval.value);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) poll();
   });
+}
+
+// The file was cut (copytruncate) if it is now shorter than what we read,
+// or if the bytes just before our offset are no longer the ones we read
+// there: it was cut and written again past our offset between two polls.
+bool MtaLogFollower::truncated() const {
+  struct stat ours{};
+  if (::fstat(fd_, &ours) != 0) return false;
+  if (ours.st_size < offset_) return true;
+  if (last_read_.empty() || offset_ < static_cast<off_t>(last_read_.size())) return false;
+  std::string now(last_read_.size(), '\0');
+  const ssize_t n = ::pread(fd_, now.data(), now.size(), offset_ - static_cast<off_t>(last_read_.size()));
+  return n != static_cast<ssize_t>(now.size()) || now != last_read_;
 }
 
 bool MtaLogFollower::read_available() {
@@ -94,6 +113,8 @@ bool MtaLogFollower::read_available() {
     if (n <= 0) return true;
     offset_ += n;
     budget -= static_cast<std::size_t>(n);
+    last_read_.append(buffer, static_cast<std::size_t>(n));
+    if (last_read_.size() > kTruncationWitness) last_read_.erase(0, last_read_.size() - kTruncationWitness);
     take(std::string_view(buffer, static_cast<std::size_t>(n)));
   }
   return false;

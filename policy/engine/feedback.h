@@ -47,6 +47,7 @@ class MtaLogFollower {
   bool open_file(bool at_end);
   void close_file();
   bool read_available();  // true: the end of the file was reached
+  bool truncated() const;
   void take(std::string_view bytes);
   void delivery(const MtaDelivery& d);
 
@@ -59,6 +60,10 @@ class MtaLogFollower {
   dev_t dev_ = 0;
   ino_t ino_ = 0;
   off_t offset_ = 0;
+  // The last bytes read, up to kTruncationWitness: still there before our
+  // offset unless the file was cut and written again (truncated()).
+  static constexpr std::size_t kTruncationWitness = 64;
+  std::string last_read_;
   bool opened_once_ = false;
   bool missing_logged_ = false;
   std::string partial_;        // a line not ended yet (at most kMaxMtaLine bytes)
