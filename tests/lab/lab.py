@@ -905,19 +905,7 @@ engine_timeout = 1s
         sm = self.dir / "sendmail"
         (sm / "queue").mkdir(parents=True, exist_ok=True)
         (sm / "queue").chmod(0o700)
-        mc = f"""divert(0)dnl
-include(`{root}/usr/share/sendmail/cf/m4/cf.m4')dnl
-VERSIONID(`mxtls lab')dnl
-OSTYPE(`linux')dnl
-define(`confDOMAIN_NAME', `mta.lab.test')dnl
-define(`confDONT_PROBE_INTERFACES', `True')dnl
-define(`QUEUE_DIR', `{sm}/queue')dnl
-define(`confPID_FILE', `{sm}/sendmail.pid')dnl
-define(`STATUS_FILE', `{sm}/statistics')dnl
-define(`ALIAS_FILE', `')dnl
-define(`confTO_IDENT', `0s')dnl
-define(`confTO_CONNECT', `3s')dnl
-define(`confTO_INITIAL', `4s')dnl
+        mc = self.sendmail_mc_head(root, sm, "mxtls lab") + f"""define(`confTO_INITIAL', `4s')dnl
 define(`confTO_HELO', `4s')dnl
 define(`confMILTER_MACROS_ENVFROM', `i, {{auth_authen}}, {{mail_addr}}')dnl
 define(`confMILTER_MACROS_ENVRCPT', `i, {{rcpt_mailer}}, {{rcpt_host}}, {{rcpt_addr}}')dnl
@@ -935,6 +923,25 @@ MAILER(`smtp')dnl
         self.spawn("sendmail", [str(binary), "-bD", "-C", str(sm / "lab.cf"), "-L", "sm-mta-lab",
                                 "-O", "LogLevel=9"])
         wait_port("127.0.0.1", self.SENDMAIL_PORT)
+
+    @staticmethod
+    def sendmail_mc_head(root, sm, version):
+        """The m4 lines every lab sendmail.cf starts with: Debian's cf.m4 from
+        the unpacked ROOT, the queue, pid and statistics files in SM, no
+        aliases, no ident lookups, a 3 s connect timeout."""
+        return f"""divert(0)dnl
+include(`{root}/usr/share/sendmail/cf/m4/cf.m4')dnl
+VERSIONID(`{version}')dnl
+OSTYPE(`linux')dnl
+define(`confDOMAIN_NAME', `mta.lab.test')dnl
+define(`confDONT_PROBE_INTERFACES', `True')dnl
+define(`QUEUE_DIR', `{sm}/queue')dnl
+define(`confPID_FILE', `{sm}/sendmail.pid')dnl
+define(`STATUS_FILE', `{sm}/statistics')dnl
+define(`ALIAS_FILE', `')dnl
+define(`confTO_IDENT', `0s')dnl
+define(`confTO_CONNECT', `3s')dnl
+"""
 
     # -- Sendmail as the sending MTA (the sendmail compat profile) ----------
     # Writes each datagram as a syslog daemon would ("<22>Nov 30 06:05:16
@@ -971,19 +978,7 @@ with open(sys.argv[2], "ab", buffering=0) as out:
         (sm / "access").write_text(access)
         timeouts = "".join(f"define(`confTO_{t}', `4s')dnl\n" for t in
                            ("INITIAL", "HELO", "STARTTLS", "MAIL", "RCPT", "DATAINIT", "DATABLOCK", "DATAFINAL", "QUIT"))
-        mc = f"""divert(0)dnl
-include(`{root}/usr/share/sendmail/cf/m4/cf.m4')dnl
-VERSIONID(`mxtls lab sender')dnl
-OSTYPE(`linux')dnl
-define(`confDOMAIN_NAME', `mta.lab.test')dnl
-define(`confDONT_PROBE_INTERFACES', `True')dnl
-define(`QUEUE_DIR', `{sm}/queue')dnl
-define(`confPID_FILE', `{sm}/sendmail.pid')dnl
-define(`STATUS_FILE', `{sm}/statistics')dnl
-define(`ALIAS_FILE', `')dnl
-define(`confTO_IDENT', `0s')dnl
-define(`confTO_CONNECT', `3s')dnl
-{timeouts}define(`confCACERT', `{self.certs}/ca.pem')dnl
+        mc = self.sendmail_mc_head(root, sm, "mxtls lab sender") + f"""{timeouts}define(`confCACERT', `{self.certs}/ca.pem')dnl
 define(`confCACERT_PATH', `{self.certs}')dnl
 define(`confMIN_QUEUE_AGE', `0')dnl
 FEATURE(`nocanonify')dnl
