@@ -53,6 +53,10 @@ struct ConnectionContext {
   std::string client_address;
   std::string client_name;
   bool networks_match = false;
+  // Steps the MTA agreed not to wait for our reply to (negotiated per
+  // connection): each one spares a round trip per message.
+  bool no_reply_connect = false;
+  bool no_reply_mail = false;
   std::unique_ptr<MessageContext> message;
 };
 
@@ -98,16 +102,24 @@ bool inspected(SMFICTX* ctx, const ConnectionContext& c) {
   return settings.inspect_networks && c.networks_match;
 }
 
-sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) {
-  auto c = std::make_unique<ConnectionContext>();
+// The connection's context, made at negotiation (or at connect, for an MTA
+// that does not negotiate): the settings it starts with stay its own.
+ConnectionContext& new_connection(SMFICTX* ctx) {
+  if (auto* c = connection(ctx)) return *c;
+  auto* c = new ConnectionContext;
   c->state = g_state.load();
-  c->client_address = address_text(hostaddr);
-  c->client_name = hostname ? hostname : "";
+  smfi_setpriv(ctx, c);
+  return *c;
+}
+
+sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) {
+  auto& c = new_connection(ctx);
+  c.client_address = address_text(hostaddr);
+  c.client_name = hostname ? hostname : "";
   // Postfix's non_smtpd_milters (sendmail command) and Sendmail's local
   // submissions come without an address: they are local, i.e. ours.
-  c->networks_match = c->client_address.empty() || c->state->settings.networks.contains(c->client_address);
-  smfi_setpriv(ctx, c.release());
-  return SMFIS_CONTINUE;
+  c.networks_match = c.client_address.empty() || c.state->settings.networks.contains(c.client_address);
+  return c.no_reply_connect ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
@@ -117,7 +129,7 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
   if (!inspected(ctx, *c)) return SMFIS_ACCEPT;  // not outbound mail we look at: accept this message
   c->message = std::make_unique<MessageContext>();
   c->message->sender = argv && argv[0] ? strip_brackets(argv[0]) : "";
-  return SMFIS_CONTINUE;
+  return c->no_reply_mail ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 // The engine's answer for the recipient's domain: asked once per domain
@@ -227,11 +239,23 @@ sfsistat on_close(SMFICTX* ctx) {
 }
 
 // Only envelope steps matter: skip headers and body (and say so, so the MTA
-// does not send them).
-sfsistat on_negotiate(SMFICTX*, unsigned long f0, unsigned long f1, unsigned long, unsigned long, unsigned long* pf0,
+// does not send them); no reply to connect (always "continue"), nor to MAIL
+// when every message is inspected (it cannot end in "accept" then); and
+// only the macros the callbacks read.
+sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long, unsigned long, unsigned long* pf0,
                       unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) {
-  *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_QUARANTINE);
+  auto& c = new_connection(ctx);
+  *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST);
   *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+  c.no_reply_connect = f1 & SMFIP_NR_CONN;
+  c.no_reply_mail = c.state->settings.inspect_all && (f1 & SMFIP_NR_MAIL);
+  if (c.no_reply_connect) *pf1 |= SMFIP_NR_CONN;
+  if (c.no_reply_mail) *pf1 |= SMFIP_NR_MAIL;
+  if (*pf0 & SMFIF_SETSYMLIST) {
+    smfi_setsymlist(ctx, SMFIM_ENVFROM, const_cast<char*>("{auth_authen}"));
+    smfi_setsymlist(ctx, SMFIM_ENVRCPT, const_cast<char*>("i {rcpt_addr}"));
+    smfi_setsymlist(ctx, SMFIM_EOM, const_cast<char*>("i"));
+  }
   *pf2 = *pf3 = 0;
   return SMFIS_CONTINUE;
 }
@@ -267,7 +291,7 @@ smfiDesc filter_description() {
   smfiDesc d{};
   d.xxfi_name = const_cast<char*>("mxtls-milter");
   d.xxfi_version = SMFI_VERSION;
-  d.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE;
+  d.xxfi_flags = SMFIF_ADDHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
   d.xxfi_connect = on_connect;
   d.xxfi_envfrom = on_envfrom;
   d.xxfi_envrcpt = on_envrcpt;

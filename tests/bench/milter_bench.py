@@ -33,30 +33,42 @@ def run_once(lab, messages, recipients, milter):
 
 def main():
     build, messages, recipients = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    # Optional: another mxtls-milter (e.g. main's) measured in the same rounds.
+    baseline = Path(sys.argv[4]).resolve() if len(sys.argv) > 4 else None
     with Lab(Path("/run/mxtls-lab-milter-bench"), build) as lab:
+        ours = lab.milter
         lab.start_sink(keep_messages=False)
         lab.start_postfix({"relayhost": f"[{lab.RELAY}]:25"})
         lab.start_policyd()
         lab.learn("healthy12.test")
-        results = {"without": [], "inspecting": [], "idle": []}
         # "idle": the milter is in the path but inspects nothing (its client
         # is not in `networks`): the cost of the milter protocol alone.
-        plan = [("without", None), ("inspecting", "inspect = all"), ("idle", "inspect = networks\nnetworks = 192.0.2.0/24")] * 3
-        for label, milter_conf in plan:
+        inspecting, idle = "inspect = all", "inspect = networks\nnetworks = 192.0.2.0/24"
+        round_plan = [("without", None, None), ("inspecting", inspecting, ours), ("idle", idle, ours)]
+        if baseline:
+            round_plan += [("inspecting (baseline)", inspecting, baseline), ("idle (baseline)", idle, baseline)]
+        results = {label: [] for label, _, _ in round_plan}
+        for label, milter_conf, binary in round_plan * 3:
             if milter_conf:
                 lab.stop_milter()
+                lab.milter = binary
                 lab.start_milter(milter_conf)
             injected, done = run_once(lab, messages, recipients, milter_conf is not None)
             if done is None:
-                print(f"{label:<12} FAILED: mail left in the queue after 600 s; no ratio can be given", flush=True)
+                print(f"{label:<22} FAILED: mail left in the queue after 600 s; no ratio can be given", flush=True)
                 return 1
             results[label].append(done)
-            print(f"{label:<12} {messages} messages x {recipients} recipients: accepted in {injected:6.2f} s, "
+            print(f"{label:<22} {messages} messages x {recipients} recipients: accepted in {injected:6.2f} s, "
                   f"delivered in {done:6.2f} s = {messages / done:7.1f} msg/s", flush=True)
+        lab.milter = ours
         best = {k: min(v) for k, v in results.items()}  # the least disturbed of three rounds
         print(f"best of three: inspecting = {best['idle'] / best['inspecting']:.1%} of the idle milter's throughput; "
               f"idle milter = {best['without'] / best['idle']:.1%} of Postfix without a milter; "
               f"inspecting = {best['without'] / best['inspecting']:.1%} of without")
+        if baseline:
+            print(f"baseline ({baseline}): inspecting = {best['idle (baseline)'] / best['inspecting (baseline)']:.1%}"
+                  f" of its idle; ours inspecting = {best['inspecting (baseline)'] / best['inspecting']:.1%}"
+                  " of the baseline's inspecting throughput")
         log = lab.milter_log_text()
         print(f"milter log lines: {log.count('to=<')}")
     return 0

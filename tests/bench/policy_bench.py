@@ -96,8 +96,7 @@ default_zone:
   strict_testing: false
   timeout: 4
 """)
-        lab.spawn("mta-sts-daemon", ["mta-sts-daemon", "-c", str(lab.dir / "mta-sts.yml"), "-v", "warn"])
-        wait_port("127.0.0.1", 8461)
+        lab.start_mta_sts_daemon(8461, config=lab.dir / "mta-sts.yml")
 
         print(f"policy requests, {CONNS} persistent connections, {REQUESTS} requests, {DOMAINS} cached destinations;"
               " three rounds interleaved, best of each")

@@ -6,6 +6,9 @@ socket can send them, which is what the tests play."""
 import socket
 import struct
 
+NR_CONN = 0x1000  # SMFIP_NR_CONN: the milter sends no reply to connect
+NR_MAIL = 0x4000  # SMFIP_NR_MAIL: nor to MAIL
+
 
 class MilterSession:
     """One milter connection: negotiate, connect, then MAIL, RCPT, EOM."""
@@ -16,8 +19,9 @@ class MilterSession:
         self.sock.connect(str(path))
         # Every action and every protocol step may be skipped: the milter picks.
         self.send(b"O", struct.pack("!III", 6, 0x1FF, 0x1FFFFF))
-        cmd, _ = self.read()
+        cmd, data = self.read()
         assert cmd == b"O", cmd
+        _, self.actions, self.protocol = struct.unpack("!III", data[:12])
 
     def send(self, cmd, data=b""):
         self.sock.sendall(struct.pack("!I", len(data) + 1) + cmd + data)
@@ -37,15 +41,16 @@ class MilterSession:
         return data
 
     def connect(self, hostname="client.lab.test", address="127.0.0.1"):
+        """The reply's command byte; None when the milter asked for no reply."""
         self.send(b"C", hostname.encode() + b"\0" + b"4" + struct.pack("!H", 25) + address.encode() + b"\0")
-        return self.read()[0]
+        return None if self.protocol & NR_CONN else self.read()[0]
 
     def macros(self, stage, values):
         self.send(b"D", stage + b"".join(f"{k}\0{v}\0".encode() for k, v in values.items()))
 
     def mail(self, sender):
         self.send(b"M", f"<{sender}>\0".encode())
-        return self.read()[0]
+        return None if self.protocol & NR_MAIL else self.read()[0]
 
     def rcpt(self, recipient):
         """Returns the reply's command byte: b"c" continue, b"y" a reply code, b"t" tempfail."""
