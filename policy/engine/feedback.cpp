@@ -20,13 +20,17 @@ void check_feedback_config(const FeedbackConfig& config) {
 
 MtaLogFollower::MtaLogFollower(asio::io_context& io, const FeedbackConfig& config, const VerdictCache& cache,
                                Scheduler& scheduler, DaemonMetrics& metrics)
-    : config_(config), cache_(cache), scheduler_(scheduler), metrics_(metrics), timer_(io) {}
+    : config_(config), cache_(cache), scheduler_(scheduler), metrics_(metrics), timer_(io),
+      journal_dir_(journal_directory(config.mta_log)) {}
 
 MtaLogFollower::~MtaLogFollower() { close_file(); }
 
 void MtaLogFollower::start() {
   if (config_.mta_log.empty()) return;
-  log::info("feedback: following " + sanitize(config_.mta_log) + " (re-probe at most every " +
+  const std::string source = !journal_dir_ ? sanitize(config_.mta_log)
+                             : journal_dir_->empty() ? std::string("the journal (mail facility)")
+                                                     : "the journal in " + sanitize(*journal_dir_) + " (mail facility)";
+  log::info("feedback: following " + source + " (re-probe at most every " +
             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(config_.reprobe_interval.value).count()) +
             "s per destination)");
   poll();
@@ -66,6 +70,32 @@ void MtaLogFollower::close_file() {
 }
 
 void MtaLogFollower::poll() {
+  if (journal_dir_) poll_journal();
+  else poll_file();
+  timer_.expires_after(config_.poll_interval.value);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) poll();
+  });
+}
+
+void MtaLogFollower::poll_journal() {
+  if (!journal_) {
+    try {
+      journal_ = std::make_unique<JournalSource>(*journal_dir_);
+      if (missing_logged_) log::info("feedback: reading the journal again");
+      missing_logged_ = false;
+    } catch (const std::exception& e) {
+      if (!missing_logged_) log::warning("feedback: " + sanitize(e.what()) + "; trying again every poll");
+      missing_logged_ = true;
+      return;
+    }
+  }
+  journal_->read(kMaxJournalEntriesPerPoll, [this](std::string_view line) {
+    if (const auto d = reader_.read(line)) delivery(*d);
+  });
+}
+
+void MtaLogFollower::poll_file() {
   // The first file found at start is read from its end; every later one
   // (created after a rotation, or after it was missing) from its start.
   if (fd_ >= 0 || open_file(!opened_once_)) {
@@ -85,10 +115,6 @@ void MtaLogFollower::poll() {
       open_file(false);
     }
   }
-  timer_.expires_after(config_.poll_interval.value);
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) poll();
-  });
 }
 
 // The file was cut (copytruncate) if it is now shorter than what we read,

@@ -7,19 +7,24 @@
 // poll_interval, at most kMaxReadPerPoll bytes a time, lines past
 // kMaxMtaLine skipped. Survives rotation by rename+create (the old file is
 // read to its end, then the new one from its start) and by copytruncate (a
-// file shorter than what was read is read again from its start). Starts at
-// the end of the file: the past is `mxtls report`'s. [feedback] takes a
-// restart (server/reload).
+// file shorter than what was read is read again from its start). Or the
+// systemd journal's mail facility (engine/journal_source.h), at most
+// kMaxJournalEntriesPerPoll entries a poll. Starts at the end of the file
+// or journal: the past is `mxtls report`'s. [feedback] takes a restart
+// (server/reload).
 #pragma once
 #include <sys/types.h>
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "config/config.h"
 #include "engine/daemon_metrics.h"
+#include "engine/journal_source.h"
 #include "engine/scheduler.h"
 #include "engine/verdict_cache.h"
 #include "report/mta_log.h"
@@ -32,6 +37,7 @@ void check_feedback_config(const FeedbackConfig& config);
 class MtaLogFollower {
  public:
   static constexpr std::size_t kMaxReadPerPoll = 1 << 20;
+  static constexpr std::size_t kMaxJournalEntriesPerPoll = 10000;
   static constexpr std::size_t kMaxTrackedDestinations = 10000;  // re-probe times remembered
 
   MtaLogFollower(asio::io_context& io, const FeedbackConfig& config, const VerdictCache& cache, Scheduler& scheduler,
@@ -44,6 +50,8 @@ class MtaLogFollower {
 
  private:
   void poll();
+  void poll_file();
+  void poll_journal();
   bool open_file(bool at_end);
   void close_file();
   bool read_available();  // true: the end of the file was reached
@@ -68,6 +76,8 @@ class MtaLogFollower {
   bool missing_logged_ = false;
   std::string partial_;        // a line not ended yet (at most kMaxMtaLine bytes)
   bool skipping_ = false;      // inside a line longer than kMaxMtaLine
+  std::optional<std::string> journal_dir_;  // set: the journal, not a file
+  std::unique_ptr<JournalSource> journal_;
   MtaLogReader reader_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> reprobed_;
 };

@@ -4,7 +4,11 @@ cached verdict did not predict, the daemon logs one `prediction disagreed`
 line with both sides, counts it, and re-probes that destination at once;
 a destination that keeps disagreeing is re-probed once per
 reprobe_interval. It keeps following through Postfix's own rotation
-(`postfix logrotate`: rename, new file) and a copytruncate.
+(`postfix logrotate`: rename, new file) and a copytruncate; and the same
+from the systemd journal ("mta_log = journal:DIR"): the lines the real
+Postfix wrote are written as journald would into a journal file in DIR
+(by systemd-journal-remote, from journal export format), since no
+journald runs in the lab.
 
 Wrong verdicts are seeded into the daemon's store between two runs (the
 store is the daemon's own, made by probing the lab); one disagreement is
@@ -17,6 +21,7 @@ usage: feedback_test.py BUILD_DIR"""
 
 import os
 import re
+import struct
 import shutil
 import sqlite3
 import subprocess
@@ -116,6 +121,49 @@ poll_interval = 200ms
         self.assertTrue(list(self.lab.dir.glob("postfix.log.*")))  # renamed; the next line logged makes a new file
         self.send("expired.test")
         self.wait_reprobed("expired.test")
+
+    def test_5_the_journal(self):
+        lab = self.lab
+        journal = lab.dir / "journal"
+        shutil.rmtree(journal, ignore_errors=True)  # an earlier run's
+        journal.mkdir()
+        lab.stop_policyd()
+        db = sqlite3.connect(lab.store)
+        db.execute("UPDATE verdicts SET outcome='deferred', reason='protocol_version', severity='incompatible', "
+                   "expires_at=?1 WHERE domain='healthy12.test'", (int(time.time()) + 86400,))
+        db.commit()
+        db.close()
+        lab.start_policyd(level="encrypt", sections=f"""[feedback]
+mta_log = journal:{journal}
+reprobe_interval = 1h
+poll_interval = 200ms
+""")
+        wait_for(lambda: f"feedback: following the journal in {journal}" in lab.policyd_log_text(),
+                 what="the follower to start on the journal")
+        logged = self.mail_log.stat().st_size
+        self.send("healthy12.test")
+        wait_for(lambda: "status=sent" in self.mail_log.read_text()[logged:], timeout=60, what="the delivery")
+        self.forward_to_journal(journal, self.mail_log.read_text()[logged:].splitlines())
+        line = self.wait_reprobed("healthy12.test")
+        self.assertIn("mta=sent", line)
+        self.assertIn("mta_tls=trusted", line)
+
+    def forward_to_journal(self, journal, lines):
+        """Appends `lines` (Postfix's "... ident[pid]: text") to journal/mail.journal
+        as journald stores syslog messages of the mail facility."""
+        entries = []
+        for i, line in enumerate(lines):
+            m = re.match(r"^\S+(?: +\S+ +\S+)? (\S+) ([^\s\[]+)\[(\d+)\]: (.*)$", line)
+            if not m:
+                continue
+            host, ident, pid, text = m.groups()
+            entries.append(b"".join([
+                f"__REALTIME_TIMESTAMP={time.time_ns() // 1000 + i}\n__MONOTONIC_TIMESTAMP={time.monotonic_ns() // 1000}\n"
+                f"_BOOT_ID=6d78746c736c616262626f6f74000001\n_HOSTNAME={host}\nSYSLOG_FACILITY=2\n"
+                f"SYSLOG_IDENTIFIER={ident}\nSYSLOG_PID={pid}\n_PID={pid}\n".encode(),
+                b"MESSAGE\n" + struct.pack("<Q", len(text.encode())) + text.encode() + b"\n", b"\n"]))
+        subprocess.run(["/lib/systemd/systemd-journal-remote", f"--output={journal / 'mail.journal'}", "-"],
+                       input=b"".join(entries), check=True, capture_output=True)
 
     def test_4_copytruncate(self):
         shutil.copy(self.mail_log, self.lab.dir / "postfix.log.copy")
