@@ -49,6 +49,7 @@ void StoreWriter::save(StoredVerdict v, bool cacheable) {
   {
     std::lock_guard lock(mutex_);
     if (cacheable) held_.verdicts.insert_or_assign(v.domain, v);
+    v.facts.clear();  // history records never keep the facts: none held for them
     held_.probes.push_back(std::move(v));
     trim();
   }
