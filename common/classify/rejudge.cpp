@@ -17,7 +17,7 @@ VersionSet effective_versions_of(const ProbeSettings& s) {
   return p.effective_versions();
 }
 
-std::optional<TlsVersion> highest(VersionSet set) {
+std::optional<TlsVersion> highest_version(VersionSet set) {
   std::optional<TlsVersion> top;
   for (auto v : kTlsVersions)
     if (set.has(v)) top = v;
@@ -115,7 +115,7 @@ void adjust_completed(MxProbe& mx, const ProbeSettings& was, const ClientProfile
     bool only_higher = !after.empty();
     for (auto v : kTlsVersions)
       if (after.has(v) && v < *negotiated) only_higher = false;
-    const auto top = highest(before);
+    const auto top = highest_version(before);
     const bool server_max_known = top && *negotiated < *top;
     const VersionSet server = mx.server_versions();
     if ((only_higher && server_max_known) || (!server.empty() && server.intersect(after).empty())) {

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -98,36 +99,36 @@ FactsJson host_json(const MxProbe& mx, const DestinationProbe& probe, FactsJson&
 }
 
 // Typed, checked reads of the stored document.
-const FactsJson& field(const FactsJson& obj, const char* name) {
+const FactsJson& facts_field(const FactsJson& obj, const char* name) {
   if (!obj.is_object()) throw FactsError{std::string("an object was expected around '") + name + "'"};
   const auto it = obj.find(name);
   if (it == obj.end()) throw FactsError{std::string("field '") + name + "' is missing"};
   return *it;
 }
-std::string text_field(const FactsJson& obj, const char* name) {
-  const auto& v = field(obj, name);
+std::string facts_text(const FactsJson& obj, const char* name) {
+  const auto& v = facts_field(obj, name);
   if (!v.is_string()) throw FactsError{std::string("field '") + name + "' is not text"};
   return v.get<std::string>();
 }
-int64_t int_field(const FactsJson& obj, const char* name, int64_t lo, int64_t hi) {
-  const auto& v = field(obj, name);
+int64_t facts_int(const FactsJson& obj, const char* name, int64_t lo, int64_t hi) {
+  const auto& v = facts_field(obj, name);
   if (!v.is_number_integer()) throw FactsError{std::string("field '") + name + "' is not an integer"};
   const auto n = v.get<int64_t>();
   if (n < lo || n > hi) throw FactsError{std::string("field '") + name + "' is out of range"};
   return n;
 }
-bool bool_field(const FactsJson& obj, const char* name) {
-  const auto& v = field(obj, name);
+bool facts_bool(const FactsJson& obj, const char* name) {
+  const auto& v = facts_field(obj, name);
   if (!v.is_boolean()) throw FactsError{std::string("field '") + name + "' is not true or false"};
   return v.get<bool>();
 }
-const FactsJson& array_field(const FactsJson& obj, const char* name, std::size_t max) {
-  const auto& v = field(obj, name);
+const FactsJson& facts_array(const FactsJson& obj, const char* name, std::size_t max) {
+  const auto& v = facts_field(obj, name);
   if (!v.is_array() || v.size() > max) throw FactsError{std::string("field '") + name + "' is not a list of at most " + std::to_string(max)};
   return v;
 }
-Reason reason_field(const FactsJson& obj, const char* name) {
-  const auto r = reason_from_code(text_field(obj, name));
+Reason facts_reason(const FactsJson& obj, const char* name) {
+  const auto r = reason_from_code(facts_text(obj, name));
   if (!r) throw FactsError{std::string("field '") + name + "' is not a reason code"};
   return *r;
 }
@@ -138,14 +139,14 @@ CertificateInfo read_certificate(const std::string& sha, const FactsJson& certs,
   const auto& c = *it;
   CertificateInfo info;
   info.sha256 = sha;
-  info.subject = text_field(c, "subject");
-  info.issuer = text_field(c, "issuer");
-  info.key_type = text_field(c, "key");
-  info.key_bits = static_cast<int>(int_field(c, "bits", 0, 1 << 20));
-  info.signature_algorithm = text_field(c, "sig");
-  info.not_before = static_cast<std::time_t>(int_field(c, "nb", INT64_MIN / 2, INT64_MAX / 2));
-  info.not_after = static_cast<std::time_t>(int_field(c, "na", INT64_MIN / 2, INT64_MAX / 2));
-  info.self_issued = bool_field(c, "self");
+  info.subject = facts_text(c, "subject");
+  info.issuer = facts_text(c, "issuer");
+  info.key_type = facts_text(c, "key");
+  info.key_bits = static_cast<int>(facts_int(c, "bits", 0, 1 << 20));
+  info.signature_algorithm = facts_text(c, "sig");
+  info.not_before = static_cast<std::time_t>(facts_int(c, "nb", INT64_MIN / 2, INT64_MAX / 2));
+  info.not_after = static_cast<std::time_t>(facts_int(c, "na", INT64_MIN / 2, INT64_MAX / 2));
+  info.self_issued = facts_bool(c, "self");
   // A certificate without its DER (one we never had) leaves der empty:
   // re-verifying then cannot use the chain (tls/offline_checks.h).
   if (der && der->contains(sha)) {
@@ -160,88 +161,88 @@ HandshakeResult read_handshake(const FactsJson& h, const FactsJson& certs, const
   HandshakeResult r;
   if (h.is_null()) return r;
   r.attempted = true;
-  r.ok = bool_field(h, "ok");
-  r.timed_out = bool_field(h, "to");
-  r.sni_sent = bool_field(h, "sni");
-  r.version = text_field(h, "ver");
-  r.cipher = text_field(h, "ciph");
-  r.cipher_bits = static_cast<int>(int_field(h, "cbits", 0, 100000));
-  r.error = text_field(h, "err");
-  r.ssl_reason = static_cast<int>(int_field(h, "sslr", 0, 1 << 24));
-  r.alert_received = static_cast<int>(int_field(h, "alert", -1, 255));
-  r.peer_signature_digest = text_field(h, "sig");
-  for (const auto& i : array_field(h, "vi", kFactsMaxIssues)) {
+  r.ok = facts_bool(h, "ok");
+  r.timed_out = facts_bool(h, "to");
+  r.sni_sent = facts_bool(h, "sni");
+  r.version = facts_text(h, "ver");
+  r.cipher = facts_text(h, "ciph");
+  r.cipher_bits = static_cast<int>(facts_int(h, "cbits", 0, 100000));
+  r.error = facts_text(h, "err");
+  r.ssl_reason = static_cast<int>(facts_int(h, "sslr", 0, 1 << 24));
+  r.alert_received = static_cast<int>(facts_int(h, "alert", -1, 255));
+  r.peer_signature_digest = facts_text(h, "sig");
+  for (const auto& i : facts_array(h, "vi", kFactsMaxIssues)) {
     if (!i.is_array() || i.size() != 3 || !i[0].is_number_integer() || !i[1].is_number_integer() || !i[2].is_string())
       throw FactsError{"a verify issue is not [depth, code, text]"};
     const auto depth = i[0].get<int64_t>(), code = i[1].get<int64_t>();
     if (depth < 0 || depth > 100 || code < 0 || code > 100000) throw FactsError{"a verify issue is out of range"};
     r.verify_issues.push_back({static_cast<int>(depth), static_cast<int>(code), i[2].get<std::string>()});
   }
-  for (const auto& sha : array_field(h, "chain", kFactsMaxChain)) {
+  for (const auto& sha : facts_array(h, "chain", kFactsMaxChain)) {
     if (!sha.is_string()) throw FactsError{"a chain entry is not a fingerprint"};
     r.chain.push_back(read_certificate(sha.get<std::string>(), certs, der));
   }
   if (!r.chain.empty()) r.leaf_der = r.chain.front().der;
-  r.host_matches = bool_field(h, "hm");
-  r.dh_bits = static_cast<int>(int_field(h, "dh", 0, 1 << 20));
-  r.client_cert_requested = bool_field(h, "ccr");
-  r.refused_after_handshake = bool_field(h, "rah");
+  r.host_matches = facts_bool(h, "hm");
+  r.dh_bits = static_cast<int>(facts_int(h, "dh", 0, 1 << 20));
+  r.client_cert_requested = facts_bool(h, "ccr");
+  r.refused_after_handshake = facts_bool(h, "rah");
   return r;
 }
 
 MxProbe read_host(const FactsJson& h, const FactsJson& certs, const FactsJson* der, NameMatches& names) {
   MxProbe mx;
-  mx.host = text_field(h, "host");
-  mx.preference = static_cast<int>(int_field(h, "pref", 0, 65535));
-  mx.address = text_field(h, "addr");
-  mx.port = static_cast<int>(int_field(h, "port", 0, 65535));
-  mx.banner = text_field(h, "banner");
-  mx.starttls_offered = bool_field(h, "starttls");
-  mx.starttls_code = static_cast<int>(int_field(h, "code", 0, 999));
-  mx.starttls_reply = text_field(h, "reply");
-  mx.alternate = bool_field(h, "alt");
-  const auto& greet = field(h, "greet");
+  mx.host = facts_text(h, "host");
+  mx.preference = static_cast<int>(facts_int(h, "pref", 0, 65535));
+  mx.address = facts_text(h, "addr");
+  mx.port = static_cast<int>(facts_int(h, "port", 0, 65535));
+  mx.banner = facts_text(h, "banner");
+  mx.starttls_offered = facts_bool(h, "starttls");
+  mx.starttls_code = static_cast<int>(facts_int(h, "code", 0, 999));
+  mx.starttls_reply = facts_text(h, "reply");
+  mx.alternate = facts_bool(h, "alt");
+  const auto& greet = facts_field(h, "greet");
   if (!greet.is_number() || greet.get<double>() < 0 || greet.get<double>() > 1e6) throw FactsError{"field 'greet' is not a time"};
   mx.greeting_s = greet.get<double>();
-  const auto& n = array_field(h, "names", 3);
+  const auto& n = facts_array(h, "names", 3);
   if (n.size() != 3 || !n[0].is_boolean() || !n[1].is_boolean() || !n[2].is_boolean()) throw FactsError{"field 'names' is not three booleans"};
   names = {n[0].get<bool>(), n[1].get<bool>(), n[2].get<bool>()};
-  if (h.contains("failure")) mx.failure = reason_field(h, "failure");
-  mx.failure_detail = text_field(h, "fdetail");
-  mx.compat = read_handshake(field(h, "compat"), certs, der);
-  const auto& survey = array_field(h, "survey", mx.survey.size());
+  if (h.contains("failure")) mx.failure = facts_reason(h, "failure");
+  mx.failure_detail = facts_text(h, "fdetail");
+  mx.compat = read_handshake(facts_field(h, "compat"), certs, der);
+  const auto& survey = facts_array(h, "survey", mx.survey.size());
   if (survey.size() != mx.survey.size()) throw FactsError{"field 'survey' does not have one entry per TLS version"};
   for (std::size_t i = 0; i < survey.size(); ++i) mx.survey[i] = read_handshake(survey[i], certs, der);
   return mx;
 }
 
 ProbeFacts read_document(const FactsJson& doc) {
-  if (int_field(doc, "v", 0, 1000) != kFactsFormat) throw FactsError{"unknown format version"};
+  if (facts_int(doc, "v", 0, 1000) != kFactsFormat) throw FactsError{"unknown format version"};
   ProbeFacts f;
-  const auto& s = field(doc, "settings");
-  f.settings.profile = text_field(s, "profile");
-  const auto level = level_from_name(text_field(s, "level"));
+  const auto& s = facts_field(doc, "settings");
+  f.settings.profile = facts_text(s, "profile");
+  const auto level = level_from_name(facts_text(s, "level"));
   if (!level) throw FactsError{"field 'level' is not a security level"};
   f.settings.level = *level;
-  f.settings.openssl_security_level = static_cast<int>(int_field(s, "ossl", 0, 5));
-  f.settings.versions.bits = static_cast<unsigned>(int_field(s, "versions", 0, 15));
-  f.settings.cipher_list = text_field(s, "ciphers");
-  f.settings.ca_file = text_field(s, "ca_file");
-  f.settings.ca_path = text_field(s, "ca_path");
-  f.settings.send_sni = bool_field(s, "sni");
+  f.settings.openssl_security_level = static_cast<int>(facts_int(s, "ossl", 0, 5));
+  f.settings.versions.bits = static_cast<unsigned>(facts_int(s, "versions", 0, 15));
+  f.settings.cipher_list = facts_text(s, "ciphers");
+  f.settings.ca_file = facts_text(s, "ca_file");
+  f.settings.ca_path = facts_text(s, "ca_path");
+  f.settings.send_sni = facts_bool(s, "sni");
   auto& p = f.probe;
-  p.domain = text_field(doc, "domain");
-  p.literal_host = bool_field(doc, "literal");
-  if (doc.contains("dns_failure")) p.dns_failure = reason_field(doc, "dns_failure");
-  p.dns_detail = text_field(doc, "dns_detail");
-  p.mx_present = bool_field(doc, "mx_present");
-  p.addresses_beyond_limit = static_cast<int>(int_field(doc, "beyond", 0, 1 << 20));
-  const auto& certs = field(doc, "certs");
+  p.domain = facts_text(doc, "domain");
+  p.literal_host = facts_bool(doc, "literal");
+  if (doc.contains("dns_failure")) p.dns_failure = facts_reason(doc, "dns_failure");
+  p.dns_detail = facts_text(doc, "dns_detail");
+  p.mx_present = facts_bool(doc, "mx_present");
+  p.addresses_beyond_limit = static_cast<int>(facts_int(doc, "beyond", 0, 1 << 20));
+  const auto& certs = facts_field(doc, "certs");
   if (!certs.is_object()) throw FactsError{"field 'certs' is not an object"};
   f.certificates_kept = doc.contains("der");
-  const FactsJson* der = f.certificates_kept ? &field(doc, "der") : nullptr;
+  const FactsJson* der = f.certificates_kept ? &facts_field(doc, "der") : nullptr;
   if (der && !der->is_object()) throw FactsError{"field 'der' is not an object"};
-  for (const auto& h : array_field(doc, "hosts", kMaxFactsHosts)) {
+  for (const auto& h : facts_array(doc, "hosts", kMaxFactsHosts)) {
     NameMatches names;
     p.hosts.push_back(read_host(h, certs, der, names));
     f.names.push_back(names);
