@@ -239,8 +239,11 @@ WhatIfReport run_what_if(const std::vector<StoredVerdict>& verdicts, const std::
     last.severity = h->severity;
     last.detail = h->detail;
     row.now = last;
-    row.why = "the newest probe did not reach it (" + std::string(reason_code(h->reason)) +
-              "): a transport failure, the same under any TLS setting; no facts kept";
+    // Transport failures are not kept as verdicts, nor their facts: a
+    // stalled handshake would be judged differently per level, a refused
+    // connection would not, and the record does not say which it was.
+    row.why = "the newest probe reached no TLS verdict (" + std::string(reason_code(h->reason)) +
+              "): no facts are kept for a transport failure; probe again";
     join_log(row);
     r.rows.push_back(std::move(row));
   }
