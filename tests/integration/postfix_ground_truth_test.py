@@ -312,42 +312,52 @@ class PostfixGroundTruth(unittest.TestCase):
         (encrypt, secure, >=TLSv1.2 at may) must say what the real Postfix
         did after the change (the outcomes test_encrypt, test_secure and
         test_may_with_tls12_minimum recorded: no deliveries of its own; it
-        sorts after them). A definite answer must equal Postfix's outcome;
-        "unknown" (the stored facts cannot tell) and "not judged" (the
-        newest probe reached nothing) are counted and listed."""
+        sorts after them), and the verdict re-judged under the current
+        settings (may) what Postfix did at may. Twice: probed with the
+        survey, and without it. A definite answer must equal Postfix's
+        outcome; "unknown" (the stored facts cannot tell) and "not judged"
+        (the newest probe reached nothing) are counted and listed."""
         missing = [s for s in WHAT_IF if s not in self.outcomes]
         if missing:
             self.skipTest(f"needs the Postfix outcomes of {missing}: run the whole file")
         lab = self.lab
         lab.postfix_reconfigure({**RETRY_SETTINGS, **SCENARIOS["may"]})
-        store = lab.dir / "whatif.db"
-        store.unlink(missing_ok=True)
-        conf = lab.dir / "mxtls-whatif.conf"
-        conf.write_text(lab.conf.read_text() + f"\n[store]\npath = {store}\n")
         cases = self.cases("may")
-        r = lab.probe("--store", *[f"{c.name}.test" for c in cases], conf=conf)
-        self.assertIn(r.returncode, (0, 1, 2, 3), r.stderr)
-        tally = {"agree": 0, "unknown": 0, "not judged": 0, "disagree": 0}
-        for scenario, change in WHAT_IF.items():
-            r = subprocess.run([str(lab.mxtls), "report", "--json", "--config", str(conf), "--what-if", change],
-                               capture_output=True, text=True, timeout=120)
-            self.assertEqual(r.returncode, 0, r.stderr)
-            rows = {d["domain"][:-len(".test")]: d for d in json.loads(r.stdout)["what_if"]["destinations"]}
-            for c in cases:
-                outcome = self.outcomes[scenario][c.name][0]
-                row = rows.get(c.name)
-                with self.subTest(case=c.name, what_if=change):
-                    self.assertIsNotNone(row, f"{c.name} missing from the what-if report")
-                    if row["effect"] in ("unknown", "not_judged"):
-                        kind = "unknown" if row["effect"] == "unknown" else "not judged"
-                        tally[kind] += 1
-                        self.rows.append((c.name, f"what-if {change}", outcome, kind, row["why"][:90]))
-                        continue
-                    got = row["proposed"]
-                    tally["agree" if got["outcome"] == outcome else "disagree"] += 1
-                    self.rows.append((c.name, f"what-if {change}", outcome, got["outcome"], got["reason"]))
-                    self.assertEqual(got["outcome"], outcome, f"Postfix: {self.outcomes[scenario][c.name]!r}; what-if: {row}")
-        print(f"\nwhat-if vs Postfix, {len(cases)} cases x {len(WHAT_IF)} scenarios: {tally}", file=sys.stderr)
+        # With the survey, and without it (mxtls-policyd may skip it when the
+        # compat handshake works: the negotiated version alone must do).
+        for variant, options in (("survey", []), ("no survey", ["--no-survey"])):
+            store = lab.dir / f"whatif-{len(options)}.db"
+            store.unlink(missing_ok=True)
+            conf = lab.dir / f"mxtls-whatif-{len(options)}.conf"
+            conf.write_text(lab.conf.read_text() + f"\n[store]\npath = {store}\n")
+            r = lab.probe("--store", *options, *[f"{c.name}.test" for c in cases], conf=conf)
+            self.assertIn(r.returncode, (0, 1, 2, 3), r.stderr)
+            tally = {"agree": 0, "unknown": 0, "not judged": 0, "disagree": 0}
+            for scenario, change in WHAT_IF.items():
+                r = subprocess.run([str(lab.mxtls), "report", "--json", "--config", str(conf), "--what-if", change],
+                                   capture_output=True, text=True, timeout=120)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                rows = {d["domain"][:-len(".test")]: d for d in json.loads(r.stdout)["what_if"]["destinations"]}
+                for c in cases:
+                    self.check_what_if(c.name, f"what-if ({variant}) {change}", self.outcomes[scenario][c.name], rows.get(c.name), tally)
+                    if scenario == "encrypt" and "may" in self.outcomes:  # the current settings, judged from the same facts
+                        self.check_what_if(c.name, f"what-if ({variant}) now: may", self.outcomes["may"][c.name], rows.get(c.name), tally, "now")
+            scenarios = len(WHAT_IF) + ("may" in self.outcomes)
+            print(f"\nwhat-if ({variant}) vs Postfix, {len(cases)} cases x {scenarios} scenarios: {tally}", file=sys.stderr)
+
+    def check_what_if(self, case, label, postfix, row, tally, judged="proposed"):
+        outcome = postfix[0]
+        with self.subTest(case=case, what_if=label):
+            self.assertIsNotNone(row, f"{case} missing from the what-if report")
+            if row["effect"] == "not_judged" or row[judged] is None:
+                kind = "not judged" if row["effect"] == "not_judged" else "unknown"
+                tally[kind] += 1
+                self.rows.append((case, label, outcome, kind, row["why"][:90]))
+                return
+            got = row[judged]
+            tally["agree" if got["outcome"] == outcome else "disagree"] += 1
+            self.rows.append((case, label, outcome, got["outcome"], got["reason"]))
+            self.assertEqual(got["outcome"], outcome, f"Postfix: {postfix!r}; what-if: {row}")
 
     def start_sts(self):
         lab = self.lab

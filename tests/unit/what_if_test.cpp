@@ -38,6 +38,27 @@ TEST(WhatIfSettings, ParsesKeyValuePairsAndNamesWhatItRejects) {
   }
 }
 
+TEST(WhatIfSettings, PostfixChangesNeedThePostfixProfileAndTheCaFileMustRead) {
+  ClientProfile custom;
+  custom.name = "custom";
+  const auto change = parse_what_if("smtp_tls_security_level=encrypt", "");
+  ASSERT_TRUE(change.settings);
+  try {
+    proposed_profile(TlsConfig{}, custom, *change.settings);
+    ADD_FAILURE() << "no error";
+  } catch (const ProfileError& e) {
+    EXPECT_NE(std::string(e.what()).find("the compat profile is custom"), std::string::npos) << e.what();
+  }
+  const auto ca = parse_what_if("", "/nonexistent/ca.pem");
+  ASSERT_TRUE(ca.settings);
+  try {
+    proposed_profile(TlsConfig{}, custom, *ca.settings);
+    ADD_FAILURE() << "no error";
+  } catch (const ProfileError& e) {
+    EXPECT_EQ(std::string(e.what()), "--what-if-ca: cannot read /nonexistent/ca.pem");
+  }
+}
+
 ClientProfile postfix_at(SecurityLevel level) {
   ClientProfile p;
   p.name = "postfix";
