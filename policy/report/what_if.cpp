@@ -21,6 +21,14 @@ constexpr std::array<std::string_view, 11> kWhatIfKeys{
     "smtp_tls_CAfile", "smtp_tls_CApath", "smtp_tls_secure_cert_match", "smtp_tls_verify_cert_match"};
 constexpr std::size_t kMaxWhatIfText = 4096;
 
+// Transport failures whose outcome no TLS setting changes: the MTA never
+// reaches STARTTLS. Not a timeout (a stalled handshake is judged per level),
+// nor a guarded or broken probe (the MTA might get further).
+bool never_reaches_tls(Reason r) {
+  return r == Reason::connect_failed || r == Reason::banner_rejected || r == Reason::dns_failure ||
+         r == Reason::nxdomain || r == Reason::null_mx || r == Reason::no_mx;
+}
+
 bool flows(Outcome o) { return o == Outcome::tls || o == Outcome::plaintext || o == Outcome::plaintext_after_delay; }
 bool in_plaintext(Outcome o) { return o == Outcome::plaintext || o == Outcome::plaintext_after_delay; }
 
@@ -232,18 +240,24 @@ WhatIfReport run_what_if(const std::vector<StoredVerdict>& verdicts, const std::
   for (const auto& [domain, h] : unreached) {
     WhatIfRow row;
     row.domain = domain;
-    row.effect = WhatIfEffect::not_judged;
     Verdict last;
     last.reason = h->reason;
     last.outcome = h->outcome;
     last.severity = h->severity;
     last.detail = h->detail;
     row.now = last;
-    // Transport failures are not kept as verdicts, nor their facts: a
-    // stalled handshake would be judged differently per level, a refused
-    // connection would not, and the record does not say which it was.
-    row.why = "the newest probe reached no TLS verdict (" + std::string(reason_code(h->reason)) +
-              "): no facts are kept for a transport failure; probe again";
+    if (never_reaches_tls(h->reason)) {
+      row.effect = WhatIfEffect::unchanged;
+      row.proposed = last;
+      row.notes.push_back("the newest probe never reached STARTTLS (" + std::string(reason_code(h->reason)) +
+                          "): the same under any TLS setting");
+    } else {
+      // Transport failures are not kept as verdicts, nor their facts: a
+      // stalled handshake would be judged differently per level.
+      row.effect = WhatIfEffect::not_judged;
+      row.why = "the newest probe reached no TLS verdict (" + std::string(reason_code(h->reason)) +
+                "): no facts are kept for a transport failure; probe again";
+    }
     join_log(row);
     r.rows.push_back(std::move(row));
   }

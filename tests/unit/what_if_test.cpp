@@ -100,10 +100,17 @@ TEST(WhatIfReport, ListsWhoWouldStopOrGoPlainAndWhatCannotBeJudged) {
   corrupt.facts = corrupt.facts.substr(0, 40);
   verdicts.push_back(no_facts);
   verdicts.push_back(corrupt);
-  // The newest probe of unreached.test reached nothing: history only.
+  // The newest probe of unreached.test reached nothing: history only. A
+  // refused connection is the same at every level; a timeout might not be.
+  StoredVerdict refused;
+  refused.domain = "refused.test";
+  refused.reason = Reason::connect_failed;
+  refused.severity = Severity::unreachable;
+  refused.outcome = Outcome::deferred;
+  refused.probed_at = 1700000100;
   StoredVerdict unreached;
   unreached.domain = "unreached.test";
-  unreached.reason = Reason::connect_failed;
+  unreached.reason = Reason::timeout;
   unreached.severity = Severity::unreachable;
   unreached.outcome = Outcome::deferred;
   unreached.probed_at = 1700000100;
@@ -116,12 +123,12 @@ TEST(WhatIfReport, ListsWhoWouldStopOrGoPlainAndWhatCannotBeJudged) {
   ASSERT_TRUE(proposal.settings);
   ClientProfile encrypt = postfix_at(SecurityLevel::encrypt);
   encrypt.versions = *parse_protocols(">=TLSv1.2").versions;
-  const WhatIfReport r = run_what_if(verdicts, {unreached}, postfix_at(SecurityLevel::may), encrypt, *proposal.settings, {logged});
-  EXPECT_EQ(r.judged, 3u);
+  const WhatIfReport r = run_what_if(verdicts, {refused, unreached}, postfix_at(SecurityLevel::may), encrypt, *proposal.settings, {logged});
+  EXPECT_EQ(r.judged, 4u);
   EXPECT_EQ(r.changed, 2u);
   EXPECT_EQ(r.unknown, 0u);
   EXPECT_EQ(r.not_judged, 3u);
-  ASSERT_EQ(r.rows.size(), 6u);
+  ASSERT_EQ(r.rows.size(), 7u);
   const auto row = [&r](const std::string& d) { return *std::find_if(r.rows.begin(), r.rows.end(), [&](const WhatIfRow& w) { return w.domain == d; }); };
   EXPECT_EQ(row("plain.test").effect, WhatIfEffect::stops);
   EXPECT_EQ(row("plain.test").proposed->reason, Reason::starttls_not_offered);
@@ -133,9 +140,11 @@ TEST(WhatIfReport, ListsWhoWouldStopOrGoPlainAndWhatCannotBeJudged) {
   EXPECT_EQ(row("nofacts.test").why, "no facts stored: probe again");
   EXPECT_EQ(row("corrupt.test").why.rfind("cannot read stored facts: ", 0), 0u) << row("corrupt.test").why;
   EXPECT_EQ(row("unreached.test").effect, WhatIfEffect::not_judged);
+  EXPECT_EQ(row("refused.test").effect, WhatIfEffect::unchanged);
+  EXPECT_EQ(row("refused.test").proposed->outcome, Outcome::deferred);
 
   const std::string text = render_what_if_text(r);
-  EXPECT_NE(text.find("3 destinations re-judged, 2 would change (2 stop, 0 plaintext, 0 flow again, 0 otherwise), 0 unknown, 3 not judged"),
+  EXPECT_NE(text.find("4 destinations re-judged, 2 would change (2 stop, 0 plaintext, 0 flow again, 0 otherwise), 0 unknown, 3 not judged"),
             std::string::npos) << text;
   EXPECT_NE(text.find("plain.test: plaintext (starttls_not_offered) -> deferred (starttls_not_offered)"), std::string::npos) << text;
   EXPECT_NE(text.find("log: 0 sent over TLS, 12 in plaintext, 1 deferred, 0 bounced"), std::string::npos) << text;
