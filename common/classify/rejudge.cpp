@@ -100,7 +100,36 @@ void reverify(MxProbe& mx, const ProbeSettings& was, const ClientProfile& now, s
   }
 }
 
-void adjust_completed(MxProbe& mx, const ProbeSettings& was, const ClientProfile& now, std::time_t at, HostChange& change) {
+// The server chose a cipher the new settings do not offer (an anonymous
+// one, at OpenSSL level 1). The survey's handshake at the same version,
+// made offering every cipher, shows one it takes with a certificate: if the
+// new settings offer that, the server can do without the first. The survey
+// does not verify: its chain is verified here, and the names matched.
+bool take_survey_handshake(MxProbe& mx, const std::string& nexthop, const ClientProfile& now, std::time_t at,
+                           HostChange& change) {
+  const auto version = version_from_name(mx.compat.version);
+  const HandshakeResult& s = mx.survey[static_cast<std::size_t>(*version)];
+  if (!s.ok || s.version != mx.compat.version || s.chain.empty() || !profile_offers_cipher(now, s.cipher)) return false;
+  const ChainVerification checked = verify_stored_chain(s.chain, now, at);
+  if (!checked.checked) return false;
+  HandshakeResult hs = s;
+  hs.verify_issues = checked.issues;
+  hs.leaf_der = s.chain.front().der;
+  hs.sni_sent = mx.compat.sni_sent;
+  hs.host_matches = false;
+  for (const auto& m : now.match)
+    hs.host_matches = hs.host_matches || (m == "hostname" && certificate_matches(hs.leaf_der, mx.host, false)) ||
+                      (m == "nexthop" && certificate_matches(hs.leaf_der, nexthop, false)) ||
+                      (m == "dot-nexthop" && certificate_matches(hs.leaf_der, nexthop, true));
+  change.notes.push_back(format_mx(mx) + ": the server chose " + mx.compat.cipher + ", which the proposed settings do not offer; " +
+                         "judged with " + s.cipher + ", which it took in the survey (" + (s.sni_sent ? "with" : "without") +
+                         " SNI)");
+  mx.compat = hs;
+  return true;
+}
+
+void adjust_completed(MxProbe& mx, const std::string& nexthop, const ProbeSettings& was, const ClientProfile& now,
+                      std::time_t at, HostChange& change) {
   auto& hs = mx.compat;
   const VersionSet before = effective_versions_of(was), after = now.effective_versions();
   const auto negotiated = version_from_name(hs.version);
@@ -130,8 +159,12 @@ void adjust_completed(MxProbe& mx, const ProbeSettings& was, const ClientProfile
   }
   if ((was.cipher_list != now.cipher_list || was.openssl_security_level != now.openssl_security_level || before != after) &&
       !profile_offers_cipher(now, hs.cipher)) {
-    change.unknown = "the server chose " + hs.cipher + (hs.anonymous() ? " (anonymous)" : "") +
-                     ", which the proposed settings do not offer; it might choose another: probe again";
+    if (!take_survey_handshake(mx, nexthop, now, at, change)) {
+      change.unknown = "the server chose " + hs.cipher + (hs.anonymous() ? " (anonymous)" : "") +
+                       ", which the proposed settings do not offer, and the survey shows no other it takes: probe again";
+      return;
+    }
+    refused_by_security_level(mx, was, now, change);
     return;
   }
   if (refused_by_security_level(mx, was, now, change)) return;
@@ -147,12 +180,15 @@ Rejudged rejudge_probe(const ProbeFacts& facts, const ClientProfile& profile, st
     return out;
   }
   DestinationProbe probe = facts.probe;
+  // The nexthop names match against: the domain asked for, [host] without its brackets.
+  std::string nexthop = probe.domain;
+  if (probe.literal_host && nexthop.size() >= 2 && nexthop.front() == '[') nexthop = nexthop.substr(1, nexthop.size() - 2);
   for (std::size_t i = 0; i < probe.hosts.size(); ++i) {
     MxProbe& mx = probe.hosts[i];
     if (mx.compat.ok && i < facts.names.size()) mx.compat.host_matches = facts.names[i].any_of(profile.match);
     if (mx.failure || !mx.starttls_offered || mx.starttls_code != 220 || !mx.compat.attempted || mx.compat.timed_out) continue;
     HostChange change;
-    if (mx.compat.ok) adjust_completed(mx, facts.settings, profile, probed_at, change);
+    if (mx.compat.ok) adjust_completed(mx, nexthop, facts.settings, profile, probed_at, change);
     else adjust_failed(mx, facts.settings, profile, change);
     out.notes.insert(out.notes.end(), change.notes.begin(), change.notes.end());
     if (!change.unknown.empty()) {

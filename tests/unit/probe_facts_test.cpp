@@ -120,9 +120,9 @@ TEST_F(FactsFixture, OverTheBoundTheCertificatesGoFirstThenTheFacts) {
   testing::TestCa ca("bound CA", dir / "ca.pem");
   DestinationProbe probe;
   probe.domain = "many.example.test";
-  // Eight addresses, each with a certificate of its own (4096-bit RSA: big DER).
-  for (int i = 0; i < 8; ++i) {
-    auto mx = completed_host(ca.leaf("mx" + std::to_string(i) + ".many.example.test", 4096), ca.info());
+  // Ten addresses, each with a certificate of its own (RSA: bigger DER than EC).
+  for (int i = 0; i < 10; ++i) {
+    auto mx = completed_host(ca.leaf("mx" + std::to_string(i) + ".many.example.test", 2048), ca.info());
     probe.hosts.push_back(mx);
   }
   const std::string text = encode_probe_facts(probe, may_profile());
@@ -131,7 +131,7 @@ TEST_F(FactsFixture, OverTheBoundTheCertificatesGoFirstThenTheFacts) {
   ASSERT_TRUE(read.facts) << read.error;
   EXPECT_FALSE(read.facts->certificates_kept);
   EXPECT_TRUE(read.facts->probe.hosts[3].compat.chain[0].der.empty());
-  EXPECT_EQ(read.facts->probe.hosts[3].compat.chain[0].key_bits, 4096);
+  EXPECT_EQ(read.facts->probe.hosts[3].compat.chain[0].key_bits, 2048);
 
   // So many addresses with long texts that even without certificates they do not fit.
   DestinationProbe huge;

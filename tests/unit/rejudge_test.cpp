@@ -109,6 +109,23 @@ TEST_F(RejudgeTest, LevelOneRefusesASha1SignatureAndAnonymousCiphersAreUnknown) 
   EXPECT_FALSE(r.verdict);
   EXPECT_NE(r.unknown.find("ADH-AES256-GCM-SHA384 (anonymous), which the proposed settings do not offer"), std::string::npos)
       << r.unknown;
+
+  // The survey (every cipher offered) got a certificate with a cipher level 1 offers: judged with that one.
+  auto& s = anon.probe.hosts[0].survey[static_cast<std::size_t>(TlsVersion::tls1_2)];
+  s.attempted = s.ok = true;
+  s.version = "TLSv1.2";
+  s.cipher = "ECDHE-ECDSA-AES256-GCM-SHA384";
+  s.peer_signature_digest = "SHA256";
+  s.sni_sent = true;
+  s.chain = {ca->leaf("mx.example.test"), ca->info()};
+  const Rejudged with_survey = rejudge_probe(anon, postfix_at(SecurityLevel::secure, ca->pem()), std::time(nullptr));
+  ASSERT_TRUE(with_survey.verdict) << with_survey.unknown;
+  EXPECT_EQ(with_survey.verdict->overall.outcome, Outcome::tls);
+  ASSERT_EQ(with_survey.notes.size(), 1u);
+  EXPECT_NE(with_survey.notes[0].find("judged with ECDHE-ECDSA-AES256-GCM-SHA384"), std::string::npos);
+  // ... and its chain is verified: against another CA it fails.
+  EXPECT_EQ(rejudge_probe(anon, postfix_at(SecurityLevel::secure, other_ca->pem()), std::time(nullptr)).verdict->overall.outcome,
+            Outcome::deferred);
 }
 
 TEST_F(RejudgeTest, AnotherCaFileReverifiesTheStoredChain) {
