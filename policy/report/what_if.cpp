@@ -190,6 +190,60 @@ std::string_view effect_name(WhatIfEffect e) {
   return "unknown";
 }
 
+namespace {
+
+// A stored verdict's facts judged under both profiles.
+WhatIfRow judge_stored(const StoredVerdict& v, const ClientProfile& current, const ClientProfile& proposed) {
+  WhatIfRow row;
+  row.domain = v.domain;
+  const FactsRead read = read_probe_facts(v.facts);
+  if (!read.facts) {
+    row.effect = WhatIfEffect::not_judged;
+    row.why = read.error + ": probe again";
+    return row;
+  }
+  const Rejudged now = rejudge_probe(*read.facts, current, static_cast<std::time_t>(v.probed_at));
+  const Rejudged then = rejudge_probe(*read.facts, proposed, static_cast<std::time_t>(v.probed_at));
+  if (now.verdict) row.now = now.verdict->overall;
+  if (then.verdict) row.proposed = then.verdict->overall;
+  row.notes = then.notes;
+  if (!now.verdict || !then.verdict) {
+    row.effect = WhatIfEffect::unknown;
+    row.why = then.verdict ? "under the current settings: " + now.unknown : then.unknown;
+  } else {
+    row.effect = effect_of(row.now->outcome, row.proposed->outcome);
+  }
+  if (!read.facts->certificates_kept) row.notes.push_back("certificates not stored (facts over 16 KiB): a CA change cannot be judged");
+  return row;
+}
+
+// A destination whose newest probe reached no verdict (history only).
+WhatIfRow unreached_row(const std::string& domain, const StoredVerdict& h) {
+  WhatIfRow row;
+  row.domain = domain;
+  Verdict last;
+  last.reason = h.reason;
+  last.outcome = h.outcome;
+  last.severity = h.severity;
+  last.detail = h.detail;
+  row.now = last;
+  if (never_reaches_tls(h.reason)) {
+    row.effect = WhatIfEffect::unchanged;
+    row.proposed = last;
+    row.notes.push_back("the newest probe never reached STARTTLS (" + std::string(reason_code(h.reason)) +
+                        "): the same under any TLS setting");
+  } else {
+    // Transport failures are not kept as verdicts, nor their facts: a
+    // stalled handshake would be judged differently per level.
+    row.effect = WhatIfEffect::not_judged;
+    row.why = "the newest probe reached no TLS verdict (" + std::string(reason_code(h.reason)) +
+              "): no facts are kept for a transport failure; probe again";
+  }
+  return row;
+}
+
+}  // namespace
+
 WhatIfReport run_what_if(const std::vector<StoredVerdict>& verdicts, const std::vector<StoredVerdict>& history,
                          const ClientProfile& current, const ClientProfile& proposed, const WhatIfSettings& settings,
                          const std::vector<DestinationOutcomes>& mta) {
@@ -197,8 +251,6 @@ WhatIfReport run_what_if(const std::vector<StoredVerdict>& verdicts, const std::
   r.settings = settings.describe();
   r.current_profile = describe_profile(current);
   r.proposed_profile = describe_profile(proposed);
-  std::map<std::string, const DestinationOutcomes*, std::less<>> logged;
-  for (const auto& o : mta) logged[o.domain] = &o;
   std::map<std::string, const StoredVerdict*, std::less<>> stored;
   for (const auto& v : verdicts) stored[v.domain] = &v;
   // The newest probe of each destination, when it is newer than its verdict and reached nothing.
@@ -209,59 +261,15 @@ WhatIfReport run_what_if(const std::vector<StoredVerdict>& verdicts, const std::
     if (h.severity == Severity::unreachable) unreached[h.domain] = &h;
     else unreached.erase(h.domain);
   }
-  const auto join_log = [&logged](WhatIfRow& row) {
+  for (const auto& v : verdicts)
+    if (!unreached.count(v.domain)) r.rows.push_back(judge_stored(v, current, proposed));
+  for (const auto& [domain, h] : unreached) r.rows.push_back(unreached_row(domain, *h));
+  std::map<std::string, const DestinationOutcomes*, std::less<>> logged;
+  for (const auto& o : mta) logged[o.domain] = &o;
+  for (auto& row : r.rows) {
     if (const auto it = logged.find(row.domain); it != logged.end()) row.log = *it->second;
-  };
-  for (const auto& v : verdicts) {
-    if (unreached.count(v.domain)) continue;
-    WhatIfRow row;
-    row.domain = v.domain;
-    const FactsRead read = read_probe_facts(v.facts);
-    if (!read.facts) {
-      row.effect = WhatIfEffect::not_judged;
-      row.why = read.error + ": probe again";
-    } else {
-      const Rejudged now = rejudge_probe(*read.facts, current, static_cast<std::time_t>(v.probed_at));
-      const Rejudged then = rejudge_probe(*read.facts, proposed, static_cast<std::time_t>(v.probed_at));
-      if (now.verdict) row.now = now.verdict->overall;
-      if (then.verdict) row.proposed = then.verdict->overall;
-      row.notes = then.notes;
-      if (!now.verdict || !then.verdict) {
-        row.effect = WhatIfEffect::unknown;
-        row.why = then.verdict ? "under the current settings: " + now.unknown : then.unknown;
-      } else {
-        row.effect = effect_of(row.now->outcome, row.proposed->outcome);
-      }
-      if (!read.facts->certificates_kept) row.notes.push_back("certificates not stored (facts over 16 KiB): a CA change cannot be judged");
-    }
-    join_log(row);
-    r.rows.push_back(std::move(row));
+    count_row(r, row);
   }
-  for (const auto& [domain, h] : unreached) {
-    WhatIfRow row;
-    row.domain = domain;
-    Verdict last;
-    last.reason = h->reason;
-    last.outcome = h->outcome;
-    last.severity = h->severity;
-    last.detail = h->detail;
-    row.now = last;
-    if (never_reaches_tls(h->reason)) {
-      row.effect = WhatIfEffect::unchanged;
-      row.proposed = last;
-      row.notes.push_back("the newest probe never reached STARTTLS (" + std::string(reason_code(h->reason)) +
-                          "): the same under any TLS setting");
-    } else {
-      // Transport failures are not kept as verdicts, nor their facts: a
-      // stalled handshake would be judged differently per level.
-      row.effect = WhatIfEffect::not_judged;
-      row.why = "the newest probe reached no TLS verdict (" + std::string(reason_code(h->reason)) +
-                "): no facts are kept for a transport failure; probe again";
-    }
-    join_log(row);
-    r.rows.push_back(std::move(row));
-  }
-  for (const auto& row : r.rows) count_row(r, row);
   std::stable_sort(r.rows.begin(), r.rows.end(), [](const WhatIfRow& a, const WhatIfRow& b) { return a.effect < b.effect; });
   return r;
 }
