@@ -30,6 +30,8 @@ std::vector<std::string> verdict_fields(const StoredVerdict& v) {
 constexpr std::array<const char*, 10> kFieldNames{"domain", "reason", "severity", "outcome", "level",
                                                   "mx", "tls", "detail", "probed_at", "expires_at"};
 
+constexpr const char* kFactsField = "facts";
+
 int64_t to_int(std::string_view s) {
   int64_t n = 0;
   std::from_chars(s.data(), s.data() + s.size(), n);
@@ -101,6 +103,9 @@ void RedisStore::queue_verdict(const StoredVerdict& v) {
     args.emplace_back(kFieldNames[i]);
     args.push_back(values[i]);
   }
+  // The probe's facts: with the verdict only, never in the history members.
+  args.emplace_back(kFactsField);
+  args.push_back(v.facts);
   command(args);
   command({"SADD", key("verdicts"), v.domain});
   if (v.expires_at > 0) command({"EXPIREAT", k, std::to_string(v.expires_at)});
@@ -111,10 +116,15 @@ void RedisStore::queue_verdict(const StoredVerdict& v) {
 std::optional<StoredVerdict> verdict_from_hash(const std::vector<std::string>& pairs) {
   if (pairs.empty()) return std::nullopt;
   std::vector<std::string_view> fields(kFieldNames.size());
-  for (std::size_t i = 0; i + 1 < pairs.size(); i += 2)
+  std::string_view facts;
+  for (std::size_t i = 0; i + 1 < pairs.size(); i += 2) {
     for (std::size_t f = 0; f < kFieldNames.size(); ++f)
       if (pairs[i] == kFieldNames[f]) fields[f] = pairs[i + 1];
-  return verdict_from(fields);
+    if (pairs[i] == kFactsField) facts = pairs[i + 1];
+  }
+  auto v = verdict_from(fields);
+  if (v) v->facts = std::string(facts);
+  return v;
 }
 
 std::optional<StoredVerdict> RedisStore::get(const std::string& domain) {

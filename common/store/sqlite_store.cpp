@@ -16,7 +16,7 @@ constexpr const char* kSchema = R"(
 CREATE TABLE IF NOT EXISTS verdicts (
   domain TEXT PRIMARY KEY, reason TEXT NOT NULL, severity TEXT NOT NULL, outcome TEXT NOT NULL,
   level TEXT NOT NULL, mx TEXT NOT NULL, tls TEXT NOT NULL, detail TEXT NOT NULL,
-  probed_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+  probed_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, facts TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS probes (
   id INTEGER PRIMARY KEY, domain TEXT NOT NULL, reason TEXT NOT NULL, severity TEXT NOT NULL,
   outcome TEXT NOT NULL, level TEXT NOT NULL, mx TEXT NOT NULL, tls TEXT NOT NULL, detail TEXT NOT NULL,
@@ -27,8 +27,9 @@ CREATE INDEX IF NOT EXISTS probes_by_time ON probes(probed_at);
 using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
 
 constexpr const char* kPutVerdict =
-    "INSERT OR REPLACE INTO verdicts(domain, reason, severity, outcome, level, mx, tls, detail, probed_at, expires_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    "INSERT OR REPLACE INTO verdicts(domain, reason, severity, outcome, level, mx, tls, detail, probed_at, expires_at, facts)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+constexpr const char* kSqliteVerdictColumns = "domain, reason, severity, outcome, level, mx, tls, detail, probed_at, expires_at, facts";
 constexpr const char* kRecordProbe =
     "INSERT INTO probes(domain, reason, severity, outcome, level, mx, tls, detail, probed_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -61,6 +62,16 @@ void step_done(sqlite3* db, const std::string& path, sqlite3_stmt* s) {
   if (sqlite3_step(s) != SQLITE_DONE) fail(db, path);
 }
 
+// A store written before verdicts kept their probe's facts gets the column
+// (empty for what is there: `mxtls report --what-if` says "no facts stored").
+void add_facts_column(sqlite3* db, const std::string& path) {
+  auto s = prepare(db, path, "SELECT 1 FROM pragma_table_info('verdicts') WHERE name = 'facts'");
+  const int rc = sqlite3_step(s.get());
+  if (rc == SQLITE_ROW) return;
+  if (rc != SQLITE_DONE) fail(db, path);
+  run(db, path, "ALTER TABLE verdicts ADD COLUMN facts TEXT NOT NULL DEFAULT ''");
+}
+
 // One connection with the store's settings and schema.
 sqlite3* open_database(const std::string& path) {
   sqlite3* db = nullptr;
@@ -74,6 +85,7 @@ sqlite3* open_database(const std::string& path) {
     run(db, path, "PRAGMA journal_mode=WAL");
     run(db, path, "PRAGMA synchronous=FULL");
     run(db, path, kSchema);
+    add_facts_column(db, path);
   } catch (const StoreError&) {
     sqlite3_close(db);
     throw;
@@ -111,6 +123,7 @@ StoredVerdict row_to_verdict(sqlite3_stmt* s) {
   v.detail = column(s, 7);
   v.probed_at = sqlite3_column_int64(s, 8);
   v.expires_at = sqlite3_column_int64(s, 9);
+  if (sqlite3_column_count(s) > 10) v.facts = column(s, 10);
   return v;
 }
 
@@ -135,6 +148,7 @@ class Inserts {
       : db_(db), path_(path), verdict_(prepare(db, path, kPutVerdict)), probe_(prepare(db, path, probe_sql)) {}
   void verdict(const StoredVerdict& v) {
     bind_verdict(verdict_.get(), v, true);
+    sqlite3_bind_text(verdict_.get(), 11, v.facts.c_str(), static_cast<int>(v.facts.size()), SQLITE_TRANSIENT);
     step_done(db_, path_, verdict_.get());
   }
   void probe(const StoredVerdict& v) {
@@ -166,8 +180,7 @@ SqliteStore::Files SqliteStore::identify(const std::string& path) {
 void SqliteStore::put(const StoredVerdict& v) { write({v}, {}); }
 
 std::optional<StoredVerdict> SqliteStore::get(const std::string& domain) {
-  auto s = prepare(db_, path_,
-                   "SELECT domain, reason, severity, outcome, level, mx, tls, detail, probed_at, expires_at FROM verdicts WHERE domain = ?1");
+  auto s = prepare(db_, path_, (std::string("SELECT ") + kSqliteVerdictColumns + " FROM verdicts WHERE domain = ?1").c_str());
   sqlite3_bind_text(s.get(), 1, domain.c_str(), -1, SQLITE_TRANSIENT);
   const int rc = sqlite3_step(s.get());
   if (rc == SQLITE_DONE) return std::nullopt;
@@ -176,8 +189,7 @@ std::optional<StoredVerdict> SqliteStore::get(const std::string& domain) {
 }
 
 void SqliteStore::for_each(const std::function<void(const StoredVerdict&)>& visit) {
-  auto s = prepare(db_, path_,
-                   "SELECT domain, reason, severity, outcome, level, mx, tls, detail, probed_at, expires_at FROM verdicts ORDER BY domain");
+  auto s = prepare(db_, path_, (std::string("SELECT ") + kSqliteVerdictColumns + " FROM verdicts ORDER BY domain").c_str());
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) visit(row_to_verdict(s.get()));
   if (rc != SQLITE_DONE) fail(db_, path_);

@@ -26,6 +26,10 @@ struct StoredVerdict {
   std::string detail;
   int64_t probed_at = 0;   // Unix seconds
   int64_t expires_at = 0;
+  // The probe's evidence (probe/probe_facts.h, at most 16 KiB) for `mxtls
+  // report --what-if`: kept with the verdict, one per destination; probe
+  // history records never keep it ("" when read back).
+  std::string facts;
   friend bool operator==(const StoredVerdict&, const StoredVerdict&) = default;
 };
 

@@ -72,6 +72,7 @@ CertificateInfo inspect_certificate(X509* cert) {
       info.sha256 += kHex[md[i] & 15];
     }
   }
+  info.der = certificate_der(cert);
   return info;
 }
 

@@ -24,6 +24,7 @@ struct CertificateInfo {
   std::time_t not_after = 0;
   bool self_issued = false;  // subject == issuer
   std::string sha256;        // hex fingerprint
+  std::string der;           // the certificate itself, so stored facts can re-verify the chain (probe/probe_facts.h)
 
   std::string key_summary() const { return key_type + "-" + std::to_string(key_bits); }
   long days_left(std::time_t now) const { return static_cast<long>((not_after - now) / 86400); }

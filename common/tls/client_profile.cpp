@@ -68,6 +68,9 @@ MtaConnection postfix_connection(const std::map<std::string, std::string>& pf) {
   return c;
 }
 
+}  // namespace
+
+// Declared in the header (mxtls report --what-if builds it from changed settings).
 ClientProfile postfix_profile(const PostfixTlsSettings& settings, std::optional<SecurityLevel> configured_level) {
   const auto& pf = settings.values;
   ClientProfile p;
@@ -112,6 +115,8 @@ ClientProfile postfix_profile(const PostfixTlsSettings& settings, std::optional<
   p.connection = postfix_connection(pf);
   return p;
 }
+
+namespace {
 
 ClientProfile custom_profile(const TlsConfig& config, std::optional<SecurityLevel> configured_level) {
   ClientProfile p;

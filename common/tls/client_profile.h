@@ -125,6 +125,12 @@ class ProfileError : public std::runtime_error {
 // any other level returns the profile unchanged.
 ClientProfile effective_profile(const ClientProfile& profile, SecurityLevel effective);
 
+// The postfix profile from Postfix's settings (tls/postfix_settings.h), at
+// `level` or else smtp_tls_security_level; `mxtls report --what-if` changes
+// some settings first. Throws ProfileError naming the setting that is wrong.
+struct PostfixTlsSettings;
+ClientProfile postfix_profile(const PostfixTlsSettings& settings, std::optional<SecurityLevel> level);
+
 // Builds the profile at tls.security_level, or the profile's own level
 // when that is empty (Postfix: smtp_tls_security_level; the others: may).
 // auto: postfix when postconf runs, else sendmail when tls.sendmail_cf

@@ -2,7 +2,8 @@
 // --json`): nlohmann's ordered_json, whose fields keep the order they were
 // added in, and the one way to print them: valid JSON for every input, UTF-8
 // kept as it is, bytes that are not UTF-8 (a peer's banner or certificate
-// names) replaced by U+FFFD, never passed through. mxtls never parses JSON.
+// names) replaced by U+FFFD, never passed through. mxtls parses JSON only
+// where it reads stored probe facts back (probe/probe_facts.h).
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>

@@ -1,5 +1,6 @@
 // `mxtls probe`: probe destinations in parallel, classify under the compat
-// profile, print a report (text or JSON) and exit with the worst verdict.
+// profile, print a report (text or JSON) and exit with the worst verdict;
+// with --store, record each verdict and its probe's facts as the daemon does.
 #include <cstdio>
 #include <iostream>
 
@@ -12,7 +13,9 @@
 #include "dns/resolver.h"
 #include "log/logger.h"
 #include "probe/probe_setup.h"
+#include "probe/probe_facts.h"
 #include "probe/prober.h"
+#include "store/open_store.h"
 
 namespace mxtls::cli {
 namespace {
@@ -32,7 +35,7 @@ struct ProbeOptions {
   std::string profile, level, dns;
   int port = 0;
   std::string timeout;
-  bool allow_private = false, json = false, no_survey = false, verbose = false, no_sts = false;
+  bool allow_private = false, json = false, no_survey = false, verbose = false, no_sts = false, store = false;
   std::string sts_ca;
   std::vector<std::string> targets;
 };
@@ -54,6 +57,34 @@ void apply_overrides(Config& config, const ProbeOptions& o) {
   }
   config.log.target = o.verbose ? "stderr" : "none";
   config.log.level = "info";
+}
+
+// --store: what the daemon writes after a probe (engine/scheduler.cpp): the
+// verdict with the probe's facts for `mxtls report --what-if`, and a history
+// record; a transport failure, which says nothing about TLS, only the record.
+void store_probe(VerdictStore& store, const CacheConfig& cache, const DestinationProbe& probe,
+                 const DestinationVerdict& verdict, const ClientProfile& profile) {
+  StoredVerdict v;
+  v.domain = probe.domain;
+  v.reason = verdict.overall.reason;
+  v.severity = verdict.overall.severity;
+  v.outcome = verdict.overall.outcome;
+  v.level = std::string(level_name(profile.level));
+  v.detail = verdict.overall.detail;
+  v.probed_at = std::time(nullptr);
+  if (!probe.hosts.empty()) {
+    const auto& mx = probe.hosts[verdict.decisive];
+    v.mx = format_mx(mx);
+    if (mx.compat.ok) v.tls = mx.compat.version;
+  }
+  const bool cacheable = v.severity != Severity::unreachable;
+  const auto ttl = v.severity == Severity::ok ? cache.ttl_ok.value : v.severity == Severity::warning ? cache.ttl_warning.value
+                                                                                                   : cache.ttl_incompatible.value;
+  v.expires_at = v.probed_at + std::chrono::duration_cast<std::chrono::seconds>(ttl).count();
+  v.facts = encode_probe_facts(probe, profile);
+  StoredVerdict record = v;
+  record.facts.clear();
+  store.write(cacheable ? std::vector<StoredVerdict>{v} : std::vector<StoredVerdict>{}, {record});
 }
 
 asio::awaitable<void> probe_into(Prober& prober, Target target, DestinationProbe& out) {
@@ -83,6 +114,7 @@ int probe_command(const std::vector<std::string>& args) {
       ("no-mta-sts", po::bool_switch(&o.no_sts), "do not look up MTA-STS policies")
       ("mta-sts-ca-file", po::value(&o.sts_ca), "trust anchors for fetching MTA-STS policies (PEM file)")
       ("json", po::bool_switch(&o.json), "print one JSON document instead of the report")
+      ("store", po::bool_switch(&o.store), "record each verdict and its probe's facts in the [store] (created if missing), as mxtls-policyd does, for mxtls report --what-if")
       ("verbose,v", po::bool_switch(&o.verbose), "log one probe line per MX host to stderr");
   po::variables_map vm;
   if (const auto stop = parse_command_line(line, args, vm)) return *stop;
@@ -103,6 +135,7 @@ int probe_command(const std::vector<std::string>& args) {
   std::unique_ptr<dns::Resolver> resolver;
   std::unique_ptr<Prober> prober;
   StsSetup sts;
+  std::unique_ptr<VerdictStore> store;
   try {
     config = load_config(o.config_path, !vm.count("config"));
     apply_overrides(config, o);
@@ -111,6 +144,8 @@ int probe_command(const std::vector<std::string>& args) {
     prober = std::make_unique<Prober>(io, config.probe, profile, *resolver);
     sts = start_sts(io, *resolver, config);
     if (sts.resolver) prober->enable_sts(*sts.resolver, sts.judging.profile);
+    if (o.store && !(store = open_store(config.store, StoreAccess::create)))
+      throw ConfigError("--store: [store] backend is none");
   } catch (const std::exception& e) {
     std::cerr << "mxtls probe: " << e.what() << "\n";
     return kExitConfig;
@@ -135,6 +170,14 @@ int probe_command(const std::vector<std::string>& args) {
     const auto& probe = results[i];
     auto verdict = classify_destination(probe, profile);
     if (sts.resolver) sts::apply_sts(probe, verdict, sts.judging);
+    if (store) {
+      try {
+        store_probe(*store, config.cache, probe, verdict, profile);
+      } catch (const StoreError& e) {
+        std::cerr << "mxtls probe: " << e.what() << "\n";
+        status = std::max(status, kExitConfig);
+      }
+    }
     for (const auto& text : format_probe_lines(probe, verdict, profile)) log::info(text);
     if (o.json) json.push_back(render_json_report(probe, verdict, profile));
     else std::cout << render_text_report(probe, verdict, profile) << (results.size() > 1 ? "\n" : "");

@@ -11,7 +11,9 @@
 #include "config/config.h"
 #include "config/duration.h"
 #include "report/summary.h"
+#include "report/what_if.h"
 #include "store/open_store.h"
+#include "tls/client_profile.h"
 
 namespace mxtls::cli {
 
@@ -51,22 +53,45 @@ int report_command(const std::vector<std::string>& args) {
   std::string since_text = "7d";
   std::vector<std::string> logs;
   std::size_t top = 10;
+  std::vector<std::string> what_if;
+  std::string what_if_ca;
   CommandLine line{"mxtls report", po::options_description("mxtls report [OPTIONS]\n\nOptions"), "", nullptr};
   line.visible.add_options()("help,h", "show this help")("config,c", po::value(&config_path), "configuration file")(
       "since", po::value(&since_text), "window of probe history to read (default 7d)")(
       "log", po::value(&logs), "a log file with mxtls-policyd/mxtls-milter lines (repeatable; - for stdin)")(
-      "top", po::value(&top), "destinations listed per group (default 10)")("json", "one JSON document");
+      "top", po::value(&top), "destinations listed per group (default 10)")("json", "one JSON document")(
+      "what-if", po::value(&what_if),
+      "'KEY=VALUE ...': judge every stored probe again under these Postfix settings (smtp_tls_security_level, "
+      "smtp_tls_protocols, smtp_tls_mandatory_protocols, smtp_tls_ciphers, smtp_tls_mandatory_ciphers, "
+      "smtp_tls_[mandatory_]exclude_ciphers, smtp_tls_CAfile, smtp_tls_CApath, smtp_tls_{secure,verify}_cert_match; "
+      "no spaces in a value) without probing, and list the destinations whose mail would stop flowing, go out in "
+      "plaintext or flow again")("what-if-ca", po::value(&what_if_ca),
+                                  "with or without --what-if: judge the stored chains against this CA file (PEM)");
   po::variables_map vm;
   if (const auto stop = parse_command_line(line, args, vm)) return *stop;
   const auto since = parse_duration(since_text);
   if (!since || since->value.count() <= 0)
     return usage_error(line, "--since: '" + since_text + "' is not a duration (e.g. 24h, 7d)");
 
+  std::optional<WhatIfSettings> proposal;
+  if (!what_if.empty() || !what_if_ca.empty()) {
+    std::string joined;
+    for (const auto& w : what_if) joined += w + " ";
+    const WhatIfParse parsed = parse_what_if(joined, what_if_ca);
+    if (!parsed.settings) return usage_error(line, parsed.error);
+    proposal = parsed.settings;
+  }
+
   SummaryInput in;
   in.now = std::time(nullptr);
+  ClientProfile current, proposed;
   in.since = in.now - std::chrono::duration_cast<std::chrono::seconds>(since->value).count();
   try {
     const Config config = load_config(config_path, !vm.count("config"));
+    if (proposal) {
+      current = build_client_profile(config.tls);
+      proposed = proposed_profile(config.tls, current, *proposal);
+    }
     // Never create the store here (see `mxtls cache`): no store, no verdicts.
     if (const auto store = open_store(config.store, StoreAccess::existing)) {
       store->for_each([&](const StoredVerdict& v) { in.verdicts.push_back(v); });
@@ -88,6 +113,11 @@ int report_command(const std::vector<std::string>& args) {
   }
   in.mta = tally.result();
   in.mta_deliveries = tally.deliveries();
+  if (proposal) {
+    const WhatIfReport report = run_what_if(in.verdicts, in.history, current, proposed, *proposal, in.mta);
+    std::cout << (vm.count("json") ? render_what_if_json(report) : render_what_if_text(report));
+    return kExitOk;
+  }
   const Summary summary = summarize(in);
   std::cout << (vm.count("json") ? render_summary_json(summary) : render_summary_text(summary, top));
   return kExitOk;

@@ -6,6 +6,7 @@
 #include "log/logger.h"
 #include "log/sanitize.h"
 #include "classify/probe_log.h"
+#include "probe/probe_facts.h"
 
 namespace mxtls {
 namespace {
@@ -161,6 +162,7 @@ void Scheduler::finish(const std::string& domain, const DestinationProbe& probe,
                                                                : std::min(b.interval * 2, config_.backoff_max.value);
     b.next_try = std::chrono::steady_clock::now() + b.interval;
   }
+  stored.facts = encode_probe_facts(probe, profile_);  // for mxtls report --what-if (probe/probe_facts.h)
   writer_.save(std::move(stored), cacheable);
   pending_.erase(domain);
   wake(domain);

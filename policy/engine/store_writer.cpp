@@ -49,6 +49,7 @@ void StoreWriter::save(StoredVerdict v, bool cacheable) {
   {
     std::lock_guard lock(mutex_);
     if (cacheable) held_.verdicts.insert_or_assign(v.domain, v);
+    v.facts.clear();  // history records never keep the facts: none held for them
     held_.probes.push_back(std::move(v));
     trim();
   }
@@ -73,7 +74,12 @@ void StoreWriter::trim() {
 
 void StoreWriter::give_back(Held batch) {
   // Whatever was queued meanwhile is newer: it wins, and goes after.
-  for (auto& [domain, v] : batch.verdicts) held_.verdicts.try_emplace(domain, std::move(v));
+  // Held, a verdict keeps its fields but not its probe facts (up to 16 KiB
+  // each): memory stays what it was before verdicts had facts.
+  for (auto& [domain, v] : batch.verdicts) {
+    v.facts.clear();
+    held_.verdicts.try_emplace(domain, std::move(v));
+  }
   held_.probes.insert(held_.probes.begin(), std::make_move_iterator(batch.probes.begin()),
                       std::make_move_iterator(batch.probes.end()));
   trim();

@@ -66,7 +66,8 @@ class VerdictCache {
     out.reserve(entries_.size());
     for (const auto& [domain, v] : entries_)
       out.push_back({domain, v.reason, v.severity, v.outcome, std::string(level), v.mx,
-                     v.tls ? std::string(version_name(*v.tls)) : "", "", v.probed_at, v.expires_at});
+                     v.tls ? std::string(version_name(*v.tls)) : "", "", v.probed_at, v.expires_at,
+                     /*facts: not held in memory*/ {}});
     return out;
   }
 

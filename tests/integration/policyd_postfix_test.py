@@ -226,6 +226,15 @@ class D_Lifecycle(unittest.TestCase):
                               capture_output=True, text=True).stdout
         self.assertRegex(text, r"starttls_not_offered \(\d+\): .*nostarttls\.test")
         self.assertRegex(text, r"nostarttls\.test +\d+  reason=starttls_not_offered  defer \d+")
+        # The daemon keeps each verdict's probe facts: `--what-if` judges them
+        # again at may (issue 12); what encrypt defers would go out in plaintext.
+        what_if = subprocess.run([str(lab.mxtls), "report", "--config", str(lab.policyd_conf), "--json",
+                                  "--what-if", "smtp_tls_security_level=may"], capture_output=True, text=True)
+        self.assertEqual(what_if.returncode, 0, what_if.stderr)
+        rows = {d["domain"]: d for d in json.loads(what_if.stdout)["what_if"]["destinations"]}
+        got = rows["nostarttls.test"]
+        self.assertEqual((got["effect"], got["now"]["outcome"], got["proposed"]["outcome"]),
+                         ("flows_again", "deferred", "plaintext"), got)
 
     def test_mail_flows_when_the_daemon_is_down(self):
         # check_policy_service's default_action=DUNNO keeps mail flowing. A

@@ -101,6 +101,13 @@ MTA_REASONS = {
     # The server's alert after its CertificateRequest is all Postfix logs.
     "client_cert_required": {"client_cert_required", "no_shared_cipher", "handshake_failed"},
 }
+# `mxtls report --what-if` from a store probed once at may, per scenario
+# whose Postfix outcomes the scenario tests recorded (test_what_if_...).
+WHAT_IF = {
+    "encrypt": "smtp_tls_security_level=encrypt",
+    "secure": "smtp_tls_security_level=secure",
+    "may, smtp_tls_protocols = >=TLSv1.2": "smtp_tls_protocols=>=TLSv1.2",
+}
 # Exim and OpenSMTPD destinations (cases.py MTA_CASES).
 MTA_NAMES = {c.name for c in MTA_CASES}
 # A timeout is a greeting timeout or a handshake timeout, depending on where the server stalled.
@@ -129,6 +136,7 @@ class PostfixGroundTruth(unittest.TestCase):
         cls.lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-postfix", BUILD, dnssec=True, mtas=True).start()
         cls.lab.start_postfix(RETRY_SETTINGS)
         cls.rows = []
+        cls.outcomes = {}  # scenario -> Postfix's outcomes, for test_what_if_matches_postfix
 
     @classmethod
     def tearDownClass(cls):
@@ -209,6 +217,7 @@ class PostfixGroundTruth(unittest.TestCase):
 
     def check_scenario(self, scenario):
         postfix = self.postfix_outcomes(scenario)
+        self.outcomes[scenario] = postfix
         mxtls = self.mxtls_predictions(self.cases(scenario))
         mta_reasons = self.mta_log_reasons()
         for c in self.cases(scenario):
@@ -296,6 +305,59 @@ class PostfixGroundTruth(unittest.TestCase):
         text = self.lab.probe("--profile", "custom", "--security-level", "dane", "danefloodsmall.dnssec.test").stdout
         self.assertIn("... and 980 more record(s)", text)
         self.assertLess(text.count("\n"), 120)
+
+    def test_what_if_matches_postfix(self):
+        """Issue 12's what-if: every case probed once at may into a store
+        (`mxtls probe --store`), then `mxtls report --what-if` per scenario
+        (encrypt, secure, >=TLSv1.2 at may) must say what the real Postfix
+        did after the change (the outcomes test_encrypt, test_secure and
+        test_may_with_tls12_minimum recorded: no deliveries of its own; it
+        sorts after them), and the verdict re-judged under the current
+        settings (may) what Postfix did at may. Twice: probed with the
+        survey, and without it. A definite answer must equal Postfix's
+        outcome; "unknown" (the stored facts cannot tell) and "not judged"
+        (the newest probe reached nothing) are counted and listed."""
+        missing = [s for s in WHAT_IF if s not in self.outcomes]
+        if missing:
+            self.skipTest(f"needs the Postfix outcomes of {missing}: run the whole file")
+        lab = self.lab
+        lab.postfix_reconfigure({**RETRY_SETTINGS, **SCENARIOS["may"]})
+        cases = self.cases("may")
+        # With the survey, and without it (mxtls-policyd may skip it when the
+        # compat handshake works: the negotiated version alone must do).
+        for variant, options in (("survey", []), ("no survey", ["--no-survey"])):
+            store = lab.dir / f"whatif-{len(options)}.db"
+            store.unlink(missing_ok=True)
+            conf = lab.dir / f"mxtls-whatif-{len(options)}.conf"
+            conf.write_text(lab.conf.read_text() + f"\n[store]\npath = {store}\n")
+            r = lab.probe("--store", *options, *[f"{c.name}.test" for c in cases], conf=conf)
+            self.assertIn(r.returncode, (0, 1, 2, 3), r.stderr)
+            tally = {"agree": 0, "unknown": 0, "not judged": 0, "disagree": 0}
+            for scenario, change in WHAT_IF.items():
+                r = subprocess.run([str(lab.mxtls), "report", "--json", "--config", str(conf), "--what-if", change],
+                                   capture_output=True, text=True, timeout=120)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                rows = {d["domain"][:-len(".test")]: d for d in json.loads(r.stdout)["what_if"]["destinations"]}
+                for c in cases:
+                    self.check_what_if(c.name, f"what-if ({variant}) {change}", self.outcomes[scenario][c.name], rows.get(c.name), tally)
+                    if scenario == "encrypt" and "may" in self.outcomes:  # the current settings, judged from the same facts
+                        self.check_what_if(c.name, f"what-if ({variant}) now: may", self.outcomes["may"][c.name], rows.get(c.name), tally, "now")
+            scenarios = len(WHAT_IF) + ("may" in self.outcomes)
+            print(f"\nwhat-if ({variant}) vs Postfix, {len(cases)} cases x {scenarios} scenarios: {tally}", file=sys.stderr)
+
+    def check_what_if(self, case, label, postfix, row, tally, judged="proposed"):
+        outcome = postfix[0]
+        with self.subTest(case=case, what_if=label):
+            self.assertIsNotNone(row, f"{case} missing from the what-if report")
+            if row["effect"] == "not_judged" or row[judged] is None:
+                kind = "not judged" if row["effect"] == "not_judged" else "unknown"
+                tally[kind] += 1
+                self.rows.append((case, label, outcome, kind, row["why"][:90]))
+                return
+            got = row[judged]
+            tally["agree" if got["outcome"] == outcome else "disagree"] += 1
+            self.rows.append((case, label, outcome, got["outcome"], got["reason"]))
+            self.assertEqual(got["outcome"], outcome, f"Postfix: {postfix!r}; what-if: {row}")
 
     def start_sts(self):
         lab = self.lab

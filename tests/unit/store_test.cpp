@@ -4,6 +4,7 @@
 // process killed in the middle of writing.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -174,6 +175,23 @@ TEST_P(StoreSuite, UntrustedTextRoundTrips) {
   v.detail = std::string("quote ' \" semicolon; DROP TABLE verdicts; -- \xc3\xa9\x01");
   store_->put(v);
   EXPECT_EQ(store_->get("odd.example")->detail, v.detail);
+}
+
+// A verdict's probe facts (probe/probe_facts.h: up to 16 KiB of JSON) come
+// back with it, replaced with it; history records never keep them.
+TEST_P(StoreSuite, FactsTravelWithTheVerdictNotWithTheHistory) {
+  auto v = sample("facts.example");
+  v.facts = "{\"v\":1,\"hosts\":[]," + std::string(16 * 1024 - 30, 'x') + "\"}";
+  store_->write({v}, {v});
+  EXPECT_EQ(store_->get("facts.example"), v);
+  std::vector<std::string> listed;
+  store_->for_each([&](const StoredVerdict& s) { listed.push_back(s.facts); });
+  EXPECT_EQ(listed, std::vector<std::string>{v.facts});
+  store_->for_each_probe(0, [&](const StoredVerdict& s) { EXPECT_EQ(s.facts, ""); });
+  EXPECT_EQ(store_->history_size(), 1u);
+  v.facts.clear();
+  store_->put(v);
+  EXPECT_EQ(store_->get("facts.example")->facts, "");
 }
 
 const std::pair<const char*, BackendConfig> kBackends[] = {
@@ -410,6 +428,36 @@ TEST(SqliteStore, SurvivesReopen) {
   std::filesystem::remove(path);
   { SqliteStore(path.string()).put(sample("kept.example")); }
   EXPECT_EQ(SqliteStore(path.string()).get("kept.example"), sample("kept.example"));
+  std::filesystem::remove(path);
+}
+
+// A store written before verdicts kept their facts (no facts column) opens,
+// keeps what it holds (read with no facts) and takes facts from then on.
+TEST(SqliteStore, AStoreFromBeforeFactsGetsTheColumn) {
+  const auto path = std::filesystem::temp_directory_path() / ("mxtls-old-schema-" + std::to_string(getpid()) + ".db");
+  std::filesystem::remove(path);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE verdicts (domain TEXT PRIMARY KEY, reason TEXT NOT NULL, severity TEXT NOT NULL,"
+                         " outcome TEXT NOT NULL, level TEXT NOT NULL, mx TEXT NOT NULL, tls TEXT NOT NULL, detail TEXT NOT NULL,"
+                         " probed_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
+                         "INSERT INTO verdicts VALUES ('old.example', 'cert_expired', 'incompatible', 'deferred', 'secure',"
+                         " 'mx.old.example[192.0.2.1]:25', 'TLSv1.2', 'expired', 1800000000, 1800021600);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  {
+    SqliteStore store(path.string());
+    const auto old = store.get("old.example");
+    ASSERT_TRUE(old);
+    EXPECT_EQ(old->reason, Reason::cert_expired);
+    EXPECT_EQ(old->facts, "");
+    auto v = sample("new.example");
+    v.facts = "{\"v\":1}";
+    store.put(v);
+  }
+  EXPECT_EQ(SqliteStore(path.string()).get("new.example")->facts, "{\"v\":1}");
   std::filesystem::remove(path);
 }
 
