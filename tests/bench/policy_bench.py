@@ -23,7 +23,8 @@ def fill_store(db, domains):
         for i, d in enumerate(domains):
             reason, severity, outcome = (("protocol_version", "incompatible", "deferred") if i % 5 == 0
                                          else ("ok", "ok", "tls"))
-            c.execute("INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?,?,?)",
+            c.execute("INSERT OR REPLACE INTO verdicts (domain, reason, severity, outcome, level, mx, tls, detail, probed_at,"
+                      " expires_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                       (d, reason, severity, outcome, "encrypt", f"mx.{d}[192.0.2.1]:25", "TLSv1.3", "", now, now + 86400))
 
 
