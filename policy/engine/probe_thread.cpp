@@ -1,0 +1,89 @@
+#include "engine/probe_thread.h"
+
+#include <ctime>
+
+#include "classify/classifier.h"
+#include "classify/probe_log.h"
+#include "log/logger.h"
+
+namespace mxtls {
+
+JudgedProbe judge_probe(const std::string& domain, const DestinationProbe& probe, const ClientProfile& profile,
+                        const sts::Judging* sts) {
+  auto verdict = classify_destination(probe, profile);
+  if (sts) sts::apply_sts(probe, verdict, *sts);
+  for (const auto& line : format_probe_lines(probe, verdict, profile)) log::info(line);
+
+  JudgedProbe out;
+  out.domain = domain;
+  StoredVerdict& stored = out.stored;
+  stored.domain = domain;
+  stored.reason = verdict.overall.reason;
+  stored.severity = verdict.overall.severity;
+  stored.outcome = verdict.overall.outcome;
+  stored.level = std::string(level_name(profile.level));
+  stored.detail = verdict.overall.detail;
+  stored.probed_at = std::time(nullptr);
+  out.where = domain;
+  if (!probe.hosts.empty()) {
+    const auto& mx = probe.hosts[verdict.decisive];
+    stored.mx = format_mx(mx);
+    if (mx.compat.ok) stored.tls = mx.compat.version;
+    out.where = mx.host;
+  }
+  if (level_is_dane(profile.level)) out.dane = dane_tlspolicy(probe).kind;
+  return out;
+}
+
+ProbeThread::ProbeThread(asio::io_context& answering, const Config& config, const ClientProfile& profile)
+    : answering_(answering), work_(io_.get_executor()), profile_(profile), resolver_(io_, config.dns),
+      sts_(start_sts(io_, resolver_, config)), prober_(io_, config.probe, profile, resolver_) {
+  if (sts_.resolver) prober_.enable_sts(*sts_.resolver, sts_.judging.profile);
+}
+
+ProbeThread::~ProbeThread() { stop(); }
+
+void ProbeThread::start() {
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void ProbeThread::stop() {
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+  io_.shutdown();
+}
+
+void ProbeThread::probe(std::string domain, Target target, OnWaiting on_waiting, OnDone on_done) {
+  asio::post(io_, [this, domain = std::move(domain), target = std::move(target), on_waiting = std::move(on_waiting),
+                   on_done = std::move(on_done)]() mutable {
+    asio::co_spawn(io_, run(std::move(domain), std::move(target), std::move(on_waiting), std::move(on_done)),
+                   asio::detached);
+  });
+}
+
+void ProbeThread::reconfigure(const ProbeConfig& config) {
+  asio::post(io_, [this, config] { prober_.reconfigure(config); });
+}
+
+asio::awaitable<void> ProbeThread::run(std::string domain, Target target, OnWaiting on_waiting, OnDone on_done) {
+  JudgedProbe judged;
+  try {
+    // The notice goes to the answering thread, which owns the slots.
+    std::function<void()> waiting = [this, &on_waiting] {
+      if (on_waiting) asio::post(answering_, std::exchange(on_waiting, nullptr));
+    };
+    const auto started = std::chrono::steady_clock::now();
+    const DestinationProbe probe = co_await prober_.probe(target, std::move(waiting));
+    judged = judge_probe(domain, probe, profile_, sts_.resolver ? &sts_.judging : nullptr);
+    judged.took = std::chrono::steady_clock::now() - started;
+  } catch (const std::exception& e) {  // per-host faults are values; this is the destination's own step
+    judged = JudgedProbe{};
+    judged.domain = domain;
+    judged.error = e.what();
+  }
+  asio::post(answering_, [on_done = std::move(on_done), judged = std::move(judged)]() mutable {
+    on_done(std::move(judged));
+  });
+}
+
+}  // namespace mxtls
