@@ -173,20 +173,20 @@ Prober::SurveyWhen Prober::survey_when(const std::string& setting) {
 // Where the classifier reads the survey (classify/classifier.cpp): a failed
 // compat handshake (the versions the server accepts, a legacy signature, the
 // DH group's size), an anonymous session (the survey's certificate is judged
-// instead), and a certificate that fails where the level authenticates (the
-// other-SNI view says whether it is sni_dependent, the fix then being SNI).
-// Not surveyed under on-failure: a completed handshake at an unauthenticated
-// level, where sni_dependent is a note that changes no outcome, and a DANE
-// handshake (judged by its TLSA records alone). The name check is against
-// the MX host only (the destination is not known here: one host probe
-// serves many): a certificate that names only the next-hop domain is surveyed.
+// instead), and a certificate with a problem (a verify error, a weak key, or
+// not naming the MX host): the survey's other-SNI view says whether the
+// server has another certificate behind SNI (sni_dependent, which the
+// tlspolicy socketmap fixes with servername=hostname). Not surveyed under
+// on-failure: a DANE handshake (judged by its TLSA records alone) and a
+// certificate that verifies and names the MX host, where sni_dependent would
+// be a note that changes no outcome. The name is checked against the MX host
+// only: one host probe serves every destination that needs the host.
 bool Prober::needs_survey(const MxProbe& mx) const {
   if (survey_ != SurveyWhen::on_failure) return survey_ == SurveyWhen::always;
   const auto& hs = mx.compat;
   if (!hs.ok || hs.anonymous()) return true;
-  if (hs.dane.enabled || !level_authenticates(profile_.level)) return false;
-  return !hs.verify_issues.empty() || key_is_weak(hs.chain.front()) ||
-         (!profile_.match.empty() && !certificate_matches(hs.leaf_der, mx.host, false));
+  if (hs.dane.enabled) return false;
+  return !hs.verify_issues.empty() || key_is_weak(hs.chain.front()) || !certificate_matches(hs.leaf_der, mx.host, false);
 }
 
 bool Prober::host_matches(const HandshakeResult& compat, const std::string& mx_host, const std::string& nexthop) const {

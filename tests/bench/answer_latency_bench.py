@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
 from lab import Lab  # noqa: E402
-from daemon_run import Daemon, daemon_conf, load, load_in_background, cpu_count_note  # noqa: E402
+from daemon_run import Daemon, bench_certificate, daemon_conf, load, load_in_background, cpu_count_note  # noqa: E402
 
 KNOWN = 1000        # cached destinations the answers are about
 ANSWER_RATE = 2000  # policy requests/s about them
@@ -85,6 +85,7 @@ def main():
     if a.baseline:
         builds.insert(0, ("baseline", Path(a.baseline).resolve() / "policy" / "mxtls-policyd"))
     lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-latency-bench", build, bench=HOSTS, bench_cases=["healthy13"])
+    lab.case_options = {"healthy13": {"cert": bench_certificate(lab)}}
     per_build = PROBE_RATE * SECONDS * ROUNDS
     new = [f"n{i}.probing.test" for i in range(per_build * len(builds))]
     lab.records = [f"{d}. MX 10 mx{i % HOSTS}.bench.test." for i, d in enumerate(new)]

@@ -15,6 +15,24 @@ from lab import unix_socket_accepts, wait_for
 STEP_TIMEOUT = 2
 
 
+def bench_certificate(lab):
+    """A certificate for *.bench.test (RSA-2048, under the lab's intermediate):
+    a healthy destination's MX host mx<i>.bench.test is then named by its
+    server's certificate, as a healthy server's is. Made before the lab starts."""
+    lab.dir.mkdir(parents=True, exist_ok=True)
+    lab.make_certs()
+    c = lab.certs
+    cert = c / "bench-wildcard.pem"
+    if not cert.exists():
+        subprocess.run(["openssl", "req", "-new", "-key", c / "leaf.key", "-subj", "/CN=*.bench.test/O=mxtls lab",
+                        "-out", c / "bench-wildcard.csr"], check=True, capture_output=True)
+        (c / "bench-wildcard.ext").write_text("subjectAltName=DNS:*.bench.test\n")
+        subprocess.run(["openssl", "x509", "-req", "-in", c / "bench-wildcard.csr", "-CA", c / "intermediate.pem",
+                        "-CAkey", c / "intermediate.key", "-CAcreateserial", "-days", "30",
+                        "-extfile", c / "bench-wildcard.ext", "-out", cert], check=True, capture_output=True)
+    return cert
+
+
 def daemon_conf(lab, name, store="none", extra=""):
     """A policyd configuration: the lab's DNS and Postfix profile, a policy
     socket, no wait for unknown destinations (answers never wait on a

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
 from lab import Lab  # noqa: E402
-from daemon_run import Daemon, daemon_conf, load, cpu_count_note  # noqa: E402
+from daemon_run import Daemon, bench_certificate, daemon_conf, load, cpu_count_note  # noqa: E402
 
 HEALTHY = 2000   # healthy destinations per daemon round, each on an address of its own
 MIXED = 10_000   # destinations of the mixed daemon run
@@ -140,11 +140,13 @@ def daemon_healthy_bench(build, baseline):
     builds = [("this build", build / "policy" / "mxtls-policyd")]
     if baseline:
         builds.insert(0, ("baseline", baseline / "policy" / "mxtls-policyd"))
-    with Lab(Path(tempfile.gettempdir()) / "mxtls-lab-bench-daemon", build, bench=HEALTHY, bench_cases=["healthy13"],
-             case_options={"healthy13": {"log_connections": "yes"}}) as lab:
+    lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-bench-daemon", build, bench=HEALTHY, bench_cases=["healthy13"])
+    lab.case_options = {"healthy13": {"log_connections": "yes", "cert": bench_certificate(lab)}}
+    with lab:
         domains = [d for d, _, _ in lab.bench_destinations()]
         conns_file = lab.spool / "healthy13.connections"
-        print(f"\nmxtls-policyd, {HEALTHY} new healthy destinations (TLSv1.2-1.3, RSA-2048, each its own address) "
+        print(f"\nmxtls-policyd, {HEALTHY} new healthy destinations (TLSv1.2-1.3, RSA-2048, a certificate naming the MX host, "
+              f"each its own address) "
               f"asked at once; {cpu_count_note()}")
         runs = {label: [] for label, _ in builds + [("control", None)]}
         for rnd in range(2):
