@@ -1,5 +1,7 @@
 #include "engine/probe_thread.h"
 
+#include <pthread.h>
+
 #include <ctime>
 
 #include "classify/classifier.h"
@@ -44,7 +46,10 @@ ProbeThread::ProbeThread(asio::io_context& answering, const Config& config, cons
 ProbeThread::~ProbeThread() { stop(); }
 
 void ProbeThread::start() {
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "mxtls-probe");  // for top -H and perf
+    io_.run();
+  });
 }
 
 void ProbeThread::stop() {

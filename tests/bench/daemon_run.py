@@ -33,7 +33,7 @@ def bench_certificate(lab):
     return cert
 
 
-def daemon_conf(lab, name, store="none", extra=""):
+def daemon_conf(lab, name, store="none", extra="", parallel=200):
     """A policyd configuration: the lab's DNS and Postfix profile, a policy
     socket, no wait for unknown destinations (answers never wait on a
     probe), a queue that takes every new destination of a run."""
@@ -42,7 +42,7 @@ def daemon_conf(lab, name, store="none", extra=""):
     conf = lab.dir / f"{name}.conf"
     conf.write_text(f"""[probe]
 allow_private_targets = yes
-concurrency = 400
+concurrency = {2 * parallel}
 connect_timeout = {STEP_TIMEOUT}s
 greeting_timeout = {STEP_TIMEOUT}s
 command_timeout = {STEP_TIMEOUT}s
@@ -64,7 +64,7 @@ unknown_wait = 0
 max_connections = 2000
 [cache]
 max_queue = 50000
-max_parallel = 200
+max_parallel = {parallel}
 [store]
 backend = {store}
 path = {lab.dir / (name + ".db")}

@@ -126,9 +126,12 @@ def control_round(lab, build, domains, conns_file):
     r = subprocess.run([str(build / "policy" / "mxtls"), "probe", "--config", str(conf), "--no-survey", "--json", *domains],
                        capture_output=True, text=True)
     wall = time.monotonic() - t0
-    ok = r.returncode == 0 and sum(d["result"]["reason"] == "ok" for d in json.loads(r.stdout or "[]")) == len(domains)
-    if not ok:
-        print(f"  control: FAILED (exit {r.returncode}: {r.stderr.strip()[:200]})")
+    try:
+        reasons = Counter(d["result"]["reason"] for d in json.loads(r.stdout))
+    except ValueError:
+        reasons = Counter()
+    if reasons["ok"] != len(domains):
+        print(f"  control: FAILED (exit {r.returncode}, verdicts {dict(reasons)}: {r.stderr.strip()[:200]})")
         return None
     return {"rate": len(domains) / wall, "conns": (lines_in(conns_file) - before) / len(domains)}
 
