@@ -1,6 +1,8 @@
 #include "engine/probe_thread.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <ctime>
 
@@ -9,6 +11,13 @@
 #include "log/logger.h"
 
 namespace mxtls {
+namespace {
+
+// The probe thread's nice value (the answering thread keeps the process's):
+// CFS then gives the answering thread about ten times its share of a busy core.
+constexpr int kProbeNice = 10;
+
+}  // namespace
 
 JudgedProbe judge_probe(const std::string& domain, const DestinationProbe& probe, const ClientProfile& profile,
                         const sts::Judging* sts) {
@@ -48,6 +57,11 @@ ProbeThread::~ProbeThread() { stop(); }
 void ProbeThread::start() {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "mxtls-probe");  // for top -H and perf
+    // Probing is background work: where it competes for a core with the
+    // answering thread (handshakes and certificate parsing against a policy
+    // request), the answer goes first. Threads it starts (libunbound's)
+    // inherit this. Best effort: raising one's nice value needs no privilege.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kProbeNice);
     io_.run();
   });
 }
