@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <utility>
 
 #include "classify/classifier.h"
 #include "classify/probe_log.h"
@@ -67,6 +68,7 @@ void ProbeThread::start() {
 }
 
 void ProbeThread::stop() {
+  if (std::exchange(stopped_, true)) return;
   io_.stop();
   if (thread_.joinable()) thread_.join();
   io_.shutdown();

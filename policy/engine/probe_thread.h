@@ -80,6 +80,7 @@ class ProbeThread {
   StsSetup sts_;
   Prober prober_;
   std::thread thread_;
+  bool stopped_ = false;
 };
 
 }  // namespace mxtls

@@ -39,8 +39,6 @@ def measure(lab, build, label, binary, known, new_domains):
     asked about at PROBE_RATE; the p99 of each."""
     conf, sock, log = daemon_conf(lab, f"latency-{label.replace(' ', '-')}", store="sqlite")
     db = lab.dir / f"latency-{label.replace(' ', '-')}.db"
-    for stale in lab.dir.glob(db.name + "*"):
-        stale.unlink()
     Daemon(binary, conf, sock, log).stop()  # makes the store
     fill_store(db, known)
     d = Daemon(binary, conf, sock, log)

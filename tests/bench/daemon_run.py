@@ -40,6 +40,8 @@ def daemon_conf(lab, name, store="none", extra="", parallel=200):
     sock = lab.dir / f"{name}.sock"
     log = lab.dir / f"{name}.log"
     conf = lab.dir / f"{name}.conf"
+    for stale in lab.dir.glob(f"{name}.db*"):  # a store of an earlier run would answer from its verdicts
+        stale.unlink()
     conf.write_text(f"""[probe]
 allow_private_targets = yes
 concurrency = {2 * parallel}

@@ -206,12 +206,14 @@ def main():
     p.add_argument("build")
     p.add_argument("n", type=int)
     p.add_argument("--baseline", help="build directory of another tree (e.g. main's) for the daemon comparison")
-    p.add_argument("--daemon-only", action="store_true", help="skip the mxtls probe / posttls-finger part")
+    p.add_argument("--only", choices=["cli", "healthy", "mixed"], help="run only this part")
     a = p.parse_args()
-    status = 0 if a.daemon_only else cli_bench(a.build, a.n)
+    status = 0 if a.only not in (None, "cli") else cli_bench(a.build, a.n)
     build = Path(a.build).resolve()
-    daemon_healthy_bench(build, Path(a.baseline).resolve() if a.baseline else None)
-    daemon_mixed_bench(build)
+    if a.only in (None, "healthy"):
+        daemon_healthy_bench(build, Path(a.baseline).resolve() if a.baseline else None)
+    if a.only in (None, "mixed"):
+        daemon_mixed_bench(build)
     return status
 
 
