@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <future>
 #include <utility>
 
 #include "classify/classifier.h"
@@ -65,6 +66,19 @@ void ProbeThread::start() {
     setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kProbeNice);
     io_.run();
   });
+  // libunbound starts its worker (a thread, pipes, an event base) at the
+  // first query and ends the process when it gets no descriptors for them:
+  // started now, while descriptors are plenty, not at the first probe
+  // under load, with a query it answers itself (localhost is one of its
+  // built-in local zones).
+  std::promise<void> warm;
+  asio::co_spawn(io_, warm_up(), [&warm](const std::exception_ptr&) { warm.set_value(); });
+  warm.get_future().wait();
+}
+
+asio::awaitable<void> ProbeThread::warm_up() {
+  const std::string name = "localhost";  // named: GCC 12 mis-destroys temporaries in co_await
+  co_await resolver_.query(name, dns::kTypeA);
 }
 
 void ProbeThread::stop() {

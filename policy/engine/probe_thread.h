@@ -70,6 +70,7 @@ class ProbeThread {
     Io() : asio::io_context(1) {}
     using asio::io_context::shutdown;
   };
+  asio::awaitable<void> warm_up();
   asio::awaitable<void> run(std::string domain, Target target, OnWaiting on_waiting, OnDone on_done);
 
   asio::io_context& answering_;
