@@ -1,7 +1,10 @@
 // mxtls-policyd: the engine daemon. Postfix policy delegation server and
 // socketmap server answering from cached TLS verdicts; probes unknown and
 // expiring destinations in the background; persists verdicts in the store.
-// One io_context thread serves everything; the store writes on its own thread.
+// Three threads: one io_context answers (policy, socketmap, metrics,
+// watchdog, fleet, feedback, the scheduler's bookkeeping and the cache);
+// probes run and are judged on the probe thread (engine/probe_thread.h);
+// the store writes on its own (engine/store_writer.h).
 #include <pthread.h>
 
 #include <csignal>
@@ -16,6 +19,7 @@
 #include "engine/feedback.h"
 #include "engine/decision.h"
 #include "engine/fleet.h"
+#include "engine/probe_thread.h"
 #include "engine/scheduler.h"
 #include "engine/store_writer.h"
 #include "engine/verdict_cache.h"
@@ -187,15 +191,20 @@ int main(int argc, char** argv) {
     if (config.store.backend == "redis")
       fleet = std::make_unique<Fleet>(io, redis_target(config.store), std::string(level_name(profile.level)),
                                       std::chrono::duration_cast<std::chrono::milliseconds>(config.store.redis_lease.value));
-    dns::Resolver resolver(io, config.dns);
-    Prober prober(io, config.probe, profile, resolver);
-    StsSetup sts = start_sts(io, resolver, config);
-    if (sts.resolver) prober.enable_sts(*sts.resolver, sts.judging.profile);
+    ProbeThread probes(io, config, profile);
+    // The tlspolicy socketmap's MTA-STS lookups: an instance (and DNS
+    // resolver) of the answering thread's own; the probe thread has its own
+    // (sts/resolver.h: one instance per thread).
+    std::unique_ptr<dns::Resolver> resolver;
+    StsSetup sts;
+    if (config.mta_sts.enabled || config.policy.tlspolicy_source != "probes") {
+      resolver = std::make_unique<dns::Resolver>(io, config.dns);
+      sts = start_sts(io, *resolver, config);
+    }
     MetricsEndpoint endpoint;
     DaemonMetrics metrics(endpoint.registry());
     if (!config.metrics.listen.empty()) endpoint.listen(config.metrics.listen, "metrics.listen");
-    Scheduler scheduler(io, prober, profile, config.cache, cache, writer, metrics, fleet.get(),
-                        sts.resolver ? &sts.judging : nullptr);
+    Scheduler scheduler(io, probes, profile, config.cache, cache, writer, metrics, fleet.get());
     PolicyService policy(cache, scheduler, settings, config.policy, profile, metrics);
     SocketmapService socketmap(cache, scheduler, settings, config.policy, profile, metrics, sts.resolver.get());
     start_listeners(io, policy_specs, socket_access, connections,
@@ -212,7 +221,7 @@ int main(int argc, char** argv) {
     MtaLogFollower feedback(io, config.feedback, cache, scheduler, metrics);
     feedback.start();
 
-    RunningDaemon running{config, settings, policy, socketmap, scheduler, prober};
+    RunningDaemon running{config, settings, policy, socketmap, scheduler, probes};
     const auto ready_text = [&] {
       return "profile " + profile_text(profile) + ", level " + std::string(level_name(profile.level)) + ", " +
              std::to_string(cache.size()) + " verdicts cached" + (settings.monitor ? ", monitor mode" : "") +
@@ -238,8 +247,10 @@ int main(int argc, char** argv) {
     if (const auto interval = systemd::watchdog_interval()) keep_watchdog_fed(watchdog, *interval);
     log::info("ready: " + ready_text());
     systemd::ready(ready_text());
+    probes.start();  // with the start signals blocked: they are the answering thread's
     pthread_sigmask(SIG_UNBLOCK, &start_signals, nullptr);  // those that came while starting are handled now
     io.run();
+    probes.stop();  // before anything it posts to goes
     // journald names the unit of a syslog line by the sender's process:
     // gone too soon, and the last lines are missing from journalctl -u.
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

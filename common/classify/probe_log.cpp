@@ -1,5 +1,6 @@
 #include "classify/probe_log.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -23,7 +24,9 @@ std::vector<std::string> format_probe_lines(const DestinationProbe& probe, const
     std::string line = head + ", mx=" + format_mx(mx);
     if (!mx.failure) {
       line += std::string(", starttls=") + (mx.starttls_offered ? (mx.starttls_code == 220 ? "yes" : "refused") : "no");
-      line += ", versions=" + mx.server_versions().to_string();
+      // Under survey = on-failure a healthy host has no survey: no versions to tell.
+      const bool surveyed = std::any_of(mx.survey.begin(), mx.survey.end(), [](const auto& s) { return s.attempted; });
+      line += ", versions=" + (surveyed ? mx.server_versions().to_string() : std::string("unsurveyed"));
       if (mx.compat.ok) {
         line += ", tls=" + mx.compat.version + ", cipher=" + mx.compat.cipher;
       }

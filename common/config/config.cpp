@@ -69,7 +69,7 @@ po::options_description describe(Config& c) {
       ("probe.command_timeout", po::value(&c.probe.command_timeout))
       ("probe.handshake_timeout", po::value(&c.probe.handshake_timeout))
       ("probe.destination_timeout", po::value(&c.probe.destination_timeout))
-      ("probe.survey", po::value(&c.probe.survey))
+      ("probe.survey", one_of(&c.probe.survey, {"on-failure", "always", "no"}, "probe.survey"))
       ("probe.expiry_warning", po::value(&c.probe.expiry_warning))
       ("dns.forwarder", po::value(&c.dns.forwarder))
       ("dns.transparent_zones", po::value(&c.dns.transparent_zones))

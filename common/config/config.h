@@ -27,7 +27,10 @@ struct ProbeConfig {
   std::optional<Duration> command_timeout;
   std::optional<Duration> handshake_timeout;
   Duration destination_timeout{std::chrono::seconds(30)};
-  bool survey = true;
+  // When the survey handshakes run: on-failure (the compat handshake failed,
+  // or its certificate has a finding the survey's other-SNI view explains),
+  // always, or no.
+  std::string survey = "on-failure";
   // A TLSA record that matches only a certificate expiring within this is a
   // warning: the next rotation breaks DANE delivery unless the records change.
   Duration expiry_warning{std::chrono::hours(24 * 14)};

@@ -152,7 +152,7 @@ struct Prober::Progress {
 
 Prober::Prober(asio::io_context& io, const ProbeConfig& config, const ClientProfile& profile, dns::Resolver& resolver)
     : io_(io), config_(config), profile_(profile), timeouts_(step_timeouts(config, profile.connection)),
-      resolver_(resolver), contexts_(profile),
+      survey_(survey_when(config.survey)), resolver_(resolver), contexts_(profile),
       connections_(io.get_executor(), config.concurrency), hosts_(io.get_executor(), config.connections_per_address),
       helo_name_(config.helo_name.empty() ? local_host_name() : config.helo_name) {}
 
@@ -162,7 +162,31 @@ void Prober::reconfigure(const ProbeConfig& config) {
   config_.concurrency = sized_at_start.concurrency;
   config_.connections_per_address = sized_at_start.connections_per_address;
   timeouts_ = step_timeouts(config_, profile_.connection);
+  survey_ = survey_when(config_.survey);
   helo_name_ = config.helo_name.empty() ? local_host_name() : config.helo_name;
+}
+
+Prober::SurveyWhen Prober::survey_when(const std::string& setting) {
+  return setting == "always" ? SurveyWhen::always : setting == "no" ? SurveyWhen::never : SurveyWhen::on_failure;
+}
+
+// Where the classifier reads the survey (classify/classifier.cpp): a failed
+// compat handshake (the versions the server accepts, a legacy signature, the
+// DH group's size), an anonymous session (the survey's certificate is judged
+// instead), and a certificate with a problem (a verify error, a weak key, or
+// not naming the MX host): the survey's other-SNI view says whether the
+// server has another certificate behind SNI (sni_dependent, which the
+// tlspolicy socketmap fixes with servername=hostname). Not surveyed under
+// on-failure: a DANE handshake (judged by its TLSA records alone) and a
+// certificate that verifies and names the MX host, where sni_dependent would
+// be a note that changes no outcome. The name is checked against the MX host
+// only: one host probe serves every destination that needs the host.
+bool Prober::needs_survey(const MxProbe& mx) const {
+  if (survey_ != SurveyWhen::on_failure) return survey_ == SurveyWhen::always;
+  const auto& hs = mx.compat;
+  if (!hs.ok || hs.anonymous()) return true;
+  if (hs.dane.enabled) return false;
+  return !hs.verify_issues.empty() || key_is_weak(hs.chain.front()) || !certificate_matches(hs.leaf_der, mx.host, false);
 }
 
 bool Prober::host_matches(const HandshakeResult& compat, const std::string& mx_host, const std::string& nexthop) const {
@@ -411,7 +435,7 @@ asio::awaitable<void> Prober::run_host(MxProbe& mx, AsyncSemaphore& address_conn
   co_await run_compat(mx, setup, address_connections, deadline);
   if (mx.failure || mx.starttls_code != 220) co_return;
   WaitGroup more(io_.get_executor());
-  if (!mx.compat.timed_out && config_.survey && !(mx.alternate && mx.compat.ok)) {
+  if (!mx.compat.timed_out && needs_survey(mx) && !(mx.alternate && mx.compat.ok)) {
     // The survey sends SNI exactly when the compat handshake did not, so
     // the two together show whether the certificate depends on SNI. A
     // server that stalled the compat handshake is not surveyed, nor an

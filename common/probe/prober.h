@@ -2,9 +2,10 @@
 // fallback to A/AAAA; or a literal [host]), then each MX host's addresses of
 // the families our MTA uses, in its order and within its address limit
 // (probe/address_order.h), and per address (in parallel; bounded) connect,
-// greet, EHLO, STARTTLS and the compat handshake, then
-// the survey handshakes (one TLS version each) that tell why something
-// failed. An MX host probed for one destination is probed once for every
+// greet, EHLO, STARTTLS and the compat handshake, then the survey
+// handshakes (one TLS version each) that tell why something failed: with
+// survey = on-failure (the daemon's default) only where the classifier reads
+// them (see needs_survey), so a healthy destination costs one connection. An MX host probed for one destination is probed once for every
 // destination that needs it meanwhile (probe/host_probes.h). A global
 // semaphore bounds open connections, and one per address those to each
 // address; every step has a deadline, and all connections for one
@@ -92,6 +93,9 @@ class Prober {
   // asks for them, the compat handshake, the survey, and with `sts` the
   // connection Postfix makes under an MTA-STS policy.
   asio::awaitable<void> run_host(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline, bool sts);
+  enum class SurveyWhen { never, on_failure, always };
+  static SurveyWhen survey_when(const std::string& setting);
+  bool needs_survey(const MxProbe& mx) const;
   bool family_allowed(const asio::ip::address& a) const {
     return a.is_v6() ? profile_.connection.ipv6 : profile_.connection.ipv4;
   }
@@ -111,6 +115,7 @@ class Prober {
   ProbeConfig config_;
   ClientProfile profile_;
   StepTimeouts timeouts_;
+  SurveyWhen survey_;
   dns::Resolver& resolver_;
   TlsClientContexts contexts_;
   sts::StsResolver* sts_ = nullptr;

@@ -13,6 +13,12 @@
 // suite. After a restart policies are fetched again at the first probe or
 // lookup, as postfix-mta-sts-resolver does with its default (internal)
 // cache. Bounded: at most kMaxCachedDomains domains.
+//
+// Not thread-safe: one instance per thread, on that thread's io_context and
+// DNS resolver (mxtls-policyd: the probe thread's for the prober, the
+// answering thread's for the socketmap). Each keeps its own cache: a policy
+// both need is fetched by each, once per max_age/id change, which costs
+// less than a lock on the socketmap's path and copies of every entry read.
 #pragma once
 #include <cstdint>
 #include <functional>

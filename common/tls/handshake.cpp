@@ -3,6 +3,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <map>
+#include <mutex>
+
 #include "util/split.h"
 
 namespace mxtls {
@@ -31,8 +34,13 @@ void set_version_range(SSL_CTX* ctx, VersionSet versions) {
 // (ssl_security_default_callback): the survey takes them, to measure them.
 int allow_everything(const SSL*, const SSL_CTX*, int, int, int, void*, void*) { return 1; }
 
+// Every handshake of a probe is a fresh look at the server: no session is
+// kept for resumption (OpenSSL's client default; said here, not assumed).
+void keep_no_sessions(SSL_CTX* c) { SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF); }
+
 void make_permissive(asio::ssl::context& ctx, VersionSet versions) {
   SSL_CTX* c = ctx.native_handle();
+  keep_no_sessions(c);
   SSL_CTX_set_security_callback(c, allow_everything);
   set_version_range(c, versions);
   SSL_CTX_set_cipher_list(c, kSurveyCiphers);
@@ -88,18 +96,15 @@ void set_groups(SSL_CTX* c, const std::string& names) {
     throw ProfileError("groups '" + usable + "' rejected by OpenSSL");
 }
 
-void make_compat(asio::ssl::context& ctx, const ClientProfile& profile) {
+void make_compat(asio::ssl::context& ctx, const ClientProfile& profile, X509_STORE* trust) {
   SSL_CTX* c = ctx.native_handle();
+  keep_no_sessions(c);
   set_version_range(c, profile.versions);
   if (SSL_CTX_set_cipher_list(c, profile.cipher_list.c_str()) != 1)
     throw ProfileError("cipher list '" + profile.cipher_list + "' selects no cipher");
   SSL_CTX_set_security_level(c, profile.openssl_security_level);
   if (!profile.groups.empty()) set_groups(c, profile.groups);
-  if (!profile.ca_file.empty() || !profile.ca_path.empty()) {
-    if (SSL_CTX_load_verify_locations(c, profile.ca_file.empty() ? nullptr : profile.ca_file.c_str(),
-                                      profile.ca_path.empty() ? nullptr : profile.ca_path.c_str()) != 1)
-      throw ProfileError("cannot load trust anchors from '" + profile.ca_file + "' / '" + profile.ca_path + "'");
-  }
+  if (trust) SSL_CTX_set1_cert_store(c, trust);
   // A prerequisite of DANE on any connection of this context, not a
   // commitment to it (Postfix does the same in tls_client_init); the
   // default digests are Postfix's too: 1 = SHA2-256, 2 = SHA2-512.
@@ -181,14 +186,33 @@ asio::awaitable<bool> refused_after_handshake(TlsStream& stream, Watchdog& watch
 
 }  // namespace
 
+std::shared_ptr<X509_STORE> shared_trust_store(const std::string& ca_file, const std::string& ca_path) {
+  static std::mutex mutex;
+  static std::map<std::pair<std::string, std::string>, std::weak_ptr<X509_STORE>> loaded;
+  const std::lock_guard lock(mutex);
+  auto& slot = loaded[{ca_file, ca_path}];
+  if (auto store = slot.lock()) return store;
+  std::erase_if(loaded, [](const auto& kv) { return kv.second.expired(); });  // anchors no context holds any more
+  std::shared_ptr<X509_STORE> store(X509_STORE_new(), X509_STORE_free);
+  if (!store || (!ca_file.empty() && X509_STORE_load_file(store.get(), ca_file.c_str()) != 1) ||
+      (!ca_path.empty() && X509_STORE_load_path(store.get(), ca_path.c_str()) != 1)) {
+    ERR_clear_error();
+    throw ProfileError("cannot load trust anchors from '" + ca_file + "' / '" + ca_path + "'");
+  }
+  loaded[{ca_file, ca_path}] = store;
+  return store;
+}
+
 TlsClientContexts::TlsClientContexts(const ClientProfile& profile)
     : compat_(asio::ssl::context::tls_client), any_(asio::ssl::context::tls_client) {
-  make_compat(compat_, profile);
+  // The levels DANE lowers a host to keep the profile's anchors (effective_profile).
+  if (!profile.ca_file.empty() || !profile.ca_path.empty()) trust_ = shared_trust_store(profile.ca_file, profile.ca_path);
+  make_compat(compat_, profile, trust_.get());
   if (level_is_dane(profile.level)) {
     compat_may_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-    make_compat(*compat_may_, effective_profile(profile, SecurityLevel::may));
+    make_compat(*compat_may_, effective_profile(profile, SecurityLevel::may), trust_.get());
     compat_encrypt_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-    make_compat(*compat_encrypt_, effective_profile(profile, SecurityLevel::encrypt));
+    make_compat(*compat_encrypt_, effective_profile(profile, SecurityLevel::encrypt), trust_.get());
   }
   for (auto v : kTlsVersions) {
     auto& ctx = survey_[static_cast<std::size_t>(v)] = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);

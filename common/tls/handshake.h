@@ -6,11 +6,16 @@
 // Contexts: the compat profile, one survey context per TLS version (security
 // level 0, every cipher, DH groups below OpenSSL's 1024-bit floor too, so
 // the survey can say how small a refused group was), and a permissive one
-// for implicit-TLS detection.
+// for implicit-TLS detection. The trust anchors are parsed once per CA
+// file/path and shared by every context that names them (an X509_STORE is
+// safe to verify with from several threads); no context keeps sessions,
+// so every probe sees the server afresh.
 #pragma once
 #include <array>
 #include <memory>
 #include <string>
+
+#include <openssl/types.h>
 #include <vector>
 
 #include "util/asio.h"  // first: see its note on <utility>
@@ -76,7 +81,12 @@ class TlsClientContexts {
   std::unique_ptr<asio::ssl::context> compat_may_, compat_encrypt_;
   std::array<std::unique_ptr<asio::ssl::context>, 4> survey_;
   asio::ssl::context any_;
+  std::shared_ptr<X509_STORE> trust_;  // the compat contexts' anchors (null: none configured)
 };
+
+// The trust anchors of `ca_file`/`ca_path`, parsed once while any context
+// holds them (thread-safe). Throws ProfileError when they cannot be read.
+std::shared_ptr<X509_STORE> shared_trust_store(const std::string& ca_file, const std::string& ca_path);
 
 using TlsStream = asio::ssl::stream<tcp::socket>;
 

@@ -47,7 +47,8 @@ void apply_overrides(Config& config, const ProbeOptions& o) {
   if (!o.dns.empty()) config.dns.forwarder = o.dns;
   if (o.port) config.probe.port = o.port;
   if (o.allow_private) config.probe.allow_private_targets = true;
-  if (o.no_survey) config.probe.survey = false;
+  // The report explains every destination: the full survey unless told not to.
+  config.probe.survey = o.no_survey ? "no" : "always";
   if (o.no_sts) config.mta_sts.enabled = false;
   if (!o.sts_ca.empty()) config.mta_sts.ca_file = o.sts_ca;
   if (!o.timeout.empty()) {

@@ -2,11 +2,8 @@
 
 #include <ctime>
 
-#include "classify/classifier.h"
 #include "log/logger.h"
 #include "log/sanitize.h"
-#include "classify/probe_log.h"
-#include "probe/probe_facts.h"
 
 namespace mxtls {
 namespace {
@@ -21,11 +18,10 @@ std::chrono::milliseconds ttl_for(Severity s, const CacheConfig& c) {
 
 }  // namespace
 
-Scheduler::Scheduler(asio::io_context& io, Prober& prober, const ClientProfile& profile, const CacheConfig& config,
-                     VerdictCache& cache, StoreWriter& writer, DaemonMetrics& metrics, Fleet* fleet,
-                     const sts::Judging* sts)
-    : io_(io), prober_(prober), profile_(profile), sts_(sts), config_(config), cache_(cache), writer_(writer),
-      metrics_(metrics), fleet_(fleet), sweep_timer_(io) {}
+Scheduler::Scheduler(asio::io_context& io, ProbeThread& probes, const ClientProfile& profile, const CacheConfig& config,
+                     VerdictCache& cache, StoreWriter& writer, DaemonMetrics& metrics, Fleet* fleet)
+    : io_(io), probes_(probes), profile_(profile), config_(config), cache_(cache), writer_(writer), metrics_(metrics),
+      fleet_(fleet), sweep_timer_(io) {}
 
 Scheduler::Request Scheduler::request(const std::string& domain) {
   if (pending_.count(domain)) return Request::already_pending;
@@ -90,70 +86,60 @@ void Scheduler::pump() {
   while (running_ < config_.max_parallel && !queue_.empty()) {
     std::string domain = std::move(queue_.front());
     queue_.pop_front();
-    ++running_;
-    asio::co_spawn(io_, probe_one(std::move(domain)), asio::detached);
+    launch(domain);
   }
 }
 
-asio::awaitable<void> Scheduler::probe_one(std::string domain) {
-  bool holds_slot = true;
+void Scheduler::launch(const std::string& domain) {
   // Callers pass a mail domain or the [host]:port relayhost, both validated.
-  if (const auto parsed = parse_target(domain); !parsed.target) {
+  auto parsed = parse_target(domain);
+  if (!parsed.target) {
     log::error("probe: domain=" + sanitize(domain) + ", not a probe target: " + parsed.error);
     pending_.erase(domain);
-  } else {
-    std::string error;
-    try {
-      // Called while this frame waits for the probe.
-      std::function<void()> give_up_slot = [this, &holds_slot] {
-        holds_slot = false;
-        --running_;
-        ++waiting_shared_;
-        pump();
-      };
-      const auto started = std::chrono::steady_clock::now();
-      DestinationProbe probe = co_await prober_.probe(*parsed.target, std::move(give_up_slot));
-      finish(domain, probe, std::chrono::steady_clock::now() - started);
-    } catch (const std::exception& e) {  // per-host faults are values; this is the destination's own step
-      error = e.what();
-    }
-    if (!error.empty()) {
-      log::error("probe: domain=" + sanitize(domain) + ", internal error: " + error);
-      pending_.erase(domain);
-    }
+    return;
   }
-  if (holds_slot) --running_;
-  else --waiting_shared_;
+  ++running_;
+  holds_slot_[domain] = true;
+  probes_.probe(domain, std::move(*parsed.target), [this, domain] { give_up_slot(domain); },
+                [this](JudgedProbe judged) { finished(std::move(judged)); });
+}
+
+void Scheduler::give_up_slot(const std::string& domain) {
+  const auto it = holds_slot_.find(domain);
+  if (it == holds_slot_.end() || !it->second) return;
+  it->second = false;
+  --running_;
+  ++waiting_shared_;
   pump();
 }
 
-void Scheduler::finish(const std::string& domain, const DestinationProbe& probe,
-                       std::chrono::steady_clock::duration took) {
-  auto verdict = classify_destination(probe, profile_);
-  if (sts_) sts::apply_sts(probe, verdict, *sts_);
-  metrics_.probe(verdict.overall.severity, verdict.overall.reason, took);
-  for (const auto& line : format_probe_lines(probe, verdict, profile_)) log::info(line);
-
-  StoredVerdict stored;
-  stored.domain = domain;
-  stored.reason = verdict.overall.reason;
-  stored.severity = verdict.overall.severity;
-  stored.outcome = verdict.overall.outcome;
-  stored.level = std::string(level_name(profile_.level));
-  stored.detail = verdict.overall.detail;
-  stored.probed_at = std::time(nullptr);
-  if (!probe.hosts.empty()) {
-    const auto& mx = probe.hosts[verdict.decisive];
-    stored.mx = format_mx(mx);
-    if (mx.compat.ok) stored.tls = mx.compat.version;
+void Scheduler::finished(JudgedProbe judged) {
+  const std::string domain = judged.domain;
+  if (judged.error.empty()) {
+    record(judged);
+  } else {
+    log::error("probe: domain=" + sanitize(domain) + ", internal error: " + judged.error);
+    pending_.erase(domain);
   }
+  if (const auto it = holds_slot_.find(domain); it != holds_slot_.end()) {
+    if (it->second) --running_;
+    else --waiting_shared_;
+    holds_slot_.erase(it);
+  }
+  pump();
+}
+
+void Scheduler::record(JudgedProbe& judged) {
+  const std::string& domain = judged.domain;
+  StoredVerdict& stored = judged.stored;
+  metrics_.probe(stored.severity, stored.reason, judged.took);
   // Transport outcomes (connect, DNS, timeout, null MX...) say nothing about
   // TLS: back off and try again later instead of caching them.
-  const bool cacheable = verdict.overall.severity != Severity::unreachable;
-  note_reachability(domain, probe, verdict, !cacheable);
+  const bool cacheable = stored.severity != Severity::unreachable;
+  note_reachability(domain, judged.where, stored.reason, !cacheable);
   if (cacheable) {
     stored.expires_at = stored.probed_at + std::chrono::duration_cast<std::chrono::seconds>(ttl_for(stored.severity, config_)).count();
-    cache_.put(stored, level_is_dane(profile_.level) ? dane_tlspolicy(probe).kind : DaneTlspolicy::Kind::none);
+    cache_.put(stored, judged.dane);
     backoff_.erase(domain);
   } else {
     auto& b = backoff_[domain];
@@ -162,17 +148,15 @@ void Scheduler::finish(const std::string& domain, const DestinationProbe& probe,
                                                                : std::min(b.interval * 2, config_.backoff_max.value);
     b.next_try = std::chrono::steady_clock::now() + b.interval;
   }
-  stored.facts = encode_probe_facts(probe, profile_);  // for mxtls report --what-if (probe/probe_facts.h)
   writer_.save(std::move(stored), cacheable);
   pending_.erase(domain);
   wake(domain);
 }
 
-void Scheduler::note_reachability(const std::string& domain, const DestinationProbe& probe,
-                                  const DestinationVerdict& verdict, bool transport_failure) {
-  const std::string where = probe.hosts.empty() ? domain : probe.hosts[verdict.decisive].host;
+void Scheduler::note_reachability(const std::string& domain, const std::string& where, Reason reason,
+                                  bool transport_failure) {
   const auto now = std::chrono::steady_clock::now();
-  switch (local_.note(where, transport_failure, verdict.overall.reason, now)) {
+  switch (local_.note(where, transport_failure, reason, now)) {
     case LocalProblemDetector::Change::started:
       log::warning("local problem suspected: " + local_.summary() +
                    ": most likely our own network or resolver, not the destinations; their failures are not backed "

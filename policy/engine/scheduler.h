@@ -4,7 +4,9 @@
 // verdicts), and a sweep that refreshes verdicts before they expire.
 // A destination that only waits for MX hosts probed for others gives up its
 // slot, so one slow MX shared by many domains cannot hold every slot.
-// Finished probes are classified, logged, cached and handed to the store.
+// Probes run, and are judged, on the ProbeThread (engine/probe_thread.h);
+// the Scheduler lives on the answering thread with the cache it fills, and
+// records what comes back: cached and handed to the store.
 // When transport failures hit many unrelated destinations at once (our own
 // network or resolver), they are not turned into growing backoffs, and the
 // backoffs of that time are forgotten once a probe reaches a server.
@@ -23,20 +25,17 @@
 #include "engine/daemon_metrics.h"
 #include "engine/fleet.h"
 #include "engine/local_problem.h"
+#include "engine/probe_thread.h"
 #include "engine/store_writer.h"
 #include "engine/verdict_cache.h"
-#include "probe/prober.h"
-#include "sts/judge.h"
 
 namespace mxtls {
 
 class Scheduler {
  public:
-  // fleet: null on a single host. `sts`: how MTA-STS policies are judged
-  // (null: not at all).
-  Scheduler(asio::io_context& io, Prober& prober, const ClientProfile& profile, const CacheConfig& config,
-            VerdictCache& cache, StoreWriter& writer, DaemonMetrics& metrics, Fleet* fleet = nullptr,
-            const sts::Judging* sts = nullptr);
+  // fleet: null on a single host.
+  Scheduler(asio::io_context& io, ProbeThread& probes, const ClientProfile& profile, const CacheConfig& config,
+            VerdictCache& cache, StoreWriter& writer, DaemonMetrics& metrics, Fleet* fleet = nullptr);
 
   std::size_t queued() const { return queue_.size(); }
   bool local_problem() const { return local_.suspected(); }
@@ -61,16 +60,16 @@ class Scheduler {
   void claim(const std::string& domain);
   void claimed(const std::string& domain, FleetClaim claim);
   void wake(const std::string& domain);  // the domain's waiters answer now
-  asio::awaitable<void> probe_one(std::string domain);
-  void finish(const std::string& domain, const DestinationProbe& probe, std::chrono::steady_clock::duration took);
-  void note_reachability(const std::string& domain, const DestinationProbe& probe, const DestinationVerdict& verdict,
-                         bool transport_failure);
+  void launch(const std::string& domain);  // hands it to the probe thread
+  void give_up_slot(const std::string& domain);
+  void finished(JudgedProbe judged);
+  void record(JudgedProbe& judged);
+  void note_reachability(const std::string& domain, const std::string& where, Reason reason, bool transport_failure);
   void sweep();
 
   asio::io_context& io_;
-  Prober& prober_;
+  ProbeThread& probes_;
   const ClientProfile& profile_;
-  const sts::Judging* sts_;
   CacheConfig config_;
   VerdictCache& cache_;
   StoreWriter& writer_;
@@ -81,6 +80,7 @@ class Scheduler {
   std::deque<std::string> queue_;
   int running_ = 0;        // destinations holding a slot
   int waiting_shared_ = 0;  // in flight without a slot: waiting for hosts probed for others
+  std::unordered_map<std::string, bool> holds_slot_;  // per destination on the probe thread
   std::unordered_map<std::string, Backoff> backoff_;
   LocalProblemDetector local_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<asio::steady_timer>>> waiters_;

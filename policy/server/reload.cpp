@@ -63,7 +63,7 @@ std::vector<std::string> apply_reload(const Config& loaded, RunningDaemon& runni
   running.policy.reconfigure(now.policy);
   running.socketmap.reconfigure(now.policy);
   running.scheduler.reconfigure(now.cache);
-  running.prober.reconfigure(now.probe);
+  running.probes.reconfigure(now.probe);
   running.config = std::move(now);
   return restart;
 }

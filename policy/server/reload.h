@@ -12,7 +12,7 @@
 #include "config/config.h"
 #include "engine/decision.h"
 #include "engine/scheduler.h"
-#include "probe/prober.h"
+#include "engine/probe_thread.h"
 #include "server/policy_service.h"
 #include "server/socketmap_service.h"
 
@@ -24,7 +24,7 @@ struct RunningDaemon {
   PolicyService& policy;
   SocketmapService& socketmap;
   Scheduler& scheduler;
-  Prober& prober;
+  ProbeThread& probes;  // reconfigured on its own thread
 };
 
 // Checks `loaded` and applies it; throws ConfigError (naming the key) and

@@ -1,5 +1,6 @@
 """Body of tests/bench/probe_bench: see there."""
 
+import argparse
 import json
 import os
 import resource
@@ -12,6 +13,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
 from lab import Lab  # noqa: E402
+from daemon_run import Daemon, bench_certificate, daemon_conf, load, cpu_count_note  # noqa: E402
+
+HEALTHY = 2000   # healthy destinations per daemon round, each on an address of its own
+MIXED = 10_000   # destinations of the mixed daemon run
+MIXED_HOSTS = 500  # MX hosts (every lab server behaviour) the mixed destinations point at
 
 # The same per-step timeouts for both tools; slow cases (tarpit, stall,
 # implicit TLS) cost at most these, and mxtls's destination deadline caps all.
@@ -37,8 +43,7 @@ postfix_config_dir = {{postfix}}
 """
 
 
-def main():
-    build, n = sys.argv[1], int(sys.argv[2])
+def cli_bench(build, n):
     with Lab(Path(tempfile.gettempdir()) / "mxtls-lab-bench", build, bench=n) as lab:
         conf = lab.dir / "bench.conf"
         conf.write_text(BENCH_CONF.replace("{postfix}", str(lab.dir / "postfix")))
@@ -87,6 +92,129 @@ def main():
             return 1
         print(f"ratio: mxtls is {finger_wall / mxtls_wall:.1f}x faster than the posttls-finger loop")
         return 0
+
+
+def lines_in(path):
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def healthy_round(lab, build, binary, name, domains, conns_file):
+    """One mxtls-policyd asked about every domain at once (policy requests,
+    answered at once); the time until the last one is probed, and the
+    connections the fake server saw."""
+    conf, sock, log = daemon_conf(lab, name)
+    before = lines_in(conns_file)
+    d = Daemon(binary, conf, sock, log)
+    t0 = time.monotonic()
+    asked = load(build, f"unix:{sock}", domains, 4, len(domains))
+    t1 = d.wait_probed(len(domains), timeout=180)
+    rss = d.rss_mib()
+    rc = d.stop()
+    if not asked or t1 is None or rc != 0:
+        print(f"  {name}: FAILED (asked: {bool(asked)}, probed: {d.probe_lines()}/{len(domains)}, exit {rc})")
+        return None
+    connections = lines_in(conns_file) - before
+    return {"rate": len(domains) / (t1 - t0), "conns": connections / len(domains), "rss": rss}
+
+
+def control_round(lab, build, domains, conns_file):
+    """The control: `mxtls probe --no-survey` (one connection and handshake
+    per destination, no daemon) over the same destinations."""
+    conf, _, _ = daemon_conf(lab, "control")
+    before = lines_in(conns_file)
+    t0 = time.monotonic()
+    r = subprocess.run([str(build / "policy" / "mxtls"), "probe", "--config", str(conf), "--no-survey", "--json", *domains],
+                       capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    try:
+        reasons = Counter(d["result"]["reason"] for d in json.loads(r.stdout))
+    except ValueError:
+        reasons = Counter()
+    if reasons["ok"] != len(domains):
+        print(f"  control: FAILED (exit {r.returncode}, verdicts {dict(reasons)}: {r.stderr.strip()[:200]})")
+        return None
+    return {"rate": len(domains) / wall, "conns": (lines_in(conns_file) - before) / len(domains)}
+
+
+def daemon_healthy_bench(build, baseline):
+    """Healthy destinations through the daemon's path, this build against
+    `baseline`'s (a build directory of another tree) and the control,
+    alternating, two rounds each, best of each."""
+    builds = [("this build", build / "policy" / "mxtls-policyd")]
+    if baseline:
+        builds.insert(0, ("baseline", baseline / "policy" / "mxtls-policyd"))
+    lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-bench-daemon", build, bench=HEALTHY, bench_cases=["healthy13"])
+    lab.case_options = {"healthy13": {"log_connections": "yes", "cert": bench_certificate(lab)}}
+    with lab:
+        domains = [d for d, _, _ in lab.bench_destinations()]
+        conns_file = lab.spool / "healthy13.connections"
+        print(f"\nmxtls-policyd, {HEALTHY} new healthy destinations (TLSv1.2-1.3, RSA-2048, a certificate naming the MX host, "
+              f"each its own address) "
+              f"asked at once; {cpu_count_note()}")
+        runs = {label: [] for label, _ in builds + [("control", None)]}
+        for rnd in range(2):
+            for label, binary in builds:
+                runs[label].append(healthy_round(lab, build, binary, f"healthy-{rnd}-{label.replace(' ', '-')}",
+                                                 domains, conns_file))
+            runs["control"].append(control_round(lab, build, domains, conns_file))
+        best = {k: max((r for r in v if r), key=lambda r: r["rate"], default=None) for k, v in runs.items()}
+        for label, b in best.items():
+            if b:
+                extra = f", RSS at the end {b['rss']:.1f} MiB" if "rss" in b else ""
+                print(f"  {label:<12} {b['rate']:7.1f} healthy destinations/s, {b['conns']:.2f} connections per destination{extra}")
+        control = best["control"]
+        for label, _ in builds:
+            if best[label] and control:
+                print(f"  {label}: {best[label]['rate'] / control['rate']:.0%} of the control (mxtls probe --no-survey)")
+        if baseline and best["baseline"] and best["this build"]:
+            print(f"  ratio: this build / baseline = {best['this build']['rate'] / best['baseline']['rate']:.2f}x")
+
+
+def daemon_mixed_bench(build):
+    """MIXED destinations (every lab server behaviour, healthy and broken)
+    through one daemon, RSS sampled each second."""
+    bench = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-bench-mixed", build, bench=MIXED_HOSTS)
+    hosts = [d for d, _, _ in bench.bench_destinations()]
+    bench.records = [f"m{i}.mixed.test. MX 10 mx{i % len(hosts)}.bench.test." for i in range(MIXED)]
+    with bench as lab:
+        domains = [f"m{i}.mixed.test" for i in range(MIXED)]
+        conf, sock, log = daemon_conf(lab, "mixed", store="sqlite")
+        d = Daemon(build / "policy" / "mxtls-policyd", conf, sock, log)
+        samples = []
+        t0 = time.monotonic()
+        asked = load(build, f"unix:{sock}", domains, 4, len(domains))
+        t1 = d.wait_probed(len(domains), timeout=600, samples=samples)
+        rc = d.stop()
+        print(f"\nmxtls-policyd, {MIXED} new destinations over {len(hosts)} MX hosts of every lab behaviour "
+              f"(sqlite store, probes logged)")
+        if not asked or t1 is None or rc != 0:
+            print(f"  FAILED (asked: {bool(asked)}, probed: {d.probe_lines()}/{MIXED}, exit {rc})")
+            return
+        print(f"  {MIXED / (t1 - t0):.1f} destinations/s ({t1 - t0:.1f} s)")
+        print("  RSS over time (s, MiB, destinations probed): " +
+              ", ".join(f"{t:.0f}s {rss:.1f} {n}" for t, rss, n in samples[::max(1, len(samples) // 12)]))
+        quarter = [s for s in samples if s[2] >= MIXED // 4]
+        if quarter:
+            grew = samples[-1][1] - quarter[0][1]
+            print(f"  RSS from a quarter probed to the end: {quarter[0][1]:.1f} -> {samples[-1][1]:.1f} MiB "
+                  f"({grew * 1024 * 1024 / max(1, samples[-1][2] - quarter[0][2]):.0f} bytes per further destination,"
+                  f" the verdict cache included)")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("build")
+    p.add_argument("n", type=int)
+    p.add_argument("--baseline", help="build directory of another tree (e.g. main's) for the daemon comparison")
+    p.add_argument("--only", choices=["cli", "healthy", "mixed"], help="run only this part")
+    a = p.parse_args()
+    status = 0 if a.only not in (None, "cli") else cli_bench(a.build, a.n)
+    build = Path(a.build).resolve()
+    if a.only in (None, "healthy"):
+        daemon_healthy_bench(build, Path(a.baseline).resolve() if a.baseline else None)
+    if a.only in (None, "mixed"):
+        daemon_mixed_bench(build)
+    return status
 
 
 if __name__ == "__main__":

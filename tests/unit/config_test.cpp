@@ -63,6 +63,14 @@ TEST(Config, ErrorsNameFileLineAndKey) {
   EXPECT_EQ(error_of("[probe]\nport = 25\nport = 26\n"), "test.conf:3: 'probe.port' set twice");
 }
 
+TEST(Config, SurveyTakesWhenNotABoolean) {
+  EXPECT_EQ(Config{}.probe.survey, "on-failure");
+  EXPECT_EQ(parse_config("[probe]\nsurvey = always\n", "t").probe.survey, "always");
+  EXPECT_EQ(parse_config("[probe]\nsurvey = no\n", "t").probe.survey, "no");
+  EXPECT_NE(error_of("[probe]\nsurvey = yes\n").find("'probe.survey' must be one of: always, no, on-failure"),
+            std::string::npos);
+}
+
 TEST(Duration, ParsesUnitsAndBounds) {
   EXPECT_EQ(parse_duration("5")->value, std::chrono::seconds(5));
   EXPECT_EQ(parse_duration("250ms")->value, std::chrono::milliseconds(250));

@@ -1,0 +1,126 @@
+#include "engine/probe_thread.h"
+
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <future>
+#include <utility>
+
+#include "classify/classifier.h"
+#include "classify/probe_log.h"
+#include "log/logger.h"
+#include "probe/probe_facts.h"
+
+namespace mxtls {
+namespace {
+
+// The probe thread's nice value (the answering thread keeps the process's):
+// CFS then gives the answering thread about ten times its share of a busy core.
+constexpr int kProbeNice = 10;
+
+}  // namespace
+
+JudgedProbe judge_probe(const std::string& domain, const DestinationProbe& probe, const ClientProfile& profile,
+                        const sts::Judging* sts) {
+  auto verdict = classify_destination(probe, profile);
+  if (sts) sts::apply_sts(probe, verdict, *sts);
+  for (const auto& line : format_probe_lines(probe, verdict, profile)) log::info(line);
+
+  JudgedProbe out;
+  out.domain = domain;
+  StoredVerdict& stored = out.stored;
+  stored.domain = domain;
+  stored.reason = verdict.overall.reason;
+  stored.severity = verdict.overall.severity;
+  stored.outcome = verdict.overall.outcome;
+  stored.level = std::string(level_name(profile.level));
+  stored.detail = verdict.overall.detail;
+  stored.probed_at = std::time(nullptr);
+  stored.facts = encode_probe_facts(probe, profile);  // for mxtls report --what-if (probe/probe_facts.h)
+  out.where = domain;
+  if (!probe.hosts.empty()) {
+    const auto& mx = probe.hosts[verdict.decisive];
+    stored.mx = format_mx(mx);
+    if (mx.compat.ok) stored.tls = mx.compat.version;
+    out.where = mx.host;
+  }
+  if (level_is_dane(profile.level)) out.dane = dane_tlspolicy(probe).kind;
+  return out;
+}
+
+ProbeThread::ProbeThread(asio::io_context& answering, const Config& config, const ClientProfile& profile)
+    : answering_(answering), work_(io_.get_executor()), profile_(profile), resolver_(io_, config.dns),
+      sts_(start_sts(io_, resolver_, config)), prober_(io_, config.probe, profile, resolver_) {
+  if (sts_.resolver) prober_.enable_sts(*sts_.resolver, sts_.judging.profile);
+}
+
+ProbeThread::~ProbeThread() { stop(); }
+
+void ProbeThread::start() {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "mxtls-probe");  // for top -H and perf
+    // Probing is background work: where it competes for a core with the
+    // answering thread (handshakes and certificate parsing against a policy
+    // request), the answer goes first. Threads it starts (libunbound's)
+    // inherit this. Best effort: raising one's nice value needs no privilege.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kProbeNice);
+    io_.run();
+  });
+  // libunbound starts its worker (a thread, pipes, an event base) at the
+  // first query and ends the process when it gets no descriptors for them:
+  // started now, while descriptors are plenty, not at the first probe
+  // under load, with a query it answers itself (localhost is one of its
+  // built-in local zones).
+  std::promise<void> warm;
+  asio::co_spawn(io_, warm_up(), [&warm](const std::exception_ptr&) { warm.set_value(); });
+  warm.get_future().wait();
+}
+
+asio::awaitable<void> ProbeThread::warm_up() {
+  const std::string name = "localhost";  // named: GCC 12 mis-destroys temporaries in co_await
+  co_await resolver_.query(name, dns::kTypeA);
+}
+
+void ProbeThread::stop() {
+  if (std::exchange(stopped_, true)) return;
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+  io_.shutdown();
+}
+
+void ProbeThread::probe(std::string domain, Target target, OnWaiting on_waiting, OnDone on_done) {
+  asio::post(io_, [this, domain = std::move(domain), target = std::move(target), on_waiting = std::move(on_waiting),
+                   on_done = std::move(on_done)]() mutable {
+    asio::co_spawn(io_, run(std::move(domain), std::move(target), std::move(on_waiting), std::move(on_done)),
+                   asio::detached);
+  });
+}
+
+void ProbeThread::reconfigure(const ProbeConfig& config) {
+  asio::post(io_, [this, config] { prober_.reconfigure(config); });
+}
+
+asio::awaitable<void> ProbeThread::run(std::string domain, Target target, OnWaiting on_waiting, OnDone on_done) {
+  JudgedProbe judged;
+  try {
+    // The notice goes to the answering thread, which owns the slots.
+    std::function<void()> waiting = [this, &on_waiting] {
+      if (on_waiting) asio::post(answering_, std::exchange(on_waiting, nullptr));
+    };
+    const auto started = std::chrono::steady_clock::now();
+    const DestinationProbe probe = co_await prober_.probe(target, std::move(waiting));
+    judged = judge_probe(domain, probe, profile_, sts_.resolver ? &sts_.judging : nullptr);
+    judged.took = std::chrono::steady_clock::now() - started;
+  } catch (const std::exception& e) {  // per-host faults are values; this is the destination's own step
+    judged = JudgedProbe{};
+    judged.domain = domain;
+    judged.error = e.what();
+  }
+  asio::post(answering_, [on_done = std::move(on_done), judged = std::move(judged)]() mutable {
+    on_done(std::move(judged));
+  });
+}
+
+}  // namespace mxtls

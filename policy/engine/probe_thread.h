@@ -1,0 +1,87 @@
+// The daemon's probes, off the thread that answers: a thread of their own
+// with its own io_context, and on it everything a probe touches (the DNS
+// resolver, the Prober and its host probes, the MTA-STS resolver the prober
+// uses, TLS handshakes and certificate parsing) and the judging of a
+// finished probe (classification, MTA-STS, the probe log lines, the verdict
+// to store). The answering thread keeps what answers read and the
+// scheduler's bookkeeping (queue, backoff, cache, waiters): it hands a
+// target over with probe() and gets, posted back to its own io_context, the
+// "only waiting for hosts probed for others" notice and the JudgedProbe.
+// The hand-off is bounded both ways by the Scheduler: it starts at most
+// cache.max_parallel probes holding a slot plus cache.max_queue waiting
+// ones, and each probe posts back one notice at most and one result.
+// The probe thread runs at nice 10: a busy core serves answers first.
+// Not for the CLI, which probes on its one thread.
+#pragma once
+#include <chrono>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "config/config.h"
+#include "dns/resolver.h"
+#include "engine/dane_tlspolicy.h"
+#include "probe/probe_setup.h"
+#include "probe/prober.h"
+#include "store/store.h"
+
+namespace mxtls {
+
+// A probe judged on the probe thread, for the answering thread to record.
+struct JudgedProbe {
+  std::string domain;
+  std::string error;       // the probe itself failed (a fault of ours): nothing else is set
+  StoredVerdict stored;    // expires_at is the recorder's (its TTLs)
+  DaneTlspolicy::Kind dane = DaneTlspolicy::Kind::none;
+  std::string where;       // the deciding MX host, else the domain (local-problem detection)
+  std::chrono::steady_clock::duration took{};
+};
+
+// The verdict of a finished probe, logged (one line per MX address).
+JudgedProbe judge_probe(const std::string& domain, const DestinationProbe& probe, const ClientProfile& profile,
+                        const sts::Judging* sts);
+
+class ProbeThread {
+ public:
+  // Builds the probe side from `config` ([probe], [dns], [mta_sts]); throws
+  // as Prober and start_sts do. The thread starts at start().
+  ProbeThread(asio::io_context& answering, const Config& config, const ClientProfile& profile);
+  ~ProbeThread();
+  ProbeThread(const ProbeThread&) = delete;
+  ProbeThread& operator=(const ProbeThread&) = delete;
+
+  void start();
+  // Stops the thread (probes in flight are dropped, their callbacks never
+  // run) and tears down its io_context before what its probes use.
+  void stop();
+
+  // From the answering thread; both callbacks run there.
+  using OnWaiting = std::function<void()>;
+  using OnDone = std::function<void(JudgedProbe)>;
+  void probe(std::string domain, Target target, OnWaiting on_waiting, OnDone on_done);
+  // A reload's [probe] settings, applied on the probe thread (Prober::reconfigure).
+  void reconfigure(const ProbeConfig& config);
+  bool sts_enabled() const { return sts_.resolver != nullptr; }
+
+ private:
+  // shutdown() is protected in asio::execution_context: stop() needs it to
+  // destroy the probes' coroutine frames while the Prober they use lives.
+  struct Io : asio::io_context {
+    Io() : asio::io_context(1) {}
+    using asio::io_context::shutdown;
+  };
+  asio::awaitable<void> warm_up();
+  asio::awaitable<void> run(std::string domain, Target target, OnWaiting on_waiting, OnDone on_done);
+
+  asio::io_context& answering_;
+  Io io_;  // first: destroyed last
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  ClientProfile profile_;
+  dns::Resolver resolver_;
+  StsSetup sts_;
+  Prober prober_;
+  std::thread thread_;
+  bool stopped_ = false;
+};
+
+}  // namespace mxtls
