@@ -44,15 +44,17 @@ auto bounded(T* field, T lo, T hi, const char* name) {
   });
 }
 
+void check_one_of(const std::string& v, const std::set<std::string>& allowed, const char* name) {
+  if (allowed.count(v) == 0) {
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + (a.empty() ? "(empty)" : a);
+    throw po::error(std::string("'") + name + "' must be one of: " + list);
+  }
+}
+
 template <typename T>
 auto one_of(T* field, std::set<std::string> allowed, const char* name) {
-  return po::value<T>(field)->notifier([allowed, name](const std::string& v) {
-    if (allowed.count(v) == 0) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + (a.empty() ? "(empty)" : a);
-      throw po::error(std::string("'") + name + "' must be one of: " + list);
-    }
-  });
+  return po::value<T>(field)->notifier([allowed, name](const std::string& v) { check_one_of(v, allowed, name); });
 }
 
 po::options_description describe(Config& c) {
@@ -69,7 +71,12 @@ po::options_description describe(Config& c) {
       ("probe.command_timeout", po::value(&c.probe.command_timeout))
       ("probe.handshake_timeout", po::value(&c.probe.handshake_timeout))
       ("probe.destination_timeout", po::value(&c.probe.destination_timeout))
-      ("probe.survey", one_of(&c.probe.survey, {"on-failure", "always", "no"}, "probe.survey"))
+      // "yes" was the boolean this key took before it had three values: it
+      // meant "always", and a configuration written then keeps working.
+      ("probe.survey", po::value(&c.probe.survey)->notifier([&c](const std::string& v) {
+         check_one_of(v, {"on-failure", "always", "no", "yes"}, "probe.survey");
+         if (v == "yes") c.probe.survey = "always";
+       }))
       ("probe.expiry_warning", po::value(&c.probe.expiry_warning))
       ("dns.forwarder", po::value(&c.dns.forwarder))
       ("dns.transparent_zones", po::value(&c.dns.transparent_zones))

@@ -67,7 +67,8 @@ TEST(Config, SurveyTakesWhenNotABoolean) {
   EXPECT_EQ(Config{}.probe.survey, "on-failure");
   EXPECT_EQ(parse_config("[probe]\nsurvey = always\n", "t").probe.survey, "always");
   EXPECT_EQ(parse_config("[probe]\nsurvey = no\n", "t").probe.survey, "no");
-  EXPECT_NE(error_of("[probe]\nsurvey = yes\n").find("'probe.survey' must be one of: always, no, on-failure"),
+  EXPECT_EQ(parse_config("[probe]\nsurvey = yes\n", "t").probe.survey, "always");  // the old boolean
+  EXPECT_NE(error_of("[probe]\nsurvey = sometimes\n").find("'probe.survey' must be one of: always, no, on-failure, yes"),
             std::string::npos);
 }
 
