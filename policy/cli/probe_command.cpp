@@ -2,6 +2,7 @@
 // profile, print a report (text or JSON) and exit with the worst verdict;
 // with --store, record each verdict and its probe's facts as the daemon does.
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 
 #include "classify/classifier.h"
@@ -13,9 +14,9 @@
 #include "dns/resolver.h"
 #include "log/logger.h"
 #include "probe/probe_setup.h"
-#include "probe/probe_facts.h"
 #include "probe/prober.h"
 #include "store/open_store.h"
+#include "store/probe_record.h"
 
 namespace mxtls::cli {
 namespace {
@@ -62,30 +63,14 @@ void apply_overrides(Config& config, const ProbeOptions& o) {
 
 // --store: what the daemon writes after a probe (engine/scheduler.cpp): the
 // verdict with the probe's facts for `mxtls report --what-if`, and a history
-// record; a transport failure, which says nothing about TLS, only the record.
+// record; a transport failure, which says nothing lasting about TLS, only
+// the record (store/probe_record.h).
 void store_probe(VerdictStore& store, const CacheConfig& cache, const DestinationProbe& probe,
                  const DestinationVerdict& verdict, const ClientProfile& profile) {
-  StoredVerdict v;
-  v.domain = probe.domain;
-  v.reason = verdict.overall.reason;
-  v.severity = verdict.overall.severity;
-  v.outcome = verdict.overall.outcome;
-  v.level = std::string(level_name(profile.level));
-  v.detail = verdict.overall.detail;
-  v.probed_at = std::time(nullptr);
-  if (!probe.hosts.empty()) {
-    const auto& mx = probe.hosts[verdict.decisive];
-    v.mx = format_mx(mx);
-    if (mx.compat.ok) v.tls = mx.compat.version;
-  }
-  const bool cacheable = v.severity != Severity::unreachable;
-  const auto ttl = v.severity == Severity::ok ? cache.ttl_ok.value : v.severity == Severity::warning ? cache.ttl_warning.value
-                                                                                                   : cache.ttl_incompatible.value;
-  v.expires_at = v.probed_at + std::chrono::duration_cast<std::chrono::seconds>(ttl).count();
-  v.facts = encode_probe_facts(probe, profile);
-  StoredVerdict record = v;
-  record.facts.clear();
-  store.write(cacheable ? std::vector<StoredVerdict>{v} : std::vector<StoredVerdict>{}, {record});
+  StoredVerdict v = stored_verdict(probe, verdict, profile, std::time(nullptr));
+  v.expires_at = expiry_of(v, cache);
+  const bool is_verdict = cacheable(v);
+  store.write(is_verdict ? std::vector<StoredVerdict>{v} : std::vector<StoredVerdict>{}, {history_record(v)});
 }
 
 asio::awaitable<void> probe_into(Prober& prober, Target target, DestinationProbe& out) {

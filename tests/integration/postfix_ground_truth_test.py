@@ -46,6 +46,8 @@ SCENARIOS = {
     "may": {"smtp_tls_security_level": "may"},
     "encrypt": {"smtp_tls_security_level": "encrypt"},
     "secure": {"smtp_tls_security_level": "secure"},
+    # verify: the chain must verify, the name must be the MX host (smtp_tls_verify_cert_match = hostname).
+    "verify": {"smtp_tls_security_level": "verify"},
     "may, smtp_tls_protocols = >=TLSv1.2": {"smtp_tls_security_level": "may", "smtp_tls_protocols": ">=TLSv1.2"},
     "dane": {"smtp_tls_security_level": "dane", "smtp_dns_support_level": "dnssec"},
     "dane-only": {"smtp_tls_security_level": "dane-only", "smtp_dns_support_level": "dnssec"},
@@ -106,6 +108,7 @@ MTA_REASONS = {
 WHAT_IF = {
     "encrypt": "smtp_tls_security_level=encrypt",
     "secure": "smtp_tls_security_level=secure",
+    "verify": "smtp_tls_security_level=verify",
     "may, smtp_tls_protocols = >=TLSv1.2": "smtp_tls_protocols=>=TLSv1.2",
 }
 # Exim and OpenSMTPD destinations (cases.py MTA_CASES).
@@ -250,6 +253,9 @@ class PostfixGroundTruth(unittest.TestCase):
     def test_secure(self):
         self.check_scenario("secure")
 
+    def test_verify(self):
+        self.check_scenario("verify")
+
     def test_may_with_tls12_minimum(self):
         self.check_scenario("may, smtp_tls_protocols = >=TLSv1.2")
 
@@ -309,9 +315,9 @@ class PostfixGroundTruth(unittest.TestCase):
     def test_what_if_matches_postfix(self):
         """Issue 12's what-if: every case probed once at may into a store
         (`mxtls probe --store`), then `mxtls report --what-if` per scenario
-        (encrypt, secure, >=TLSv1.2 at may) must say what the real Postfix
-        did after the change (the outcomes test_encrypt, test_secure and
-        test_may_with_tls12_minimum recorded: no deliveries of its own; it
+        (encrypt, secure, verify, >=TLSv1.2 at may) must say what the real Postfix
+        did after the change (the outcomes test_encrypt, test_secure,
+        test_verify and test_may_with_tls12_minimum recorded: no deliveries of its own; it
         sorts after them), and the verdict re-judged under the current
         settings (may) what Postfix did at may. Twice: probed with the
         survey, and without it. A definite answer must equal Postfix's
