@@ -94,6 +94,7 @@ FactsJson host_json(const MxProbe& mx, const DestinationProbe& probe, FactsJson&
   h["fdetail"] = facts_cut(mx.failure_detail);
   h["compat"] = mx.compat.attempted ? handshake_json(mx.compat, certs, der) : FactsJson();
   h["survey"] = survey;
+  if (mx.certified.attempted) h["certified"] = handshake_json(mx.certified, certs, der);
   return h;
 }
 
@@ -212,6 +213,7 @@ MxProbe read_host(const FactsJson& h, const FactsJson& certs, const FactsJson* d
   const auto& survey = facts_array(h, "survey", mx.survey.size());
   if (survey.size() != mx.survey.size()) throw FactsError{"field 'survey' does not have one entry per TLS version"};
   for (std::size_t i = 0; i < survey.size(); ++i) mx.survey[i] = read_handshake(survey[i], certs, der);
+  if (h.contains("certified")) mx.certified = read_handshake(h["certified"], certs, der);  // facts before it have none
   return mx;
 }
 

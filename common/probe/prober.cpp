@@ -441,14 +441,15 @@ asio::awaitable<void> Prober::run_host(MxProbe& mx, AsyncSemaphore& address_conn
     // server that stalled the compat handshake is not surveyed, nor an
     // alternate address whose compat handshake worked (the host's first
     // address shows the versions; keeps dual-stack hosts cheap).
-    for (auto v : kTlsVersions) {
-      auto& result = mx.survey[static_cast<std::size_t>(v)];
-      more.spawn(run_survey(mx, v, !mx.compat.sni_sent, address_connections, deadline),
+    const auto survey = [&](asio::ssl::context& context, HandshakeResult& result, bool send_sni) {
+      more.spawn(run_survey(mx, context, result, send_sni, address_connections, deadline),
                  [&result](const std::string& error) {
                    result.attempted = true;
                    result.error = "internal error: " + error;
                  });
-    }
+    };
+    for (auto v : kTlsVersions) survey(contexts_.survey(v), mx.survey[static_cast<std::size_t>(v)], !mx.compat.sni_sent);
+    if (mx.compat.anonymous()) survey(contexts_.certified(), mx.certified, mx.compat.sni_sent);
   }
   if (sts) {
     more.spawn(run_sts(mx, address_connections, deadline), [&mx](const std::string& error) {
@@ -557,16 +558,15 @@ asio::awaitable<void> Prober::run_compat(MxProbe& mx, const CompatSetup& setup, 
   }
 }
 
-asio::awaitable<void> Prober::run_survey(MxProbe& mx, TlsVersion version, bool send_sni, AsyncSemaphore& address_connections,
-                                        Deadline deadline) {
+asio::awaitable<void> Prober::run_survey(const MxProbe& mx, asio::ssl::context& context, HandshakeResult& result, bool send_sni,
+                                        AsyncSemaphore& address_connections, Deadline deadline) {
   const tcp::endpoint ep(asio::ip::make_address(mx.address), static_cast<unsigned short>(mx.port));
   co_await address_connections.acquire();
   Permit address_permit(address_connections);
   co_await connections_.acquire();
   Permit permit(connections_);
-  Connection c(io_, contexts_.survey(version), deadline);
+  Connection c(io_, context, deadline);
   const auto stage = co_await smtp_until_starttls(c, ep, timeouts_, helo_name_);
-  auto& result = mx.survey[static_cast<std::size_t>(version)];
   if (!stage.ready_for_tls) {
     result.attempted = true;
     result.error = stage.failure ? stage.detail : "STARTTLS not accepted on survey connection";

@@ -37,6 +37,7 @@ struct ProbeOptions {
   int port = 0;
   std::string timeout;
   bool allow_private = false, json = false, no_survey = false, verbose = false, no_sts = false, store = false;
+  std::string survey = "always";
   std::string sts_ca;
   std::vector<std::string> targets;
 };
@@ -48,8 +49,10 @@ void apply_overrides(Config& config, const ProbeOptions& o) {
   if (!o.dns.empty()) config.dns.forwarder = o.dns;
   if (o.port) config.probe.port = o.port;
   if (o.allow_private) config.probe.allow_private_targets = true;
-  // The report explains every destination: the full survey unless told not to.
-  config.probe.survey = o.no_survey ? "no" : "always";
+  // The report explains every destination: the full survey unless told otherwise.
+  if (o.survey != "always" && o.survey != "on-failure" && o.survey != "no")
+    throw ConfigError("--survey: '" + o.survey + "' is not always, on-failure or no");
+  config.probe.survey = o.no_survey ? "no" : o.survey;
   if (o.no_sts) config.mta_sts.enabled = false;
   if (!o.sts_ca.empty()) config.mta_sts.ca_file = o.sts_ca;
   if (!o.timeout.empty()) {
@@ -96,7 +99,8 @@ int probe_command(const std::vector<std::string>& args) {
       ("port", po::value(&o.port), "SMTP port (default 25)")
       ("allow-private-targets", po::bool_switch(&o.allow_private), "probe loopback/private addresses too")
       ("timeout", po::value(&o.timeout), "overall deadline per destination, e.g. 30s")
-      ("no-survey", po::bool_switch(&o.no_survey), "skip the per-version survey handshakes")
+      ("survey", po::value(&o.survey), "when to make the survey handshakes: always (default), on-failure (as mxtls-policyd does by default: when the compat handshake fails, is anonymous or finds a certificate problem) or no")
+      ("no-survey", po::bool_switch(&o.no_survey), "skip the survey handshakes (--survey no)")
       ("no-mta-sts", po::bool_switch(&o.no_sts), "do not look up MTA-STS policies")
       ("mta-sts-ca-file", po::value(&o.sts_ca), "trust anchors for fetching MTA-STS policies (PEM file)")
       ("json", po::bool_switch(&o.json), "print one JSON document instead of the report")

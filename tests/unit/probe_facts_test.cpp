@@ -57,6 +57,9 @@ MxProbe completed_host(const CertificateInfo& leaf, const CertificateInfo& ca) {
   failed.error = "unsupported protocol";
   failed.ssl_reason = 258;
   failed.alert_received = 70;
+  mx.certified.attempted = true;
+  mx.certified.error = "sslv3 alert handshake failure";
+  mx.certified.alert_received = 40;
   return mx;
 }
 
@@ -103,6 +106,9 @@ TEST_F(FactsFixture, RoundTripKeepsWhatJudgingNeeds) {
   EXPECT_EQ(mx.compat.verify_issues[0].code, 19);
   EXPECT_EQ(mx.server_versions(), VersionSet{1u << static_cast<unsigned>(TlsVersion::tls1_2)});
   EXPECT_EQ(mx.survey[0].alert_received, 70);
+  EXPECT_TRUE(mx.certified.attempted);
+  EXPECT_EQ(mx.certified.alert_received, 40);
+  EXPECT_FALSE(f.probe.hosts[0].certified.attempted);  // none made: none stored
   ASSERT_EQ(f.names.size(), 2u);
   EXPECT_TRUE(f.names[1].hostname);
   EXPECT_FALSE(f.names[1].nexthop);
