@@ -36,7 +36,7 @@ void fail_handshake(HandshakeResult& hs, int ssl_reason, const std::string& why)
   hs.cipher.clear();
   hs.verify_issues.clear();
   hs.chain.clear();
-  hs.leaf_der.clear();
+  hs.leaf.reset();
 }
 
 struct HostChange {
@@ -110,13 +110,13 @@ bool take_handshake(MxProbe& mx, const HandshakeResult& s, const std::string& ne
   if (!checked.checked) return false;
   HandshakeResult hs = s;
   hs.verify_issues = checked.issues;
-  hs.leaf_der = s.chain.front().der;
+  hs.leaf = parse_certificate(s.chain.front().der);
   hs.sni_sent = mx.compat.sni_sent;
   hs.host_matches = false;
   for (const auto& m : now.match)
-    hs.host_matches = hs.host_matches || (m == "hostname" && certificate_matches(hs.leaf_der, mx.host, false)) ||
-                      (m == "nexthop" && certificate_matches(hs.leaf_der, nexthop, false)) ||
-                      (m == "dot-nexthop" && certificate_matches(hs.leaf_der, nexthop, true));
+    hs.host_matches = hs.host_matches || (m == "hostname" && certificate_matches(hs.leaf.get(), mx.host, false)) ||
+                      (m == "nexthop" && certificate_matches(hs.leaf.get(), nexthop, false)) ||
+                      (m == "dot-nexthop" && certificate_matches(hs.leaf.get(), nexthop, true));
   change.notes.push_back(format_mx(mx) + ": the server chose " + mx.compat.cipher + ", which the proposed settings do not offer; " +
                          "judged with " + s.cipher + ", which it took " + seen_in + " (" + (s.sni_sent ? "with" : "without") +
                          " SNI)");

@@ -72,13 +72,13 @@ FactsJson handshake_json(const HandshakeResult& h, FactsJson& certs, FactsJson& 
 
 NameMatches name_matches(const HandshakeResult& h, const MxProbe& mx, const DestinationProbe& probe) {
   NameMatches m;
-  if (!h.ok || h.leaf_der.empty()) return m;
+  if (!h.ok || !h.leaf) return m;
   // The nexthop is the domain asked for ([host] without its brackets), as the prober has it.
   std::string nexthop = probe.domain;
   if (probe.literal_host && nexthop.size() >= 2 && nexthop.front() == '[') nexthop = nexthop.substr(1, nexthop.size() - 2);
-  m.hostname = certificate_matches(h.leaf_der, mx.host, false);
-  m.nexthop = certificate_matches(h.leaf_der, nexthop, false);
-  m.dot_nexthop = certificate_matches(h.leaf_der, nexthop, true);
+  m.hostname = certificate_matches(h.leaf.get(), mx.host, false);
+  m.nexthop = certificate_matches(h.leaf.get(), nexthop, false);
+  m.dot_nexthop = certificate_matches(h.leaf.get(), nexthop, true);
   return m;
 }
 
@@ -182,7 +182,7 @@ HandshakeResult read_handshake(const FactsJson& h, const FactsJson& certs, const
     if (!sha.is_string()) throw FactsError{"a chain entry is not a fingerprint"};
     r.chain.push_back(read_certificate(sha.get<std::string>(), certs, der));
   }
-  if (!r.chain.empty()) r.leaf_der = r.chain.front().der;
+  if (!r.chain.empty()) r.leaf = parse_certificate(r.chain.front().der);
   r.host_matches = facts_bool(h, "hm");
   r.dh_bits = static_cast<int>(facts_int(h, "dh", 0, 1 << 20));
   r.client_cert_requested = facts_bool(h, "ccr");

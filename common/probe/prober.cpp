@@ -186,14 +186,14 @@ bool Prober::needs_survey(const MxProbe& mx) const {
   const auto& hs = mx.compat;
   if (!hs.ok || hs.anonymous()) return true;
   if (hs.dane.enabled) return false;
-  return !hs.verify_issues.empty() || key_is_weak(hs.chain.front()) || !certificate_matches(hs.leaf_der, mx.host, false);
+  return !hs.verify_issues.empty() || key_is_weak(hs.chain.front()) || !certificate_matches(hs.leaf.get(), mx.host, false);
 }
 
 bool Prober::host_matches(const HandshakeResult& compat, const std::string& mx_host, const std::string& nexthop) const {
   for (const auto& m : profile_.match) {
-    if ((m == "hostname" && certificate_matches(compat.leaf_der, mx_host, false)) ||
-        (m == "nexthop" && certificate_matches(compat.leaf_der, nexthop, false)) ||
-        (m == "dot-nexthop" && certificate_matches(compat.leaf_der, nexthop, true)))
+    if ((m == "hostname" && certificate_matches(compat.leaf.get(), mx_host, false)) ||
+        (m == "nexthop" && certificate_matches(compat.leaf.get(), nexthop, false)) ||
+        (m == "dot-nexthop" && certificate_matches(compat.leaf.get(), nexthop, true)))
       return true;
   }
   return false;
@@ -421,7 +421,7 @@ asio::awaitable<void> Prober::probe_host(const Entry& entry, const Target& targe
       // The facts may come from another destination's probe of the host:
       // the certificates are matched against this destination's names.
       mx.compat.host_matches = mx.compat.ok && host_matches(mx.compat, host.host, target.name);
-      if (sts) mx.sts.host_matches = mx.sts.ok && sts::certificate_matches_policy(mx.sts.leaf_der, *policy);
+      if (sts) mx.sts.host_matches = mx.sts.ok && sts::certificate_matches_policy(mx.sts.leaf.get(), *policy);
     }
   }
   mx.elapsed_s = std::chrono::duration<double>(Clock::now() - started).count();

@@ -303,7 +303,7 @@ asio::awaitable<HandshakeResult> run_handshake(TlsStream& stream, Watchdog& watc
     result.peer_signature_digest = digest_name(nid);
   if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl))
     for (int i = 0; i < sk_X509_num(chain) && i < 10; ++i) result.chain.push_back(inspect_certificate(sk_X509_value(chain, i)));
-  if (X509* leaf = SSL_get0_peer_certificate(ssl)) result.leaf_der = certificate_der(leaf);
+  if (X509* leaf = SSL_get1_peer_certificate(ssl)) result.leaf.reset(leaf, X509_free);
   result.dh_bits = peer_dh_bits(ssl);
   if (dane) record_dane_outcome(ssl, *dane, result);
   co_return result;

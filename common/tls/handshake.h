@@ -50,7 +50,7 @@ struct HandshakeResult {
   std::string peer_signature_digest;  // TLS >= 1.2: digest the server signed with (SHA1, SHA256, ...)
   std::vector<VerifyIssue> verify_issues;
   std::vector<CertificateInfo> chain;  // as the peer sent it, leaf first
-  std::string leaf_der;         // the leaf itself, so each destination matches its own names
+  std::shared_ptr<X509> leaf;   // the leaf itself (parsed once), so each destination matches its own names
   bool host_matches = false;    // leaf names one of the destination's match names (set by the prober)
   DaneOutcome dane;             // TLSA authentication, when a DaneSetup was given
   // Handshake details the server chose: its finite-field DH group (DHE and
