@@ -1,6 +1,7 @@
 #include "engine/probe_thread.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -16,9 +17,22 @@
 namespace mxtls {
 namespace {
 
-// The probe thread's nice value (the answering thread keeps the process's):
-// CFS then gives the answering thread about ten times its share of a busy core.
+// Where SCHED_IDLE is refused (a seccomp filter, an old kernel), the probe
+// thread's nice value: CFS then gives the answering thread about ten times
+// its share of a busy core.
 constexpr int kProbeNice = 10;
+
+// Probing is background work: where it competes for a core with the
+// answering thread (handshakes and certificate parsing against a policy
+// request), the answer goes first. Under SCHED_IDLE the answering thread,
+// on waking, preempts the probe thread at once instead of waiting for the
+// end of its slice; lowering one's own policy needs no privilege. Threads
+// started from the probe thread (libunbound's) inherit it.
+void lower_priority_of_this_thread() {
+  const sched_param none{};
+  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &none) == 0) return;
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kProbeNice);
+}
 
 }  // namespace
 
@@ -61,11 +75,7 @@ ProbeThread::~ProbeThread() { stop(); }
 void ProbeThread::start() {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "mxtls-probe");  // for top -H and perf
-    // Probing is background work: where it competes for a core with the
-    // answering thread (handshakes and certificate parsing against a policy
-    // request), the answer goes first. Threads it starts (libunbound's)
-    // inherit this. Best effort: raising one's nice value needs no privilege.
-    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kProbeNice);
+    lower_priority_of_this_thread();
     io_.run();
   });
   // libunbound starts its worker (a thread, pipes, an event base) at the

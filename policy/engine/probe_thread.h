@@ -10,7 +10,8 @@
 // The hand-off is bounded both ways by the Scheduler: it starts at most
 // cache.max_parallel probes holding a slot plus cache.max_queue waiting
 // ones, and each probe posts back one notice at most and one result.
-// The probe thread runs at nice 10: a busy core serves answers first.
+// The probe thread runs under SCHED_IDLE (else at nice 10): a busy core
+// serves answers first.
 // Not for the CLI, which probes on its one thread.
 #pragma once
 #include <chrono>

@@ -113,13 +113,13 @@ def measure(lab, build, label, binary, known, new_domains, show_profile):
     per_round = PROBE_RATE * SECONDS
     for rnd in range(ROUNDS):
         prof = Profile(d.proc.pid)
-        quiet.append(load(build, target, known, ANSWER_CONNS, ANSWER_RATE * SECONDS, ANSWER_RATE))
+        quiet.append(load(build, target, known, ANSWER_CONNS, ANSWER_RATE * SECONDS, ANSWER_RATE, instrument=True))
         profiles.append(prof.summary())
         before = d.probe_lines()
         chunk = new_domains[rnd * per_round:(rnd + 1) * per_round]
         prof = Profile(d.proc.pid)
         t, asked = load_in_background(build, target, chunk, 2, per_round, PROBE_RATE)
-        busy.append(load(build, target, known, ANSWER_CONNS, ANSWER_RATE * SECONDS, ANSWER_RATE))
+        busy.append(load(build, target, known, ANSWER_CONNS, ANSWER_RATE * SECONDS, ANSWER_RATE, instrument=True))
         profiles.append(prof.summary())
         t.join()
         probed.append(d.probe_lines() - before)
