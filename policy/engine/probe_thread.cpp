@@ -12,6 +12,7 @@
 #include "classify/classifier.h"
 #include "classify/probe_log.h"
 #include "log/logger.h"
+#include "log/sanitize.h"
 #include "probe/probe_facts.h"
 
 namespace mxtls {
@@ -105,6 +106,32 @@ void ProbeThread::probe(std::string domain, Target target, OnWaiting on_waiting,
                    on_done = std::move(on_done)]() mutable {
     asio::co_spawn(io_, run(std::move(domain), std::move(target), std::move(on_waiting), std::move(on_done)),
                    asio::detached);
+  });
+}
+
+void ProbeThread::sts_policy(std::string domain, OnPolicy on_done) {
+  asio::post(io_, [this, domain = std::move(domain), on_done = std::move(on_done)]() mutable {
+    asio::co_spawn(io_, look_up_policy(std::move(domain), std::move(on_done)), asio::detached);
+  });
+}
+
+asio::awaitable<void> ProbeThread::look_up_policy(std::string domain, OnPolicy on_done) {
+  std::optional<sts::CachedPolicy> found;
+  try {
+    if (auto* sts = sts_.resolver.get()) {
+      // A probe of the domain may have looked it up moments ago: its entry serves.
+      const sts::CachedPolicy* entry = sts->cache().find(domain);
+      if (!entry || std::time(nullptr) - entry->checked_at >= sts->settings().recheck_seconds) {
+        co_await sts->lookup(domain);
+        entry = sts->cache().find(domain);
+      }
+      if (entry) found = *entry;
+    }
+  } catch (const std::exception& e) {  // a fault of ours: answered as without a policy, asked again later
+    log::error("socketmap: MTA-STS lookup of " + sanitize(domain) + " failed: " + e.what());
+  }
+  asio::post(answering_, [on_done = std::move(on_done), found = std::move(found)]() mutable {
+    on_done(std::move(found));
   });
 }
 
