@@ -37,11 +37,12 @@ def us(m):
 
 
 def thread_times(pid):
-    """Per thread name of process `pid`: [CPU s, s waited runnable for a core, runs] (/proc/PID/task/*/schedstat)."""
+    """Per thread name of process `pid`: [CPU s, s waited runnable for a core, runs] (/proc/PID/task/*/schedstat).
+    The first thread (mxtls-policyd's answering thread) is "answering"; threads of one name are summed."""
     out = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            name = (task / "comm").read_text().strip()
+            name = "answering" if task.name == str(pid) else (task / "comm").read_text().strip()
             cpu, wait, runs = (int(x) for x in (task / "schedstat").read_text().split())
         except (OSError, ValueError):
             continue
