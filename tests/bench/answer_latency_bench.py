@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
-from lab import Lab  # noqa: E402
+from lab import Lab, wait_for  # noqa: E402
 from daemon_run import Daemon, bench_certificate, daemon_conf, load, load_in_background, cpu_count_note  # noqa: E402
 
 KNOWN = 1000        # cached destinations the answers are about
@@ -21,6 +21,7 @@ ROUNDS = 2
 HOSTS = 1500        # fake MX addresses the new destinations point at
 REMOTE_GROUP = Path("/sys/fs/cgroup/cpu/mxtls-bench-remote")  # cgroup v1's cpu controller: see as_remote()
 REMOTE_SHARES = 256
+PROBE_GROUP = Path("/sys/fs/cgroup/cpu/mxtls-bench-probe")  # --probe-group
 
 
 def fill_store(db, domains):
@@ -109,6 +110,8 @@ def measure(lab, build, label, binary, known, new_domains, show_profile):
     Daemon(binary, conf, sock, log).stop()  # makes the store
     fill_store(db, known)
     d = Daemon(binary, conf, sock, log)
+    if label.startswith("probe thread in"):
+        probe_threads_apart(d.proc.pid)
     target = f"unix:{sock}"
     quiet, busy, probed, profiles = [], [], [], []
     per_round = PROBE_RATE * SECONDS
@@ -167,11 +170,28 @@ def as_remote(pid):
         return "the fake servers at nice 10 (no cgroup v1 cpu controller here)"
 
 
+def probe_threads_apart(pid):
+    """The experiment --probe-group: the daemon's probe thread (and libunbound's
+    worker it started) moved into a cpu cgroup of their own with cpu.idle, so
+    that probing no longer spends the answering thread's group's share (what a
+    delegated cgroup, or a probing process of its own, would give the daemon).
+    Needs cgroup v1's cpu controller (threads move one by one)."""
+    PROBE_GROUP.mkdir(exist_ok=True)
+    (PROBE_GROUP / "cpu.idle").write_text("1")
+    wait_for(lambda: sum((t / "comm").read_text().strip() == "mxtls-probe" for t in Path(f"/proc/{pid}/task").iterdir()) >= 2,
+             what="the probe thread")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if (task / "comm").read_text().strip() == "mxtls-probe":
+            (PROBE_GROUP / "tasks").write_text(task.name)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("build")
     p.add_argument("--baseline", help="build directory of another tree (e.g. main's), measured first")
     p.add_argument("--profile", action="store_true", help="where each phase's time went (threads, lab, machine)")
+    p.add_argument("--probe-group", action="store_true",
+                   help="experiment: this build's probe thread in a cpu cgroup of its own (cpu.idle), one more run")
     a = p.parse_args()
     build = Path(a.build).resolve()
     ours = build / "policy" / "mxtls-policyd"
@@ -179,6 +199,8 @@ def main():
     # (no handshake on either side): the tail that probing's bookkeeping
     # alone adds, beside the one with TLS.
     runs = [("this build", ours, 0), ("control (no TLS)", ours, 1)]
+    if a.probe_group:
+        runs.append(("probe thread in an idle cgroup", ours, 0))
     if a.baseline:
         runs.insert(0, ("baseline", Path(a.baseline).resolve() / "policy" / "mxtls-policyd", 0))
     # Bench hosts take turns at the cases: mx<even> healthy13, mx<odd> nostarttls.
@@ -197,8 +219,9 @@ def main():
         results = {}
         for i, (label, binary, _) in enumerate(runs):
             results[label] = measure(lab, build, label, binary, known, new[i * per_run:(i + 1) * per_run], a.profile)
-    if REMOTE_GROUP.exists():
-        REMOTE_GROUP.rmdir()  # empty once the lab is down
+    for group in (REMOTE_GROUP, PROBE_GROUP):
+        if group.exists():
+            group.rmdir()  # empty once the lab is down
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
     if results.get("this build") is None:
         return 1
