@@ -1,7 +1,6 @@
 #include "engine/probe_thread.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -18,22 +17,15 @@
 namespace mxtls {
 namespace {
 
-// Where SCHED_IDLE is refused (a seccomp filter, an old kernel), the probe
-// thread's nice value: CFS then gives the answering thread about ten times
-// its share of a busy core.
+// The probe thread's nice value (the answering thread keeps the process's):
+// CFS then gives the answering thread about ten times its share of a busy
+// core. Not SCHED_IDLE, though it lets the answering thread preempt at once:
+// the two threads share locks (the log sink's, each io_context's queue, the
+// allocator's), and a probe thread starved by other processes' work while
+// holding one stalls the answer behind it (measured: the answering thread
+// waited up to 4.8 ms on such locks); its tiny weight also shrinks the
+// daemon's share of the machine under autogroups, so probes slowed 2-3x.
 constexpr int kProbeNice = 10;
-
-// Probing is background work: where it competes for a core with the
-// answering thread (handshakes and certificate parsing against a policy
-// request), the answer goes first. Under SCHED_IDLE the answering thread,
-// on waking, preempts the probe thread at once instead of waiting for the
-// end of its slice; lowering one's own policy needs no privilege. Threads
-// started from the probe thread (libunbound's) inherit it.
-void lower_priority_of_this_thread() {
-  const sched_param none{};
-  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &none) == 0) return;
-  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kProbeNice);
-}
 
 }  // namespace
 
@@ -76,7 +68,11 @@ ProbeThread::~ProbeThread() { stop(); }
 void ProbeThread::start() {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "mxtls-probe");  // for top -H and perf
-    lower_priority_of_this_thread();
+    // Probing is background work: where it competes for a core with the
+    // answering thread (handshakes and certificate parsing against a policy
+    // request), the answer goes first. Threads it starts (libunbound's)
+    // inherit this. Best effort: raising one's nice value needs no privilege.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kProbeNice);
     io_.run();
   });
   // libunbound starts its worker (a thread, pipes, an event base) at the

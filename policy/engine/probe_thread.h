@@ -3,15 +3,15 @@
 // resolver, the Prober and its host probes, the MTA-STS resolver the prober
 // uses, TLS handshakes and certificate parsing), the judging of a
 // finished probe (classification, MTA-STS, the probe log lines, the verdict
-// to store) and the tlspolicy socketmap's MTA-STS lookups (sts_policy()). The answering thread keeps what answers read and the
-// scheduler's bookkeeping (queue, backoff, cache, waiters): it hands a
-// target over with probe() and gets, posted back to its own io_context, the
-// "only waiting for hosts probed for others" notice and the JudgedProbe.
+// to store) and the tlspolicy socketmap's MTA-STS lookups (sts_policy()).
+// The answering thread keeps what answers read and the scheduler's
+// bookkeeping (queue, backoff, cache, waiters): it hands a target over with
+// probe() and gets, posted back to its own io_context, the "only waiting
+// for hosts probed for others" notice and the JudgedProbe.
 // The hand-off is bounded both ways by the Scheduler: it starts at most
 // cache.max_parallel probes holding a slot plus cache.max_queue waiting
 // ones, and each probe posts back one notice at most and one result.
-// The probe thread runs under SCHED_IDLE (else at nice 10): a busy core
-// serves answers first.
+// The probe thread runs at nice 10: a busy core serves answers first.
 // Not for the CLI, which probes on its one thread.
 #pragma once
 #include <chrono>
