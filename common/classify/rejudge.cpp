@@ -36,7 +36,7 @@ void fail_handshake(HandshakeResult& hs, int ssl_reason, const std::string& why)
   hs.cipher.clear();
   hs.verify_issues.clear();
   hs.chain.clear();
-  hs.leaf_der.clear();
+  hs.leaf.reset();
 }
 
 struct HostChange {
@@ -100,32 +100,55 @@ void reverify(MxProbe& mx, const ProbeSettings& was, const ClientProfile& now, s
   }
 }
 
-// The server chose a cipher the new settings do not offer (an anonymous
-// one, at OpenSSL level 1). The survey's handshake at the same version,
-// made offering every cipher, shows one it takes with a certificate: if the
-// new settings offer that, the server can do without the first. The survey
-// does not verify: its chain is verified here, and the names matched.
-bool take_survey_handshake(MxProbe& mx, const std::string& nexthop, const ClientProfile& now, std::time_t at,
-                           HostChange& change) {
-  const auto version = version_from_name(mx.compat.version);
-  const HandshakeResult& s = mx.survey[static_cast<std::size_t>(*version)];
-  if (!s.ok || s.version != mx.compat.version || s.chain.empty() || !profile_offers_cipher(now, s.cipher)) return false;
+// A survey handshake `s` stands for the compat handshake under the new
+// settings: the survey does not verify, so its chain is verified here and
+// the names matched. False when it cannot (no chain, or it cannot be verified).
+bool take_handshake(MxProbe& mx, const HandshakeResult& s, const std::string& nexthop, const ClientProfile& now, std::time_t at,
+                    const char* seen_in, HostChange& change) {
+  if (s.chain.empty()) return false;
   const ChainVerification checked = verify_stored_chain(s.chain, now, at);
   if (!checked.checked) return false;
   HandshakeResult hs = s;
   hs.verify_issues = checked.issues;
-  hs.leaf_der = s.chain.front().der;
+  hs.leaf = parse_certificate(s.chain.front().der);
   hs.sni_sent = mx.compat.sni_sent;
   hs.host_matches = false;
   for (const auto& m : now.match)
-    hs.host_matches = hs.host_matches || (m == "hostname" && certificate_matches(hs.leaf_der, mx.host, false)) ||
-                      (m == "nexthop" && certificate_matches(hs.leaf_der, nexthop, false)) ||
-                      (m == "dot-nexthop" && certificate_matches(hs.leaf_der, nexthop, true));
+    hs.host_matches = hs.host_matches || (m == "hostname" && certificate_matches(hs.leaf.get(), mx.host, false)) ||
+                      (m == "nexthop" && certificate_matches(hs.leaf.get(), nexthop, false)) ||
+                      (m == "dot-nexthop" && certificate_matches(hs.leaf.get(), nexthop, true));
   change.notes.push_back(format_mx(mx) + ": the server chose " + mx.compat.cipher + ", which the proposed settings do not offer; " +
-                         "judged with " + s.cipher + ", which it took in the survey (" + (s.sni_sent ? "with" : "without") +
+                         "judged with " + s.cipher + ", which it took " + seen_in + " (" + (s.sni_sent ? "with" : "without") +
                          " SNI)");
   mx.compat = hs;
   return true;
+}
+
+// The server chose a cipher the new settings do not offer (an anonymous
+// one, at OpenSSL level 1). The certified handshake (made when the session
+// was anonymous, offering every cipher but those) shows what it takes with
+// a certificate, or that it takes none; else the survey's handshake at the
+// same version, made offering every cipher, may show one it takes with a
+// certificate. Either counts only if the new settings offer that cipher.
+bool take_survey_handshake(MxProbe& mx, const std::string& nexthop, const ClientProfile& now, std::time_t at,
+                           HostChange& change) {
+  const HandshakeResult& certified = mx.certified;
+  if (mx.compat.anonymous() && certified.attempted && !profile_offers_anonymous(now)) {
+    if (certified.ok && version_from_name(certified.version) && now.effective_versions().has(*version_from_name(certified.version)) &&
+        profile_offers_cipher(now, certified.cipher))
+      return take_handshake(mx, certified, nexthop, now, at, "offered no anonymous cipher", change);
+    if (!certified.ok && !certified.timed_out && certified.alert_received >= 0) {
+      change.notes.push_back(format_mx(mx) + ": offered every cipher but the anonymous ones, the server refused (" +
+                             certified.error + "): it has no certificate to offer");
+      fail_handshake(mx.compat, SSL_R_NO_SHARED_CIPHER, "no shared cipher: the server takes only anonymous ciphers (what-if)");
+      mx.compat.alert_received = certified.alert_received;
+      return true;
+    }
+  }
+  const auto version = version_from_name(mx.compat.version);
+  const HandshakeResult& s = mx.survey[static_cast<std::size_t>(*version)];
+  if (!s.ok || s.version != mx.compat.version || !profile_offers_cipher(now, s.cipher)) return false;
+  return take_handshake(mx, s, nexthop, now, at, "in the survey", change);
 }
 
 void adjust_completed(MxProbe& mx, const std::string& nexthop, const ProbeSettings& was, const ClientProfile& now,
@@ -164,7 +187,7 @@ void adjust_completed(MxProbe& mx, const std::string& nexthop, const ProbeSettin
                        ", which the proposed settings do not offer, and the survey shows no other it takes: probe again";
       return;
     }
-    refused_by_security_level(mx, was, now, change);
+    if (mx.compat.ok) refused_by_security_level(mx, was, now, change);
     return;
   }
   if (refused_by_security_level(mx, was, now, change)) return;

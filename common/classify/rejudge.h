@@ -4,10 +4,13 @@
 // answers say it must go (a version floor above what the server
 // negotiated, an OpenSSL security level that refuses its SHA-1 signature,
 // DH group or key, another CA file re-verifying the stored chain), then the
-// classifier judges it. Where the facts cannot tell what the server would
-// do (it chose a cipher the profile no longer offers; the handshake failed
-// and the profile allows more), the answer is "unknown" with the reason,
-// never a guess. Pure but for reading CA files.
+// classifier judges it. A server that chose an anonymous cipher the
+// profile no longer offers is judged from the probe's certified handshake
+// (every cipher but the anonymous ones). Where the facts cannot tell what
+// the server would do (it chose a cipher the profile no longer offers and
+// no stored handshake shows another; the handshake failed and the profile
+// allows more), the answer is "unknown" with the reason, never a guess.
+// Pure but for reading CA files.
 #pragma once
 #include <ctime>
 #include <optional>

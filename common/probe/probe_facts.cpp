@@ -72,13 +72,13 @@ FactsJson handshake_json(const HandshakeResult& h, FactsJson& certs, FactsJson& 
 
 NameMatches name_matches(const HandshakeResult& h, const MxProbe& mx, const DestinationProbe& probe) {
   NameMatches m;
-  if (!h.ok || h.leaf_der.empty()) return m;
+  if (!h.ok || !h.leaf) return m;
   // The nexthop is the domain asked for ([host] without its brackets), as the prober has it.
   std::string nexthop = probe.domain;
   if (probe.literal_host && nexthop.size() >= 2 && nexthop.front() == '[') nexthop = nexthop.substr(1, nexthop.size() - 2);
-  m.hostname = certificate_matches(h.leaf_der, mx.host, false);
-  m.nexthop = certificate_matches(h.leaf_der, nexthop, false);
-  m.dot_nexthop = certificate_matches(h.leaf_der, nexthop, true);
+  m.hostname = certificate_matches(h.leaf.get(), mx.host, false);
+  m.nexthop = certificate_matches(h.leaf.get(), nexthop, false);
+  m.dot_nexthop = certificate_matches(h.leaf.get(), nexthop, true);
   return m;
 }
 
@@ -94,6 +94,7 @@ FactsJson host_json(const MxProbe& mx, const DestinationProbe& probe, FactsJson&
   h["fdetail"] = facts_cut(mx.failure_detail);
   h["compat"] = mx.compat.attempted ? handshake_json(mx.compat, certs, der) : FactsJson();
   h["survey"] = survey;
+  if (mx.certified.attempted) h["certified"] = handshake_json(mx.certified, certs, der);
   return h;
 }
 
@@ -181,7 +182,7 @@ HandshakeResult read_handshake(const FactsJson& h, const FactsJson& certs, const
     if (!sha.is_string()) throw FactsError{"a chain entry is not a fingerprint"};
     r.chain.push_back(read_certificate(sha.get<std::string>(), certs, der));
   }
-  if (!r.chain.empty()) r.leaf_der = r.chain.front().der;
+  if (!r.chain.empty()) r.leaf = parse_certificate(r.chain.front().der);
   r.host_matches = facts_bool(h, "hm");
   r.dh_bits = static_cast<int>(facts_int(h, "dh", 0, 1 << 20));
   r.client_cert_requested = facts_bool(h, "ccr");
@@ -212,6 +213,7 @@ MxProbe read_host(const FactsJson& h, const FactsJson& certs, const FactsJson* d
   const auto& survey = facts_array(h, "survey", mx.survey.size());
   if (survey.size() != mx.survey.size()) throw FactsError{"field 'survey' does not have one entry per TLS version"};
   for (std::size_t i = 0; i < survey.size(); ++i) mx.survey[i] = read_handshake(survey[i], certs, der);
+  if (h.contains("certified")) mx.certified = read_handshake(h["certified"], certs, der);  // facts before it have none
   return mx;
 }
 

@@ -1,7 +1,7 @@
 // The evidence of one destination's probe as a bounded text for the store,
 // so `mxtls report --what-if` can judge it again under other settings
-// without probing: per address the dialogue, the compat and survey
-// handshakes (versions, cipher, alert, verify issues, DH group, certificate
+// without probing: per address the dialogue, the compat, survey and
+// certified handshakes (versions, cipher, alert, verify issues, DH group, certificate
 // facts) and whether the leaf names the MX host, the domain or a subdomain;
 // the certificates' DER while the whole stays within kMaxFactsBytes (over
 // it the DER is dropped first and the facts say so). Not kept: the banner

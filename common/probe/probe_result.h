@@ -37,6 +37,11 @@ struct MxProbe {
   DaneFacts dane;
   HandshakeResult compat;
   std::array<HandshakeResult, 4> survey;  // index = TlsVersion
+  // With the survey, when the compat session was anonymous: a handshake
+  // offering every cipher but the anonymous ones, as a client that needs
+  // the certificate (verify, secure) would; `mxtls report --what-if` judges
+  // such a change from it.
+  HandshakeResult certified;
   // With an MTA-STS policy (testing or enforce): the handshake our MTA makes
   // under it, on a connection of its own: the mandatory (secure) profile,
   // SNI, the certificate matched against the policy's mx patterns as

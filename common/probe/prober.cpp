@@ -186,14 +186,14 @@ bool Prober::needs_survey(const MxProbe& mx) const {
   const auto& hs = mx.compat;
   if (!hs.ok || hs.anonymous()) return true;
   if (hs.dane.enabled) return false;
-  return !hs.verify_issues.empty() || key_is_weak(hs.chain.front()) || !certificate_matches(hs.leaf_der, mx.host, false);
+  return !hs.verify_issues.empty() || key_is_weak(hs.chain.front()) || !certificate_matches(hs.leaf.get(), mx.host, false);
 }
 
 bool Prober::host_matches(const HandshakeResult& compat, const std::string& mx_host, const std::string& nexthop) const {
   for (const auto& m : profile_.match) {
-    if ((m == "hostname" && certificate_matches(compat.leaf_der, mx_host, false)) ||
-        (m == "nexthop" && certificate_matches(compat.leaf_der, nexthop, false)) ||
-        (m == "dot-nexthop" && certificate_matches(compat.leaf_der, nexthop, true)))
+    if ((m == "hostname" && certificate_matches(compat.leaf.get(), mx_host, false)) ||
+        (m == "nexthop" && certificate_matches(compat.leaf.get(), nexthop, false)) ||
+        (m == "dot-nexthop" && certificate_matches(compat.leaf.get(), nexthop, true)))
       return true;
   }
   return false;
@@ -421,7 +421,7 @@ asio::awaitable<void> Prober::probe_host(const Entry& entry, const Target& targe
       // The facts may come from another destination's probe of the host:
       // the certificates are matched against this destination's names.
       mx.compat.host_matches = mx.compat.ok && host_matches(mx.compat, host.host, target.name);
-      if (sts) mx.sts.host_matches = mx.sts.ok && sts::certificate_matches_policy(mx.sts.leaf_der, *policy);
+      if (sts) mx.sts.host_matches = mx.sts.ok && sts::certificate_matches_policy(mx.sts.leaf.get(), *policy);
     }
   }
   mx.elapsed_s = std::chrono::duration<double>(Clock::now() - started).count();
@@ -441,14 +441,15 @@ asio::awaitable<void> Prober::run_host(MxProbe& mx, AsyncSemaphore& address_conn
     // server that stalled the compat handshake is not surveyed, nor an
     // alternate address whose compat handshake worked (the host's first
     // address shows the versions; keeps dual-stack hosts cheap).
-    for (auto v : kTlsVersions) {
-      auto& result = mx.survey[static_cast<std::size_t>(v)];
-      more.spawn(run_survey(mx, v, !mx.compat.sni_sent, address_connections, deadline),
+    const auto survey = [&](asio::ssl::context& context, HandshakeResult& result, bool send_sni) {
+      more.spawn(run_survey(mx, context, result, send_sni, address_connections, deadline),
                  [&result](const std::string& error) {
                    result.attempted = true;
                    result.error = "internal error: " + error;
                  });
-    }
+    };
+    for (auto v : kTlsVersions) survey(contexts_.survey(v), mx.survey[static_cast<std::size_t>(v)], !mx.compat.sni_sent);
+    if (mx.compat.anonymous()) survey(contexts_.certified(), mx.certified, mx.compat.sni_sent);
   }
   if (sts) {
     more.spawn(run_sts(mx, address_connections, deadline), [&mx](const std::string& error) {
@@ -557,16 +558,15 @@ asio::awaitable<void> Prober::run_compat(MxProbe& mx, const CompatSetup& setup, 
   }
 }
 
-asio::awaitable<void> Prober::run_survey(MxProbe& mx, TlsVersion version, bool send_sni, AsyncSemaphore& address_connections,
-                                        Deadline deadline) {
+asio::awaitable<void> Prober::run_survey(const MxProbe& mx, asio::ssl::context& context, HandshakeResult& result, bool send_sni,
+                                        AsyncSemaphore& address_connections, Deadline deadline) {
   const tcp::endpoint ep(asio::ip::make_address(mx.address), static_cast<unsigned short>(mx.port));
   co_await address_connections.acquire();
   Permit address_permit(address_connections);
   co_await connections_.acquire();
   Permit permit(connections_);
-  Connection c(io_, contexts_.survey(version), deadline);
+  Connection c(io_, context, deadline);
   const auto stage = co_await smtp_until_starttls(c, ep, timeouts_, helo_name_);
-  auto& result = mx.survey[static_cast<std::size_t>(version)];
   if (!stage.ready_for_tls) {
     result.attempted = true;
     result.error = stage.failure ? stage.detail : "STARTTLS not accepted on survey connection";

@@ -103,8 +103,9 @@ class Prober {
   CompatSetup compat_setup(const MxProbe& mx);
   asio::awaitable<void> run_compat(MxProbe& mx, const CompatSetup& setup, AsyncSemaphore& address_connections,
                                    Deadline deadline);
-  asio::awaitable<void> run_survey(MxProbe& mx, TlsVersion version, bool send_sni, AsyncSemaphore& address_connections,
-                                   Deadline deadline);
+  // One survey handshake with `context` (a version's, or certified()) into `result`.
+  asio::awaitable<void> run_survey(const MxProbe& mx, asio::ssl::context& context, HandshakeResult& result, bool send_sni,
+                                   AsyncSemaphore& address_connections, Deadline deadline);
   asio::awaitable<void> run_sts(MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline);
   asio::awaitable<void> lookup_sts(const std::string& domain, sts::Lookup& out);
   asio::awaitable<bool> speaks_implicit_tls(const MxProbe& mx, AsyncSemaphore& address_connections, Deadline deadline);

@@ -10,9 +10,11 @@
 namespace mxtls {
 namespace {
 
-// Probe history members: "SEQUENCE|" then each field as "LENGTH:BYTES".
-// The sequence (from INCRBY) keeps members unique and, zero-padded, orders
-// probes of the same second as they were recorded.
+// Probe history members: "SEQUENCE|" then each field as "LENGTH:BYTES"
+// (kFieldNames, then the facts when a record keeps them:
+// store/probe_record.h). The sequence (from INCRBY) keeps members unique
+// and, zero-padded, orders probes of the same second as they were recorded.
+// Releases before facts in history skip a member with them, as malformed.
 constexpr std::size_t kMaxField = 65536;
 
 void append_field(std::string& out, std::string_view value) {
@@ -41,7 +43,7 @@ int64_t to_int(std::string_view s) {
 // The record another instance wrote, read back; nullopt when malformed
 // (a member is skipped, never trusted into a crash).
 std::optional<StoredVerdict> verdict_from(const std::vector<std::string_view>& f) {
-  if (f.size() != kFieldNames.size()) return std::nullopt;
+  if (f.size() != kFieldNames.size() && f.size() != kFieldNames.size() + 1) return std::nullopt;
   StoredVerdict v;
   v.domain = std::string(f[0]);
   v.reason = reason_from_code(f[1]).value_or(Reason::handshake_failed);
@@ -53,6 +55,7 @@ std::optional<StoredVerdict> verdict_from(const std::vector<std::string_view>& f
   v.detail = std::string(f[7]);
   v.probed_at = to_int(f[8]);
   v.expires_at = to_int(f[9]);
+  if (f.size() > kFieldNames.size()) v.facts = std::string(f[10]);
   return v;
 }
 
@@ -61,7 +64,7 @@ std::optional<StoredVerdict> decode_member(std::string_view member) {
   if (bar == std::string_view::npos) return std::nullopt;
   member.remove_prefix(bar + 1);
   std::vector<std::string_view> fields;
-  while (!member.empty() && fields.size() < kFieldNames.size()) {
+  while (!member.empty() && fields.size() <= kFieldNames.size()) {
     std::size_t len = 0;
     const auto colon = member.find(':');
     const auto r = std::from_chars(member.data(), member.data() + std::min(colon, member.size()), len);
@@ -80,6 +83,7 @@ std::string probe_member(long long seq, const StoredVerdict& v) {
   std::snprintf(padded, sizeof padded, "%020lld|", seq);
   std::string member = padded;
   for (const auto& f : verdict_fields(v)) append_field(member, f);
+  if (!v.facts.empty()) append_field(member, v.facts);
   return member;
 }
 

@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS verdicts (
 CREATE TABLE IF NOT EXISTS probes (
   id INTEGER PRIMARY KEY, domain TEXT NOT NULL, reason TEXT NOT NULL, severity TEXT NOT NULL,
   outcome TEXT NOT NULL, level TEXT NOT NULL, mx TEXT NOT NULL, tls TEXT NOT NULL, detail TEXT NOT NULL,
-  probed_at INTEGER NOT NULL);
+  probed_at INTEGER NOT NULL, facts TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS probes_by_time ON probes(probed_at);
 )";
 
@@ -31,13 +31,13 @@ constexpr const char* kPutVerdict =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 constexpr const char* kSqliteVerdictColumns = "domain, reason, severity, outcome, level, mx, tls, detail, probed_at, expires_at, facts";
 constexpr const char* kRecordProbe =
-    "INSERT INTO probes(domain, reason, severity, outcome, level, mx, tls, detail, probed_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "INSERT INTO probes(domain, reason, severity, outcome, level, mx, tls, detail, probed_at, facts)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11)";
 // Carrying history into a file that may be a copy of ours: a record it
 // already holds is not added twice.
 constexpr const char* kCarryProbe =
-    "INSERT INTO probes(domain, reason, severity, outcome, level, mx, tls, detail, probed_at)"
-    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS"
+    "INSERT INTO probes(domain, reason, severity, outcome, level, mx, tls, detail, probed_at, facts)"
+    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11 WHERE NOT EXISTS"
     " (SELECT 1 FROM probes WHERE probed_at = ?9 AND domain = ?1 AND mx = ?6 AND reason = ?2)";
 
 // The error SQLite reports on `db`, as a StoreError naming the store; damage
@@ -62,14 +62,15 @@ void step_done(sqlite3* db, const std::string& path, sqlite3_stmt* s) {
   if (sqlite3_step(s) != SQLITE_DONE) fail(db, path);
 }
 
-// A store written before verdicts kept their probe's facts gets the column
-// (empty for what is there: `mxtls report --what-if` says "no facts stored").
-void add_facts_column(sqlite3* db, const std::string& path) {
-  auto s = prepare(db, path, "SELECT 1 FROM pragma_table_info('verdicts') WHERE name = 'facts'");
+// A store written before verdicts (and transport failures' history
+// records) kept their probe's facts gets the column in `table` (empty for
+// what is there: `mxtls report --what-if` says "no facts stored").
+void add_facts_column(sqlite3* db, const std::string& path, const std::string& table) {
+  auto s = prepare(db, path, ("SELECT 1 FROM pragma_table_info('" + table + "') WHERE name = 'facts'").c_str());
   const int rc = sqlite3_step(s.get());
   if (rc == SQLITE_ROW) return;
   if (rc != SQLITE_DONE) fail(db, path);
-  run(db, path, "ALTER TABLE verdicts ADD COLUMN facts TEXT NOT NULL DEFAULT ''");
+  run(db, path, ("ALTER TABLE " + table + " ADD COLUMN facts TEXT NOT NULL DEFAULT ''").c_str());
 }
 
 // One connection with the store's settings and schema.
@@ -85,7 +86,8 @@ sqlite3* open_database(const std::string& path) {
     run(db, path, "PRAGMA journal_mode=WAL");
     run(db, path, "PRAGMA synchronous=FULL");
     run(db, path, kSchema);
-    add_facts_column(db, path);
+    add_facts_column(db, path, "verdicts");
+    add_facts_column(db, path, "probes");
   } catch (const StoreError&) {
     sqlite3_close(db);
     throw;
@@ -127,6 +129,7 @@ StoredVerdict row_to_verdict(sqlite3_stmt* s) {
   return v;
 }
 
+// Binds ?1-?9, ?10 (expiry) when with_expiry, and ?11 (facts).
 void bind_verdict(sqlite3_stmt* s, const StoredVerdict& v, bool with_expiry) {
   sqlite3_reset(s);
   sqlite3_bind_text(s, 1, v.domain.c_str(), -1, SQLITE_TRANSIENT);
@@ -139,6 +142,7 @@ void bind_verdict(sqlite3_stmt* s, const StoredVerdict& v, bool with_expiry) {
   sqlite3_bind_text(s, 8, v.detail.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(s, 9, v.probed_at);
   if (with_expiry) sqlite3_bind_int64(s, 10, v.expires_at);
+  sqlite3_bind_text(s, 11, v.facts.c_str(), static_cast<int>(v.facts.size()), SQLITE_TRANSIENT);
 }
 
 // The two inserts a batch makes, prepared once for all its rows.
@@ -148,7 +152,6 @@ class Inserts {
       : db_(db), path_(path), verdict_(prepare(db, path, kPutVerdict)), probe_(prepare(db, path, probe_sql)) {}
   void verdict(const StoredVerdict& v) {
     bind_verdict(verdict_.get(), v, true);
-    sqlite3_bind_text(verdict_.get(), 11, v.facts.c_str(), static_cast<int>(v.facts.size()), SQLITE_TRANSIENT);
     step_done(db_, path_, verdict_.get());
   }
   void probe(const StoredVerdict& v) {
@@ -211,7 +214,7 @@ void SqliteStore::record_probe(const StoredVerdict& v) { write({}, {v}); }
 
 void SqliteStore::for_each_probe(int64_t since, const std::function<void(const StoredVerdict&)>& visit) {
   auto s = prepare(db_, path_,
-                   "SELECT domain, reason, severity, outcome, level, mx, tls, detail, probed_at, 0 FROM probes"
+                   "SELECT domain, reason, severity, outcome, level, mx, tls, detail, probed_at, 0, facts FROM probes"
                    " WHERE probed_at >= ?1 ORDER BY probed_at, id");
   sqlite3_bind_int64(s.get(), 1, since);
   int rc;

@@ -28,9 +28,9 @@ bool dane_overrides_sts(const DestinationProbe& probe) {
   });
 }
 
-bool certificate_matches_policy(std::string_view leaf_der, const Policy& policy) {
+bool certificate_matches_policy(X509* leaf, const Policy& policy) {
   return std::any_of(policy.mx.begin(), policy.mx.end(), [&](const std::string& p) {
-    return p.starts_with("*.") ? certificate_matches(leaf_der, p.substr(2), true) : certificate_matches(leaf_der, p, false);
+    return p.starts_with("*.") ? certificate_matches(leaf, p.substr(2), true) : certificate_matches(leaf, p, false);
   });
 }
 

@@ -40,9 +40,9 @@ struct Judging {
 // facts: policy/engine/dane_tlspolicy.)
 bool dane_overrides_sts(const DestinationProbe& probe);
 
-// Postfix's "secure match=<patterns>" on the certificate (DER): a pattern
+// Postfix's "secure match=<patterns>" on the certificate: a pattern
 // "*.example.com" as ".example.com" (any subdomain), others exactly.
-bool certificate_matches_policy(std::string_view leaf_der, const Policy& policy);
+bool certificate_matches_policy(X509* leaf, const Policy& policy);
 
 struct HostJudgement {
   std::optional<Reason> problem;  // none: the host satisfies the policy

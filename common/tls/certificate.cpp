@@ -33,6 +33,21 @@ std::string first_common_name(const X509_NAME* name) {
                      static_cast<std::size_t>(ASN1_STRING_length(data)));
 }
 
+// The subjectAltName dNSName entries (the first 100).
+std::vector<std::string> dns_names_of(X509* cert) {
+  std::vector<std::string> names;
+  using Names = std::unique_ptr<GENERAL_NAMES, decltype(&GENERAL_NAMES_free)>;
+  Names sans(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)),
+             GENERAL_NAMES_free);
+  for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()) && i < 100; ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
+    if (gn->type != GEN_DNS) continue;
+    const ASN1_STRING* s = gn->d.dNSName;
+    names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<std::size_t>(ASN1_STRING_length(s)));
+  }
+  return names;
+}
+
 }  // namespace
 
 CertificateInfo inspect_certificate(X509* cert) {
@@ -42,16 +57,7 @@ CertificateInfo inspect_certificate(X509* cert) {
   info.common_name = first_common_name(X509_get_subject_name(cert));
   info.self_issued = X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) == 0;
 
-  using Names = std::unique_ptr<GENERAL_NAMES, decltype(&GENERAL_NAMES_free)>;
-  Names sans(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)),
-             GENERAL_NAMES_free);
-  for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()) && i < 100; ++i) {
-    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
-    if (gn->type != GEN_DNS) continue;
-    const ASN1_STRING* s = gn->d.dNSName;
-    info.dns_names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                                static_cast<std::size_t>(ASN1_STRING_length(s)));
-  }
+  info.dns_names = dns_names_of(cert);
 
   if (EVP_PKEY* key = X509_get0_pubkey(cert)) {
     info.key_bits = EVP_PKEY_get_bits(key);
@@ -85,17 +91,20 @@ std::string certificate_der(X509* cert) {
   return der;
 }
 
-bool certificate_matches(std::string_view der, const std::string& host, bool allow_subdomains) {
-  if (host.empty()) return false;
+std::shared_ptr<X509> parse_certificate(std::string_view der) {
   const auto* in = reinterpret_cast<const unsigned char*>(der.data());
-  const std::unique_ptr<X509, decltype(&X509_free)> parsed(d2i_X509(nullptr, &in, static_cast<long>(der.size())), X509_free);
-  X509* cert = parsed.get();
-  if (!cert) return false;
+  X509* cert = d2i_X509(nullptr, &in, static_cast<long>(der.size()));
+  if (!cert) return nullptr;
+  return std::shared_ptr<X509>(cert, X509_free);
+}
+
+bool certificate_matches(X509* cert, const std::string& host, bool allow_subdomains) {
+  if (host.empty() || !cert) return false;
   const std::string name = host.back() == '.' ? host.substr(0, host.size() - 1) : host;
   if (allow_subdomains) {
     // Postfix "dot-nexthop": any name below the domain matches.
     const std::string suffix = "." + name;
-    for (const auto& san : inspect_certificate(cert).dns_names)
+    for (const auto& san : dns_names_of(cert))
       if (san.size() > suffix.size() && san.compare(san.size() - suffix.size(), suffix.size(), suffix) == 0) return true;
     return false;
   }

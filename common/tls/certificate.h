@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 
 #include <ctime>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,9 +36,15 @@ CertificateInfo inspect_certificate(X509* cert);
 // The certificate as DER bytes, to keep beside the facts read out of it.
 std::string certificate_der(X509* cert);
 
-// Does the certificate (DER) name `host` (SAN dNSName, else CN; wildcards
-// as RFC 6125)? `allow_subdomains` implements Postfix's "dot-nexthop".
-bool certificate_matches(std::string_view der, const std::string& host, bool allow_subdomains);
+// A certificate parsed from DER once (null when it is not one): parsing
+// decodes its public key, which under OpenSSL 3 costs more than a
+// handshake's own work on the client side, so each leaf is parsed once
+// and shared, never parsed again per name it is matched against.
+std::shared_ptr<X509> parse_certificate(std::string_view der);
+
+// Does the certificate name `host` (SAN dNSName, else CN; wildcards as RFC
+// 6125)? `allow_subdomains` implements Postfix's "dot-nexthop". False for null.
+bool certificate_matches(X509* cert, const std::string& host, bool allow_subdomains);
 
 // True when the key is below what any current CA issues: RSA/DSA < 2048 bits,
 // EC < 224 bits.

@@ -14,6 +14,7 @@ namespace {
 // The permissive cipher list of the survey: every cipher OpenSSL has, at
 // security level 0, so the survey learns what the server can do.
 constexpr const char* kSurveyCiphers = "ALL:COMPLEMENTOFALL:@SECLEVEL=0";
+constexpr const char* kCertifiedCiphers = "ALL:COMPLEMENTOFALL:!aNULL:@SECLEVEL=0";
 
 void set_version_range(SSL_CTX* ctx, VersionSet versions) {
   int lo = -1, hi = -1;
@@ -204,7 +205,7 @@ std::shared_ptr<X509_STORE> shared_trust_store(const std::string& ca_file, const
 }
 
 TlsClientContexts::TlsClientContexts(const ClientProfile& profile)
-    : compat_(asio::ssl::context::tls_client), any_(asio::ssl::context::tls_client) {
+    : compat_(asio::ssl::context::tls_client), certified_(asio::ssl::context::tls_client), any_(asio::ssl::context::tls_client) {
   // The levels DANE lowers a host to keep the profile's anchors (effective_profile).
   if (!profile.ca_file.empty() || !profile.ca_path.empty()) trust_ = shared_trust_store(profile.ca_file, profile.ca_path);
   make_compat(compat_, profile, trust_.get());
@@ -220,6 +221,8 @@ TlsClientContexts::TlsClientContexts(const ClientProfile& profile)
     one.add(v);
     make_permissive(*ctx, one);
   }
+  make_permissive(certified_, kAllVersions);
+  SSL_CTX_set_cipher_list(certified_.native_handle(), kCertifiedCiphers);
   make_permissive(any_, kAllVersions);
 }
 
@@ -300,7 +303,7 @@ asio::awaitable<HandshakeResult> run_handshake(TlsStream& stream, Watchdog& watc
     result.peer_signature_digest = digest_name(nid);
   if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl))
     for (int i = 0; i < sk_X509_num(chain) && i < 10; ++i) result.chain.push_back(inspect_certificate(sk_X509_value(chain, i)));
-  if (X509* leaf = SSL_get0_peer_certificate(ssl)) result.leaf_der = certificate_der(leaf);
+  if (X509* leaf = SSL_get1_peer_certificate(ssl)) result.leaf.reset(leaf, X509_free);
   result.dh_bits = peer_dh_bits(ssl);
   if (dane) record_dane_outcome(ssl, *dane, result);
   co_return result;

@@ -5,8 +5,9 @@
 // the negotiated version, cipher and signature digest, and the peer's chain.
 // Contexts: the compat profile, one survey context per TLS version (security
 // level 0, every cipher, DH groups below OpenSSL's 1024-bit floor too, so
-// the survey can say how small a refused group was), and a permissive one
-// for implicit-TLS detection. The trust anchors are parsed once per CA
+// the survey can say how small a refused group was), the survey's settings
+// without anonymous ciphers, and a permissive one for implicit-TLS
+// detection. The trust anchors are parsed once per CA
 // file/path and shared by every context that names them (an X509_STORE is
 // safe to verify with from several threads); no context keeps sessions,
 // so every probe sees the server afresh.
@@ -49,7 +50,7 @@ struct HandshakeResult {
   std::string peer_signature_digest;  // TLS >= 1.2: digest the server signed with (SHA1, SHA256, ...)
   std::vector<VerifyIssue> verify_issues;
   std::vector<CertificateInfo> chain;  // as the peer sent it, leaf first
-  std::string leaf_der;         // the leaf itself, so each destination matches its own names
+  std::shared_ptr<X509> leaf;   // the leaf itself (parsed once), so each destination matches its own names
   bool host_matches = false;    // leaf names one of the destination's match names (set by the prober)
   DaneOutcome dane;             // TLSA authentication, when a DaneSetup was given
   // Handshake details the server chose: its finite-field DH group (DHE and
@@ -74,12 +75,17 @@ class TlsClientContexts {
   // (may, encrypt); dane itself, or any other level: compat().
   asio::ssl::context& compat(SecurityLevel effective);
   asio::ssl::context& survey(TlsVersion v) { return *survey_[static_cast<std::size_t>(v)]; }
+  // The survey's settings, every version, every cipher with a certificate
+  // (no aNULL): what a server whose compat session was anonymous does for
+  // a client that needs its certificate (verify, secure).
+  asio::ssl::context& certified() { return certified_; }
   asio::ssl::context& any_version() { return any_; }
 
  private:
   asio::ssl::context compat_;
   std::unique_ptr<asio::ssl::context> compat_may_, compat_encrypt_;
   std::array<std::unique_ptr<asio::ssl::context>, 4> survey_;
+  asio::ssl::context certified_;
   asio::ssl::context any_;
   std::shared_ptr<X509_STORE> trust_;  // the compat contexts' anchors (null: none configured)
 };

@@ -53,7 +53,9 @@ X509* parse_der(const std::string& der) {
 int min_rsa_dh_bits(int security_level) { return kRsaDhBits[static_cast<std::size_t>(clamp_level(security_level))]; }
 int min_ec_bits(int security_level) { return kEcBits[static_cast<std::size_t>(clamp_level(security_level))]; }
 
-bool profile_offers_cipher(const ClientProfile& profile, std::string_view cipher) {
+// Whether any cipher a client with the profile offers satisfies `wanted`.
+template <typename Wanted>
+bool offers_any(const ClientProfile& profile, Wanted&& wanted) {
   OfflineCtx ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
   if (!ctx) return false;
   const auto [lo, hi] = version_bounds(profile.versions);
@@ -67,10 +69,17 @@ bool profile_offers_cipher(const ClientProfile& profile, std::string_view cipher
   if (!ssl) return false;
   STACK_OF(SSL_CIPHER)* offered = SSL_get1_supported_ciphers(ssl.get());
   bool found = false;
-  for (int i = 0; offered && i < sk_SSL_CIPHER_num(offered) && !found; ++i)
-    found = cipher == SSL_CIPHER_get_name(sk_SSL_CIPHER_value(offered, i));
+  for (int i = 0; offered && i < sk_SSL_CIPHER_num(offered) && !found; ++i) found = wanted(sk_SSL_CIPHER_value(offered, i));
   sk_SSL_CIPHER_free(offered);
   return found;
+}
+
+bool profile_offers_cipher(const ClientProfile& profile, std::string_view cipher) {
+  return offers_any(profile, [cipher](const SSL_CIPHER* c) { return cipher == SSL_CIPHER_get_name(c); });
+}
+
+bool profile_offers_anonymous(const ClientProfile& profile) {
+  return offers_any(profile, [](const SSL_CIPHER* c) { return SSL_CIPHER_get_auth_nid(c) == NID_auth_null; });
 }
 
 ChainVerification verify_stored_chain(const std::vector<CertificateInfo>& chain, const ClientProfile& profile, std::time_t at) {

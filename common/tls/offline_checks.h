@@ -20,6 +20,8 @@ namespace mxtls {
 // security level offer `cipher` (OpenSSL's name)? Level 1 and up never
 // offers anonymous (aNULL) or MD5 ciphers.
 bool profile_offers_cipher(const ClientProfile& profile, std::string_view cipher);
+// Does it offer any anonymous (aNULL) cipher?
+bool profile_offers_anonymous(const ClientProfile& profile);
 
 // The smallest RSA, DSA or finite-field DH key an OpenSSL security level
 // accepts in a handshake (level 0: OpenSSL's own floor for DH, 1024), and

@@ -2,6 +2,7 @@
 // profile, print a report (text or JSON) and exit with the worst verdict;
 // with --store, record each verdict and its probe's facts as the daemon does.
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 
 #include "classify/classifier.h"
@@ -13,9 +14,9 @@
 #include "dns/resolver.h"
 #include "log/logger.h"
 #include "probe/probe_setup.h"
-#include "probe/probe_facts.h"
 #include "probe/prober.h"
 #include "store/open_store.h"
+#include "store/probe_record.h"
 
 namespace mxtls::cli {
 namespace {
@@ -36,6 +37,7 @@ struct ProbeOptions {
   int port = 0;
   std::string timeout;
   bool allow_private = false, json = false, no_survey = false, verbose = false, no_sts = false, store = false;
+  std::string survey = "always";
   std::string sts_ca;
   std::vector<std::string> targets;
 };
@@ -47,8 +49,10 @@ void apply_overrides(Config& config, const ProbeOptions& o) {
   if (!o.dns.empty()) config.dns.forwarder = o.dns;
   if (o.port) config.probe.port = o.port;
   if (o.allow_private) config.probe.allow_private_targets = true;
-  // The report explains every destination: the full survey unless told not to.
-  config.probe.survey = o.no_survey ? "no" : "always";
+  // The report explains every destination: the full survey unless told otherwise.
+  if (o.survey != "always" && o.survey != "on-failure" && o.survey != "no")
+    throw ConfigError("--survey: '" + o.survey + "' is not always, on-failure or no");
+  config.probe.survey = o.no_survey ? "no" : o.survey;
   if (o.no_sts) config.mta_sts.enabled = false;
   if (!o.sts_ca.empty()) config.mta_sts.ca_file = o.sts_ca;
   if (!o.timeout.empty()) {
@@ -62,30 +66,14 @@ void apply_overrides(Config& config, const ProbeOptions& o) {
 
 // --store: what the daemon writes after a probe (engine/scheduler.cpp): the
 // verdict with the probe's facts for `mxtls report --what-if`, and a history
-// record; a transport failure, which says nothing about TLS, only the record.
+// record; a transport failure, which says nothing lasting about TLS, only
+// the record (store/probe_record.h).
 void store_probe(VerdictStore& store, const CacheConfig& cache, const DestinationProbe& probe,
                  const DestinationVerdict& verdict, const ClientProfile& profile) {
-  StoredVerdict v;
-  v.domain = probe.domain;
-  v.reason = verdict.overall.reason;
-  v.severity = verdict.overall.severity;
-  v.outcome = verdict.overall.outcome;
-  v.level = std::string(level_name(profile.level));
-  v.detail = verdict.overall.detail;
-  v.probed_at = std::time(nullptr);
-  if (!probe.hosts.empty()) {
-    const auto& mx = probe.hosts[verdict.decisive];
-    v.mx = format_mx(mx);
-    if (mx.compat.ok) v.tls = mx.compat.version;
-  }
-  const bool cacheable = v.severity != Severity::unreachable;
-  const auto ttl = v.severity == Severity::ok ? cache.ttl_ok.value : v.severity == Severity::warning ? cache.ttl_warning.value
-                                                                                                   : cache.ttl_incompatible.value;
-  v.expires_at = v.probed_at + std::chrono::duration_cast<std::chrono::seconds>(ttl).count();
-  v.facts = encode_probe_facts(probe, profile);
-  StoredVerdict record = v;
-  record.facts.clear();
-  store.write(cacheable ? std::vector<StoredVerdict>{v} : std::vector<StoredVerdict>{}, {record});
+  StoredVerdict v = stored_verdict(probe, verdict, profile, std::time(nullptr));
+  v.expires_at = expiry_of(v, cache);
+  const bool is_verdict = cacheable(v);
+  store.write(is_verdict ? std::vector<StoredVerdict>{v} : std::vector<StoredVerdict>{}, {history_record(v)});
 }
 
 asio::awaitable<void> probe_into(Prober& prober, Target target, DestinationProbe& out) {
@@ -111,7 +99,8 @@ int probe_command(const std::vector<std::string>& args) {
       ("port", po::value(&o.port), "SMTP port (default 25)")
       ("allow-private-targets", po::bool_switch(&o.allow_private), "probe loopback/private addresses too")
       ("timeout", po::value(&o.timeout), "overall deadline per destination, e.g. 30s")
-      ("no-survey", po::bool_switch(&o.no_survey), "skip the per-version survey handshakes")
+      ("survey", po::value(&o.survey), "when to make the survey handshakes: always (default), on-failure (as mxtls-policyd does by default: when the compat handshake fails, is anonymous or finds a certificate problem) or no")
+      ("no-survey", po::bool_switch(&o.no_survey), "skip the survey handshakes (--survey no)")
       ("no-mta-sts", po::bool_switch(&o.no_sts), "do not look up MTA-STS policies")
       ("mta-sts-ca-file", po::value(&o.sts_ca), "trust anchors for fetching MTA-STS policies (PEM file)")
       ("json", po::bool_switch(&o.json), "print one JSON document instead of the report")

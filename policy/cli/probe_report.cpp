@@ -291,6 +291,8 @@ std::string render_text_report(const DestinationProbe& probe, const DestinationV
                                                                  : mx.server_versions().to_string() + " (server accepts)") + "\n";
       out += "    compat       " + handshake_line(mx.compat) + "\n";
       text_certificate(out, mx.compat, now);
+      // The session was anonymous: what the server does for verify and secure, which offer no anonymous cipher.
+      if (mx.certified.attempted) out += "    no aNULL     " + handshake_line(mx.certified) + "\n";
     }
     text_sts_host(out, mx, probe.sts);
     out += "    verdict      " + std::string(severity_name(v.severity)) + ", " + std::string(reason_code(v.reason)) + ", " +
@@ -326,6 +328,7 @@ Json render_json_report(const DestinationProbe& probe, const DestinationVerdict&
     host["survey"] = Json::object();
     for (auto v : kTlsVersions)
       host["survey"][std::string(version_name(v))] = json_handshake(mx.survey[static_cast<std::size_t>(v)], now);
+    if (mx.certified.attempted) host["certified"] = json_handshake(mx.certified, now);
     if (level_is_dane(profile.level)) host["dane"] = json_dane(mx, profile);
     if (probe.sts.policy && probe.sts.policy->mode != sts::Mode::none) {
       host["mta_sts"] = {{"mx_matches", sts::policy_matches_mx(*probe.sts.policy, mx.host)},

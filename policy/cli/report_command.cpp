@@ -4,6 +4,8 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <unordered_map>
+#include <utility>
 #include <limits>
 
 #include "cli/command_line.h"
@@ -95,7 +97,14 @@ int report_command(const std::vector<std::string>& args) {
     // Never create the store here (see `mxtls cache`): no store, no verdicts.
     if (const auto store = open_store(config.store, StoreAccess::existing)) {
       store->for_each([&](const StoredVerdict& v) { in.verdicts.push_back(v); });
-      store->for_each_probe(in.since, [&](const StoredVerdict& v) { in.history.push_back(v); });
+      // Only a destination's newest record keeps its facts (the what-if reads no other): memory stays bounded.
+      std::unordered_map<std::string, std::size_t> newest;
+      store->for_each_probe(in.since, [&](const StoredVerdict& v) {
+        auto [it, first] = newest.try_emplace(v.domain, in.history.size());
+        if (!first) in.history[std::exchange(it->second, in.history.size())].facts.clear();
+        in.history.push_back(v);
+        if (!proposal) in.history.back().facts.clear();
+      });
     } else {
       std::cerr << "mxtls report: no store at " << describe_store(config.store) << ": verdicts and history are empty\n";
     }

@@ -12,7 +12,7 @@
 #include "classify/probe_log.h"
 #include "log/logger.h"
 #include "log/sanitize.h"
-#include "probe/probe_facts.h"
+#include "store/probe_record.h"
 
 namespace mxtls {
 namespace {
@@ -37,22 +37,10 @@ JudgedProbe judge_probe(const std::string& domain, const DestinationProbe& probe
 
   JudgedProbe out;
   out.domain = domain;
-  StoredVerdict& stored = out.stored;
-  stored.domain = domain;
-  stored.reason = verdict.overall.reason;
-  stored.severity = verdict.overall.severity;
-  stored.outcome = verdict.overall.outcome;
-  stored.level = std::string(level_name(profile.level));
-  stored.detail = verdict.overall.detail;
-  stored.probed_at = std::time(nullptr);
-  stored.facts = encode_probe_facts(probe, profile);  // for mxtls report --what-if (probe/probe_facts.h)
-  out.where = domain;
-  if (!probe.hosts.empty()) {
-    const auto& mx = probe.hosts[verdict.decisive];
-    stored.mx = format_mx(mx);
-    if (mx.compat.ok) stored.tls = mx.compat.version;
-    out.where = mx.host;
-  }
+  // The facts (for mxtls report --what-if) are encoded here, off the answering thread.
+  out.stored = stored_verdict(probe, verdict, profile, std::time(nullptr));
+  out.stored.domain = domain;
+  out.where = probe.hosts.empty() ? domain : probe.hosts[verdict.decisive].host;
   if (level_is_dane(profile.level)) out.dane = dane_tlspolicy(probe).kind;
   return out;
 }

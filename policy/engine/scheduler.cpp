@@ -4,20 +4,9 @@
 
 #include "log/logger.h"
 #include "log/sanitize.h"
+#include "store/probe_record.h"
 
 namespace mxtls {
-namespace {
-
-std::chrono::milliseconds ttl_for(Severity s, const CacheConfig& c) {
-  switch (s) {
-    case Severity::ok: return c.ttl_ok.value;
-    case Severity::warning: return c.ttl_warning.value;
-    default: return c.ttl_incompatible.value;
-  }
-}
-
-}  // namespace
-
 Scheduler::Scheduler(asio::io_context& io, ProbeThread& probes, const ClientProfile& profile, const CacheConfig& config,
                      VerdictCache& cache, StoreWriter& writer, DaemonMetrics& metrics, Fleet* fleet)
     : io_(io), probes_(probes), profile_(profile), config_(config), cache_(cache), writer_(writer), metrics_(metrics),
@@ -135,10 +124,10 @@ void Scheduler::record(JudgedProbe& judged) {
   metrics_.probe(stored.severity, stored.reason, judged.took);
   // Transport outcomes (connect, DNS, timeout, null MX...) say nothing about
   // TLS: back off and try again later instead of caching them.
-  const bool cacheable = stored.severity != Severity::unreachable;
-  note_reachability(domain, judged.where, stored.reason, !cacheable);
-  if (cacheable) {
-    stored.expires_at = stored.probed_at + std::chrono::duration_cast<std::chrono::seconds>(ttl_for(stored.severity, config_)).count();
+  const bool is_verdict = cacheable(stored);
+  note_reachability(domain, judged.where, stored.reason, !is_verdict);
+  if (is_verdict) {
+    stored.expires_at = expiry_of(stored, config_);
     cache_.put(stored, judged.dane);
     backoff_.erase(domain);
   } else {
@@ -148,7 +137,7 @@ void Scheduler::record(JudgedProbe& judged) {
                                                                : std::min(b.interval * 2, config_.backoff_max.value);
     b.next_try = std::chrono::steady_clock::now() + b.interval;
   }
-  writer_.save(std::move(stored), cacheable);
+  writer_.save(std::move(stored), is_verdict);
   pending_.erase(domain);
   wake(domain);
 }

@@ -8,6 +8,7 @@
 #include "config/duration.h"
 #include "log/logger.h"
 #include "store/open_store.h"
+#include "store/probe_record.h"
 
 namespace mxtls {
 namespace {
@@ -49,8 +50,7 @@ void StoreWriter::save(StoredVerdict v, bool cacheable) {
   {
     std::lock_guard lock(mutex_);
     if (cacheable) held_.verdicts.insert_or_assign(v.domain, v);
-    v.facts.clear();  // history records never keep the facts: none held for them
-    held_.probes.push_back(std::move(v));
+    held_.probes.push_back(history_record(std::move(v)));  // facts only for a transport failure
     trim();
   }
   wake_.notify_one();
@@ -74,12 +74,13 @@ void StoreWriter::trim() {
 
 void StoreWriter::give_back(Held batch) {
   // Whatever was queued meanwhile is newer: it wins, and goes after.
-  // Held, a verdict keeps its fields but not its probe facts (up to 16 KiB
-  // each): memory stays what it was before verdicts had facts.
+  // Held, a verdict or history record keeps its fields but not its probe
+  // facts (up to 16 KiB each): memory stays what it was before they had facts.
   for (auto& [domain, v] : batch.verdicts) {
     v.facts.clear();
     held_.verdicts.try_emplace(domain, std::move(v));
   }
+  for (auto& record : batch.probes) record.facts.clear();
   held_.probes.insert(held_.probes.begin(), std::make_move_iterator(batch.probes.begin()),
                       std::make_move_iterator(batch.probes.end()));
   trim();

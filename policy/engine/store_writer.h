@@ -5,8 +5,9 @@
 // as it can: one log line when the store fails, one when it writes again.
 // A store file deleted or replaced under it is made anew with everything the
 // old file held; a corrupt one is set aside and refilled from memory.
-// Verdicts held after a failed write lose their probe facts (mxtls report
-// --what-if then says "no facts stored" until the next probe).
+// Verdicts and history records held after a failed write lose their probe
+// facts (mxtls report --what-if then says "no facts stored" until the next
+// probe).
 #pragma once
 #include <atomic>
 #include <chrono>

@@ -217,10 +217,13 @@ WhatIfRow judge_stored(const StoredVerdict& v, const ClientProfile& current, con
   return row;
 }
 
-// A destination whose newest probe reached no verdict (history only).
-WhatIfRow unreached_row(const std::string& domain, const StoredVerdict& h) {
+// A destination whose newest probe reached no verdict (history only):
+// judged from the facts its record keeps (store/probe_record.h), else by
+// where it failed.
+WhatIfRow unreached_row(const StoredVerdict& h, const ClientProfile& current, const ClientProfile& proposed) {
+  if (!h.facts.empty()) return judge_stored(h, current, proposed);
   WhatIfRow row;
-  row.domain = domain;
+  row.domain = h.domain;
   Verdict last;
   last.reason = h.reason;
   last.outcome = h.outcome;
@@ -233,11 +236,11 @@ WhatIfRow unreached_row(const std::string& domain, const StoredVerdict& h) {
     row.notes.push_back("the newest probe never reached STARTTLS (" + std::string(reason_code(h.reason)) +
                         "): the same under any TLS setting");
   } else {
-    // Transport failures are not kept as verdicts, nor their facts: a
-    // stalled handshake would be judged differently per level.
+    // Recorded without facts (over kMaxHistoryFactsBytes, or by a release
+    // before history kept them): a stalled handshake is judged per level.
     row.effect = WhatIfEffect::not_judged;
     row.why = "the newest probe reached no TLS verdict (" + std::string(reason_code(h.reason)) +
-              "): no facts are kept for a transport failure; probe again";
+              ") and its record keeps no facts; probe again";
   }
   return row;
 }
@@ -263,7 +266,7 @@ WhatIfReport run_what_if(const std::vector<StoredVerdict>& verdicts, const std::
   }
   for (const auto& v : verdicts)
     if (!unreached.count(v.domain)) r.rows.push_back(judge_stored(v, current, proposed));
-  for (const auto& [domain, h] : unreached) r.rows.push_back(unreached_row(domain, *h));
+  for (const auto& [domain, h] : unreached) r.rows.push_back(unreached_row(*h, current, proposed));
   std::map<std::string, const DestinationOutcomes*, std::less<>> logged;
   for (const auto& o : mta) logged[o.domain] = &o;
   for (auto& row : r.rows) {

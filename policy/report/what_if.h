@@ -62,8 +62,9 @@ struct WhatIfReport {
 };
 
 // `verdicts`: the stored ones (with facts); `history`: newer probes that
-// reached no verdict (transport failures: listed as not judged); `mta`:
-// the log's tally, joined by destination.
+// reached no verdict (transport failures: judged from the facts their
+// records keep, else listed as not judged); `mta`: the log's tally, joined
+// by destination.
 WhatIfReport run_what_if(const std::vector<StoredVerdict>& verdicts, const std::vector<StoredVerdict>& history,
                          const ClientProfile& current, const ClientProfile& proposed, const WhatIfSettings& settings,
                          const std::vector<DestinationOutcomes>& mta);

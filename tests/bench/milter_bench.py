@@ -28,6 +28,7 @@ class LabCpu:
         self.ns = os.readlink("/proc/self/ns/net")
         self.hz = os.sysconf("SC_CLK_TCK")
         self.seen = {}
+        self.names = {}  # (pid, start time) -> program name
 
     def sample(self):
         for p in Path("/proc").iterdir():
@@ -36,14 +37,17 @@ class LabCpu:
             try:
                 if os.readlink(p / "ns" / "net") != self.ns:
                     continue
-                fields = (p / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
+                name, rest = (p / "stat").read_text().split("(", 1)[1].rsplit(")", 1)
+                fields = rest.split()
+            except (OSError, ValueError):
                 continue
             key = (p.name, fields[19])  # pid and start time: a reused pid is another process
+            self.names[key] = name
             self.seen[key] = max(self.seen.get(key, 0), (int(fields[11]) + int(fields[12])) / self.hz)
 
     def measure(self, work):
-        """Runs work(); returns its result and the lab's CPU seconds meanwhile."""
+        """Runs work(); returns its result and the lab's CPU seconds
+        meanwhile, in total and per program name."""
         self.seen = {}
         self.sample()
         before = dict(self.seen)
@@ -60,7 +64,10 @@ class LabCpu:
             done.set()
             thread.join()
         self.sample()
-        return result, sum(t - before.get(k, 0) for k, t in self.seen.items())
+        per_program = {}
+        for k, t in self.seen.items():
+            per_program[self.names[k]] = per_program.get(self.names[k], 0) + t - before.get(k, 0)
+        return result, sum(per_program.values()), per_program
 
 
 def run_once(lab, messages, recipients, milter):
@@ -98,18 +105,20 @@ def main():
             round_plan += [("inspecting (baseline)", inspecting, baseline), ("idle (baseline)", idle, baseline)]
         results = {label: [] for label, _, _ in round_plan}
         cpu_used = {label: [] for label, _, _ in round_plan}
+        programs = {label: [] for label, _, _ in round_plan}  # per round: program -> CPU seconds
         cpu = LabCpu()
         for label, milter_conf, binary in round_plan * 3:
             if milter_conf:
                 lab.stop_milter()
                 lab.milter = binary
                 lab.start_milter(milter_conf)
-            (injected, done), used = cpu.measure(lambda: run_once(lab, messages, recipients, milter_conf is not None))
+            (injected, done), used, per_program = cpu.measure(lambda: run_once(lab, messages, recipients, milter_conf is not None))
             if done is None:
                 print(f"{label:<22} FAILED: mail left in the queue after 600 s; no ratio can be given", flush=True)
                 return 1
             results[label].append(done)
             cpu_used[label].append(used)
+            programs[label].append(per_program)
             print(f"{label:<22} {messages} messages x {recipients} recipients: accepted in {injected:6.2f} s, "
                   f"delivered in {done:6.2f} s = {messages / done:7.1f} msg/s; lab CPU {1000 * used / messages:5.2f} ms/msg",
                   flush=True)
@@ -130,6 +139,13 @@ def main():
               f"idle = {per['without'] / per['idle']:.1%} of without; inspecting = {per['without'] / per['inspecting']:.1%}"
               " of without" + (f"; baseline inspecting = {per['idle (baseline)'] / per['inspecting (baseline)']:.1%} of its idle"
                               if baseline else ""))
+        # Where inspecting costs more than idle: per program, median of the rounds.
+        def program_ms(label, name):
+            return 1000 * statistics.median(r.get(name, 0) for r in programs[label]) / messages
+        names = {n for r in programs["inspecting"] + programs["idle"] for n in r}
+        grew = sorted(((program_ms("inspecting", n) - program_ms("idle", n), n) for n in names), reverse=True)
+        print("inspecting - idle, CPU per message by program (median): " +
+              ", ".join(f"{n} {d:+.3f} ms" for d, n in grew if abs(d) >= 0.005))
         log = lab.milter_log_text()
         print(f"milter log lines: {log.count('to=<')}")
     return 0

@@ -127,11 +127,13 @@ def control_round(lab, build, domains, conns_file):
                        capture_output=True, text=True)
     wall = time.monotonic() - t0
     try:
-        reasons = Counter(d["result"]["reason"] for d in json.loads(r.stdout))
+        results = [d["result"] for d in json.loads(r.stdout)]
     except ValueError:
-        reasons = Counter()
+        results = []
+    reasons = Counter(d["reason"] for d in results)
     if reasons["ok"] != len(domains):
-        print(f"  control: FAILED (exit {r.returncode}, verdicts {dict(reasons)}: {r.stderr.strip()[:200]})")
+        example = next((d["detail"] for d in results if d["reason"] != "ok"), "")
+        print(f"  control: FAILED (exit {r.returncode}, verdicts {dict(reasons)}, e.g. {example[:160]!r}: {r.stderr.strip()[:200]})")
         return None
     return {"rate": len(domains) / wall, "conns": (lines_in(conns_file) - before) / len(domains)}
 

@@ -46,6 +46,8 @@ SCENARIOS = {
     "may": {"smtp_tls_security_level": "may"},
     "encrypt": {"smtp_tls_security_level": "encrypt"},
     "secure": {"smtp_tls_security_level": "secure"},
+    # verify: the chain must verify, the name must be the MX host (smtp_tls_verify_cert_match = hostname).
+    "verify": {"smtp_tls_security_level": "verify"},
     "may, smtp_tls_protocols = >=TLSv1.2": {"smtp_tls_security_level": "may", "smtp_tls_protocols": ">=TLSv1.2"},
     "dane": {"smtp_tls_security_level": "dane", "smtp_dns_support_level": "dnssec"},
     "dane-only": {"smtp_tls_security_level": "dane-only", "smtp_dns_support_level": "dnssec"},
@@ -106,6 +108,7 @@ MTA_REASONS = {
 WHAT_IF = {
     "encrypt": "smtp_tls_security_level=encrypt",
     "secure": "smtp_tls_security_level=secure",
+    "verify": "smtp_tls_security_level=verify",
     "may, smtp_tls_protocols = >=TLSv1.2": "smtp_tls_protocols=>=TLSv1.2",
 }
 # Exim and OpenSMTPD destinations (cases.py MTA_CASES).
@@ -250,6 +253,9 @@ class PostfixGroundTruth(unittest.TestCase):
     def test_secure(self):
         self.check_scenario("secure")
 
+    def test_verify(self):
+        self.check_scenario("verify")
+
     def test_may_with_tls12_minimum(self):
         self.check_scenario("may, smtp_tls_protocols = >=TLSv1.2")
 
@@ -309,26 +315,31 @@ class PostfixGroundTruth(unittest.TestCase):
     def test_what_if_matches_postfix(self):
         """Issue 12's what-if: every case probed once at may into a store
         (`mxtls probe --store`), then `mxtls report --what-if` per scenario
-        (encrypt, secure, >=TLSv1.2 at may) must say what the real Postfix
-        did after the change (the outcomes test_encrypt, test_secure and
-        test_may_with_tls12_minimum recorded: no deliveries of its own; it
-        sorts after them), and the verdict re-judged under the current
-        settings (may) what Postfix did at may. Twice: probed with the
-        survey, and without it. A definite answer must equal Postfix's
-        outcome; "unknown" (the stored facts cannot tell) and "not judged"
-        (the newest probe reached nothing) are counted and listed."""
+        (encrypt, secure, verify, >=TLSv1.2 at may) must say what the real
+        Postfix did after the change (the outcomes test_encrypt,
+        test_secure, test_verify and test_may_with_tls12_minimum recorded:
+        no deliveries of its own; it sorts after them), and the verdict
+        re-judged under the current settings (may) what Postfix did at may.
+        Three times: probed with the full survey, with mxtls-policyd's
+        default (on-failure), and without it. A definite answer must equal
+        Postfix's outcome; "unknown" (the stored facts cannot tell) and "not
+        judged" (no facts stored) are counted and listed, and with a survey
+        there must be none."""
         missing = [s for s in WHAT_IF if s not in self.outcomes]
         if missing:
             self.skipTest(f"needs the Postfix outcomes of {missing}: run the whole file")
         lab = self.lab
         lab.postfix_reconfigure({**RETRY_SETTINGS, **SCENARIOS["may"]})
         cases = self.cases("may")
-        # With the survey, and without it (mxtls-policyd may skip it when the
-        # compat handshake works: the negotiated version alone must do).
-        for variant, options in (("survey", []), ("no survey", ["--no-survey"])):
-            store = lab.dir / f"whatif-{len(options)}.db"
+        # With the full survey, as mxtls-policyd surveys by default (only
+        # when the compat handshake fails, is anonymous or finds a
+        # certificate problem), and without it (the negotiated version alone
+        # must do).
+        for variant, survey in (("survey", "always"), ("on-failure survey", "on-failure"), ("no survey", "no")):
+            options = ["--survey", survey]
+            store = lab.dir / f"whatif-{survey}.db"
             store.unlink(missing_ok=True)
-            conf = lab.dir / f"mxtls-whatif-{len(options)}.conf"
+            conf = lab.dir / f"mxtls-whatif-{survey}.conf"
             conf.write_text(lab.conf.read_text() + f"\n[store]\npath = {store}\n")
             r = lab.probe("--store", *options, *[f"{c.name}.test" for c in cases], conf=conf)
             self.assertIn(r.returncode, (0, 1, 2, 3), r.stderr)
@@ -344,6 +355,8 @@ class PostfixGroundTruth(unittest.TestCase):
                         self.check_what_if(c.name, f"what-if ({variant}) now: may", self.outcomes["may"][c.name], rows.get(c.name), tally, "now")
             scenarios = len(WHAT_IF) + ("may" in self.outcomes)
             print(f"\nwhat-if ({variant}) vs Postfix, {len(cases)} cases x {scenarios} scenarios: {tally}", file=sys.stderr)
+            if survey != "no":  # the survey's handshakes leave no lab case unjudged
+                self.assertEqual(tally["unknown"] + tally["not judged"], 0, f"what-if ({variant}): {tally}")
 
     def check_what_if(self, case, label, postfix, row, tally, judged="proposed"):
         outcome = postfix[0]

@@ -44,7 +44,7 @@ MxProbe completed_host(const CertificateInfo& leaf, const CertificateInfo& ca) {
   hs.cipher_bits = 256;
   hs.peer_signature_digest = "SHA256";
   hs.chain = {leaf, ca};
-  hs.leaf_der = leaf.der;
+  hs.leaf = parse_certificate(leaf.der);
   hs.verify_issues = {{1, 19, "self-signed certificate in certificate chain"}};
   hs.dh_bits = 2048;
   hs.client_cert_requested = true;
@@ -57,6 +57,9 @@ MxProbe completed_host(const CertificateInfo& leaf, const CertificateInfo& ca) {
   failed.error = "unsupported protocol";
   failed.ssl_reason = 258;
   failed.alert_received = 70;
+  mx.certified.attempted = true;
+  mx.certified.error = "sslv3 alert handshake failure";
+  mx.certified.alert_received = 40;
   return mx;
 }
 
@@ -98,11 +101,15 @@ TEST_F(FactsFixture, RoundTripKeepsWhatJudgingNeeds) {
   EXPECT_EQ(mx.compat.chain[0].der, leaf.der);
   EXPECT_EQ(mx.compat.chain[0].sha256, leaf.sha256);
   EXPECT_EQ(mx.compat.chain[0].not_after, leaf.not_after);
-  EXPECT_EQ(mx.compat.leaf_der, leaf.der);
+  ASSERT_TRUE(mx.compat.leaf);
+  EXPECT_EQ(certificate_der(mx.compat.leaf.get()), leaf.der);
   ASSERT_EQ(mx.compat.verify_issues.size(), 1u);
   EXPECT_EQ(mx.compat.verify_issues[0].code, 19);
   EXPECT_EQ(mx.server_versions(), VersionSet{1u << static_cast<unsigned>(TlsVersion::tls1_2)});
   EXPECT_EQ(mx.survey[0].alert_received, 70);
+  EXPECT_TRUE(mx.certified.attempted);
+  EXPECT_EQ(mx.certified.alert_received, 40);
+  EXPECT_FALSE(f.probe.hosts[0].certified.attempted);  // none made: none stored
   ASSERT_EQ(f.names.size(), 2u);
   EXPECT_TRUE(f.names[1].hostname);
   EXPECT_FALSE(f.names[1].nexthop);

@@ -128,6 +128,45 @@ TEST_F(RejudgeTest, LevelOneRefusesASha1SignatureAndAnonymousCiphersAreUnknown) 
             Outcome::deferred);
 }
 
+// An anonymous session: the certified handshake (every cipher but the
+// anonymous ones) decides the mandatory levels, when the server took one
+// with its certificate, and when it refused (it has none to offer).
+TEST_F(RejudgeTest, TheCertifiedHandshakeJudgesAnAnonymousSessionAtMandatoryLevels) {
+  auto anon = facts("TLSv1.2", "ADH-AES256-GCM-SHA384");
+  anon.probe.hosts[0].compat.chain.clear();
+  auto& c = anon.probe.hosts[0].certified;
+  c.attempted = c.ok = true;
+  c.version = "TLSv1.2";
+  c.cipher = "ECDHE-RSA-AES256-GCM-SHA384";
+  c.peer_signature_digest = "SHA256";
+  c.chain = {ca->leaf("mx.example.test"), ca->info()};
+  const Rejudged taken = rejudge_probe(anon, postfix_at(SecurityLevel::secure, ca->pem()), std::time(nullptr));
+  ASSERT_TRUE(taken.verdict) << taken.unknown;
+  EXPECT_EQ(taken.verdict->overall.outcome, Outcome::tls);
+  ASSERT_EQ(taken.notes.size(), 1u);
+  EXPECT_NE(taken.notes[0].find("judged with ECDHE-RSA-AES256-GCM-SHA384, which it took offered no anonymous cipher"),
+            std::string::npos) << taken.notes[0];
+  // verify matches the MX host name (the leaf names it); another CA does not verify.
+  ClientProfile verify = postfix_at(SecurityLevel::verify, ca->pem());
+  verify.match = {"hostname"};
+  EXPECT_EQ(judged(anon, verify).outcome, Outcome::tls);
+  EXPECT_EQ(judged(anon, postfix_at(SecurityLevel::secure, other_ca->pem())).outcome, Outcome::deferred);
+
+  // The server took no cipher with a certificate: no shared cipher at secure, unchanged at encrypt.
+  c = HandshakeResult{};
+  c.attempted = true;
+  c.error = "sslv3 alert handshake failure";
+  c.alert_received = SSL_AD_HANDSHAKE_FAILURE;
+  const auto refused = judged(anon, postfix_at(SecurityLevel::secure, ca->pem()));
+  EXPECT_EQ(refused.outcome, Outcome::deferred);
+  EXPECT_EQ(refused.reason, Reason::no_shared_cipher);
+  EXPECT_EQ(judged(anon, postfix_at(SecurityLevel::encrypt, ca->pem())).outcome, Outcome::tls);
+  // A certified handshake that timed out tells nothing.
+  c.alert_received = -1;
+  c.timed_out = true;
+  EXPECT_FALSE(rejudge_probe(anon, postfix_at(SecurityLevel::secure, ca->pem()), std::time(nullptr)).verdict);
+}
+
 TEST_F(RejudgeTest, AnotherCaFileReverifiesTheStoredChain) {
   const auto f = facts("TLSv1.3", "TLS_AES_256_GCM_SHA384");
   EXPECT_EQ(judged(f, postfix_at(SecurityLevel::secure, ca->pem())).outcome, Outcome::tls);

@@ -20,6 +20,7 @@
 
 #include "engine/store_writer.h"
 #include "store/open_store.h"
+#include "store/probe_record.h"
 #include "store/sqlite_store.h"
 
 namespace mxtls {
@@ -178,11 +179,12 @@ TEST_P(StoreSuite, UntrustedTextRoundTrips) {
 }
 
 // A verdict's probe facts (probe/probe_facts.h: up to 16 KiB of JSON) come
-// back with it, replaced with it; history records never keep them.
-TEST_P(StoreSuite, FactsTravelWithTheVerdictNotWithTheHistory) {
+// back with it, replaced with it; its history record keeps none
+// (store/probe_record.h), a transport failure's record keeps them.
+TEST_P(StoreSuite, FactsTravelWithTheVerdictAndATransportFailuresRecord) {
   auto v = sample("facts.example");
   v.facts = "{\"v\":1,\"hosts\":[]," + std::string(16 * 1024 - 30, 'x') + "\"}";
-  store_->write({v}, {v});
+  store_->write({v}, {history_record(v)});
   EXPECT_EQ(store_->get("facts.example"), v);
   std::vector<std::string> listed;
   store_->for_each([&](const StoredVerdict& s) { listed.push_back(s.facts); });
@@ -192,6 +194,18 @@ TEST_P(StoreSuite, FactsTravelWithTheVerdictNotWithTheHistory) {
   v.facts.clear();
   store_->put(v);
   EXPECT_EQ(store_->get("facts.example")->facts, "");
+
+  auto stalled = sample("stalled.example");
+  stalled.severity = Severity::unreachable;
+  stalled.reason = Reason::timeout;
+  stalled.probed_at += 10;
+  stalled.facts = "{\"v\":1,\"hosts\":[]}";
+  store_->write({}, {history_record(stalled)});
+  std::vector<StoredVerdict> history;
+  store_->for_each_probe(stalled.probed_at, [&](const StoredVerdict& s) { history.push_back(s); });
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].domain, "stalled.example");
+  EXPECT_EQ(history[0].facts, stalled.facts);
 }
 
 const std::pair<const char*, BackendConfig> kBackends[] = {
@@ -431,8 +445,9 @@ TEST(SqliteStore, SurvivesReopen) {
   std::filesystem::remove(path);
 }
 
-// A store written before verdicts kept their facts (no facts column) opens,
-// keeps what it holds (read with no facts) and takes facts from then on.
+// A store written before verdicts and history records kept their facts (no
+// facts columns) opens, keeps what it holds (read with no facts) and takes
+// facts from then on.
 TEST(SqliteStore, AStoreFromBeforeFactsGetsTheColumn) {
   const auto path = std::filesystem::temp_directory_path() / ("mxtls-old-schema-" + std::to_string(getpid()) + ".db");
   std::filesystem::remove(path);
@@ -443,7 +458,12 @@ TEST(SqliteStore, AStoreFromBeforeFactsGetsTheColumn) {
                          " outcome TEXT NOT NULL, level TEXT NOT NULL, mx TEXT NOT NULL, tls TEXT NOT NULL, detail TEXT NOT NULL,"
                          " probed_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
                          "INSERT INTO verdicts VALUES ('old.example', 'cert_expired', 'incompatible', 'deferred', 'secure',"
-                         " 'mx.old.example[192.0.2.1]:25', 'TLSv1.2', 'expired', 1800000000, 1800021600);",
+                         " 'mx.old.example[192.0.2.1]:25', 'TLSv1.2', 'expired', 1800000000, 1800021600);"
+                         "CREATE TABLE probes (id INTEGER PRIMARY KEY, domain TEXT NOT NULL, reason TEXT NOT NULL,"
+                         " severity TEXT NOT NULL, outcome TEXT NOT NULL, level TEXT NOT NULL, mx TEXT NOT NULL,"
+                         " tls TEXT NOT NULL, detail TEXT NOT NULL, probed_at INTEGER NOT NULL);"
+                         "INSERT INTO probes VALUES (1, 'old.example', 'timeout', 'unreachable', 'deferred', 'secure',"
+                         " 'mx.old.example[192.0.2.1]:25', '', 'stalled', 1800000000);",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -453,11 +473,22 @@ TEST(SqliteStore, AStoreFromBeforeFactsGetsTheColumn) {
     ASSERT_TRUE(old);
     EXPECT_EQ(old->reason, Reason::cert_expired);
     EXPECT_EQ(old->facts, "");
+    std::vector<StoredVerdict> history;
+    store.for_each_probe(0, [&](const StoredVerdict& s) { history.push_back(s); });
+    ASSERT_EQ(history.size(), 1u);
+    EXPECT_EQ(history[0].detail, "stalled");
+    EXPECT_EQ(history[0].facts, "");
     auto v = sample("new.example");
     v.facts = "{\"v\":1}";
     store.put(v);
+    v.severity = Severity::unreachable;
+    store.record_probe(v);
   }
-  EXPECT_EQ(SqliteStore(path.string()).get("new.example")->facts, "{\"v\":1}");
+  SqliteStore reopened(path.string());
+  EXPECT_EQ(reopened.get("new.example")->facts, "{\"v\":1}");
+  std::vector<std::string> facts;
+  reopened.for_each_probe(0, [&](const StoredVerdict& s) { facts.push_back(s.facts); });
+  EXPECT_EQ(facts, (std::vector<std::string>{"", "{\"v\":1}"}));
   std::filesystem::remove(path);
 }
 

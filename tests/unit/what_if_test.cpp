@@ -1,11 +1,14 @@
 // report/what_if: the --what-if settings (errors name the setting), and the
 // report over stored verdicts: who would stop, go out in plaintext, flow
 // again; stores without facts or with unreadable facts listed as not
-// judged; the summary line; the MTA log's counts joined by destination.
+// judged; transport failures judged from their history records' facts; the
+// summary line; the MTA log's counts joined by destination.
 #include <gtest/gtest.h>
 
+#include "classify/classifier.h"
 #include "probe/probe_facts.h"
 #include "report/what_if.h"
+#include "store/probe_record.h"
 
 namespace mxtls {
 namespace {
@@ -151,6 +154,57 @@ TEST(WhatIfReport, ListsWhoWouldStopOrGoPlainAndWhatCannotBeJudged) {
   const std::string json = render_what_if_json(r);
   EXPECT_NE(json.find("\"effect\":\"stops\""), std::string::npos);
   EXPECT_NE(json.find("\"changed\":2"), std::string::npos);
+}
+
+// A transport failure's history record keeps its facts (store/probe_record.h):
+// a handshake that stalled after STARTTLS is judged per level (at may our
+// MTA retries in plaintext, at encrypt it defers); one that stalled before
+// the greeting is deferred at either.
+TEST(WhatIfReport, JudgesTransportFailuresFromTheirHistoryFacts) {
+  const auto timed_out = [](const std::string& domain, bool in_handshake) {
+    DestinationProbe probe;
+    probe.domain = domain;
+    MxProbe mx;
+    mx.host = "mx." + domain;
+    mx.address = "192.0.2.9";
+    if (in_handshake) {
+      mx.starttls_offered = true;
+      mx.starttls_code = 220;
+      mx.compat.attempted = mx.compat.timed_out = true;
+      mx.compat.error = "handshake timed out";
+    } else {
+      mx.failure = Reason::timeout;
+      mx.failure_detail = "no greeting within 300s";
+    }
+    probe.hosts = {mx};
+    const ClientProfile may = postfix_at(SecurityLevel::may);
+    StoredVerdict v = stored_verdict(probe, classify_destination(probe, may), may, 1700000100);
+    EXPECT_EQ(v.severity, Severity::unreachable);
+    return history_record(v);
+  };
+  const StoredVerdict stall = timed_out("stall.test", true), tarpit = timed_out("tarpit.test", false);
+  ASSERT_FALSE(stall.facts.empty());
+  auto proposal = parse_what_if("smtp_tls_security_level=encrypt", "");
+  ASSERT_TRUE(proposal.settings);
+  const WhatIfReport r = run_what_if({}, {stall, tarpit}, postfix_at(SecurityLevel::may), postfix_at(SecurityLevel::encrypt),
+                                     *proposal.settings, {});
+  EXPECT_EQ(r.not_judged, 0u);
+  ASSERT_EQ(r.rows.size(), 2u);
+  const auto row = [&r](const std::string& d) { return *std::find_if(r.rows.begin(), r.rows.end(), [&](const WhatIfRow& w) { return w.domain == d; }); };
+  EXPECT_EQ(row("stall.test").effect, WhatIfEffect::stops);
+  EXPECT_EQ(row("stall.test").now->outcome, Outcome::plaintext_after_delay);
+  EXPECT_EQ(row("stall.test").proposed->outcome, Outcome::deferred);
+  EXPECT_EQ(row("stall.test").proposed->reason, Reason::timeout);
+  EXPECT_EQ(row("tarpit.test").effect, WhatIfEffect::unchanged);
+  EXPECT_EQ(row("tarpit.test").proposed->outcome, Outcome::deferred);
+
+  // A verdict's history record keeps no facts; nor one over the cap.
+  StoredVerdict verdict = stored("good.test", true);
+  verdict.severity = Severity::ok;
+  EXPECT_TRUE(history_record(verdict).facts.empty());
+  StoredVerdict big = stall;
+  big.facts.assign(kMaxHistoryFactsBytes + 1, 'x');
+  EXPECT_TRUE(history_record(big).facts.empty());
 }
 
 }  // namespace
