@@ -3,7 +3,8 @@
 // expiring destinations in the background; persists verdicts in the store.
 // Three threads: one io_context answers (policy, socketmap, metrics,
 // watchdog, fleet, feedback, the scheduler's bookkeeping and the cache);
-// probes run and are judged on the probe thread (engine/probe_thread.h);
+// probes run and are judged on the probe thread (engine/probe_thread.h),
+// which also looks up the socketmap's MTA-STS policies (engine/sts_policies.h);
 // the store writes on its own (engine/store_writer.h).
 #include <pthread.h>
 
@@ -14,13 +15,13 @@
 #include "config/config.h"
 #include "config/daemon_options.h"
 #include "config/socket_access.h"
-#include "dns/resolver.h"
 #include "engine/daemon_metrics.h"
 #include "engine/feedback.h"
 #include "engine/decision.h"
 #include "engine/fleet.h"
 #include "engine/probe_thread.h"
 #include "engine/scheduler.h"
+#include "engine/sts_policies.h"
 #include "engine/store_writer.h"
 #include "engine/verdict_cache.h"
 #include "log/logger.h"
@@ -192,21 +193,20 @@ int main(int argc, char** argv) {
       fleet = std::make_unique<Fleet>(io, redis_target(config.store), std::string(level_name(profile.level)),
                                       std::chrono::duration_cast<std::chrono::milliseconds>(config.store.redis_lease.value));
     ProbeThread probes(io, config, profile);
-    // The tlspolicy socketmap's MTA-STS lookups: an instance (and DNS
-    // resolver) of the answering thread's own; the probe thread has its own
-    // (sts/resolver.h: one instance per thread).
-    std::unique_ptr<dns::Resolver> resolver;
-    StsSetup sts;
-    if (config.mta_sts.enabled || config.policy.tlspolicy_source != "probes") {
-      resolver = std::make_unique<dns::Resolver>(io, config.dns);
-      sts = start_sts(io, *resolver, config);
-    }
+    // The tlspolicy socketmap's MTA-STS lookups run on the probe thread (its
+    // resolver); the answering thread keeps copies. An answer waits for a
+    // first lookup at most as long as its TXT lookup and fetch may take.
+    std::unique_ptr<StsPolicies> sts;
+    if (probes.sts_enabled())
+      sts = std::make_unique<StsPolicies>(
+          io, probes, std::chrono::duration_cast<std::chrono::seconds>(config.mta_sts.recheck.value),
+          std::chrono::duration_cast<std::chrono::milliseconds>(config.dns.timeout.value + config.mta_sts.fetch_timeout.value));
     MetricsEndpoint endpoint;
     DaemonMetrics metrics(endpoint.registry());
     if (!config.metrics.listen.empty()) endpoint.listen(config.metrics.listen, "metrics.listen");
     Scheduler scheduler(io, probes, profile, config.cache, cache, writer, metrics, fleet.get());
     PolicyService policy(cache, scheduler, settings, config.policy, profile, metrics);
-    SocketmapService socketmap(cache, scheduler, settings, config.policy, profile, metrics, sts.resolver.get());
+    SocketmapService socketmap(cache, scheduler, settings, config.policy, profile, metrics, sts.get());
     start_listeners(io, policy_specs, socket_access, connections,
                     {[&](tcp::socket s, ConnectionSlot slot) { return policy.serve(std::move(s), std::move(slot)); },
                      [&](local_stream::socket s, ConnectionSlot slot) { return policy.serve(std::move(s), std::move(slot)); }},
@@ -225,7 +225,7 @@ int main(int argc, char** argv) {
     const auto ready_text = [&] {
       return "profile " + profile_text(profile) + ", level " + std::string(level_name(profile.level)) + ", " +
              std::to_string(cache.size()) + " verdicts cached" + (settings.monitor ? ", monitor mode" : "") +
-             (sts.resolver ? ", MTA-STS on" : "") + ", tlspolicy from " + running.config.policy.tlspolicy_source;
+             (sts ? ", MTA-STS on" : "") + ", tlspolicy from " + running.config.policy.tlspolicy_source;
     };
     asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {

@@ -29,7 +29,7 @@ void PolicyCache::make_room(int64_t now) {
 }
 
 StsResolver::StsResolver(asio::io_context& io, dns::Resolver& resolver, const ResolverSettings& settings)
-    : io_(io), resolver_(resolver), settings_(settings), fetcher_(io, resolver, settings.fetch) {}
+    : resolver_(resolver), settings_(settings), fetcher_(io, resolver, settings.fetch) {}
 
 asio::awaitable<Lookup> StsResolver::lookup(const std::string& domain) {
   Lookup out;
@@ -106,29 +106,6 @@ asio::awaitable<Lookup> StsResolver::lookup(const std::string& domain) {
   out.expires_at = fetched_at + out.policy->max_age;
   cache_.put(domain, CachedPolicy{out.id, out.policy, out.fetched_at, out.expires_at, fetched_at}, fetched_at);
   co_return out;
-}
-
-const CachedPolicy* StsResolver::peek(const std::string& domain) {
-  const CachedPolicy* entry = cache_.find(domain);
-  if (!entry) return nullptr;
-  const int64_t now = std::time(nullptr);
-  if (now - entry->checked_at >= settings_.recheck_seconds && refreshing_.insert(domain).second)
-    asio::co_spawn(io_, refresh(domain), asio::detached);
-  return entry;
-}
-
-asio::awaitable<const CachedPolicy*> StsResolver::current(const std::string& domain) {
-  if (const CachedPolicy* entry = peek(domain)) co_return entry;
-  co_await lookup(domain);
-  co_return cache_.find(domain);
-}
-
-asio::awaitable<void> StsResolver::refresh(std::string domain) {
-  try {
-    co_await lookup(domain);
-  } catch (const std::exception&) {  // a fault of ours: the entry stays as it was, retried later
-  }
-  refreshing_.erase(domain);
 }
 
 }  // namespace mxtls::sts

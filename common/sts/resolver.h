@@ -3,7 +3,7 @@
 // the record's id (a changed id is a new policy), an unexpired cached
 // policy kept when there is no record or the fetch fails. Shared by the
 // prober (every probe looks the record up again) and the tlspolicy
-// socketmap (answers from the cache; looks up what it does not have).
+// socketmap (answers from copies of the cache; has what it lacks looked up).
 //
 // The cache lives in memory, not in [store]: VerdictStore is a table of
 // per-destination TLS verdicts (one row shape, the same for SQLite and
@@ -15,17 +15,16 @@
 // cache. Bounded: at most kMaxCachedDomains domains.
 //
 // Not thread-safe: one instance per thread, on that thread's io_context and
-// DNS resolver (mxtls-policyd: the probe thread's for the prober, the
-// answering thread's for the socketmap). Each keeps its own cache: a policy
-// both need is fetched by each, once per max_age/id change, which costs
-// less than a lock on the socketmap's path and copies of every entry read.
+// DNS resolver. mxtls-policyd has one, on the probe thread, for the prober
+// and the tlspolicy socketmap, which keeps copies of the entries on the
+// answering thread and asks the probe thread for the rest
+// (policy/engine/sts_policies.h): no fetch runs where answers are given.
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "dns/resolver.h"
 #include "sts/fetch.h"
@@ -61,7 +60,7 @@ class PolicyCache {
 
 struct ResolverSettings {
   FetchSettings fetch;
-  int64_t recheck_seconds = 300;  // socketmap: how old a cache entry may be before its TXT is looked up again
+  int64_t recheck_seconds = 300;  // socketmap: how old a cache entry may be before its TXT is looked up again (policy/engine/sts_policies.h)
 };
 
 class StsResolver {
@@ -72,25 +71,14 @@ class StsResolver {
   // A full lookup (TXT, cache, fetch), updating the cache.
   asio::awaitable<Lookup> lookup(const std::string& domain);
 
-  // For the socketmap: the cache entry, looking the domain up first when
-  // there is none (bounded by the fetch timeout), and again in the
-  // background when the entry was checked more than recheck_seconds ago.
-  asio::awaitable<const CachedPolicy*> current(const std::string& domain);
-  // The same without waiting: the cache entry (refreshed in the background
-  // when old), nullptr when there is none yet.
-  const CachedPolicy* peek(const std::string& domain);
-
   PolicyCache& cache() { return cache_; }
   const ResolverSettings& settings() const { return settings_; }
 
  private:
-  asio::awaitable<void> refresh(std::string domain);
-  asio::io_context& io_;
   dns::Resolver& resolver_;
   ResolverSettings settings_;
   PolicyFetcher fetcher_;
   PolicyCache cache_;
-  std::unordered_set<std::string> refreshing_;
 };
 
 }  // namespace mxtls::sts

@@ -11,13 +11,20 @@
 #include "classify/classifier.h"
 #include "classify/probe_log.h"
 #include "log/logger.h"
+#include "log/sanitize.h"
 #include "store/probe_record.h"
 
 namespace mxtls {
 namespace {
 
 // The probe thread's nice value (the answering thread keeps the process's):
-// CFS then gives the answering thread about ten times its share of a busy core.
+// CFS then gives the answering thread about ten times its share of a busy
+// core. Not SCHED_IDLE, though it lets the answering thread preempt at once:
+// the two threads share locks (the log sink's, each io_context's queue, the
+// allocator's), and a probe thread starved by other processes' work while
+// holding one stalls the answer behind it (measured: the answering thread
+// waited up to 4.8 ms on such locks); its tiny weight also shrinks the
+// daemon's share of the machine under autogroups, so probes slowed 2-3x.
 constexpr int kProbeNice = 10;
 
 }  // namespace
@@ -83,6 +90,32 @@ void ProbeThread::probe(std::string domain, Target target, OnWaiting on_waiting,
                    on_done = std::move(on_done)]() mutable {
     asio::co_spawn(io_, run(std::move(domain), std::move(target), std::move(on_waiting), std::move(on_done)),
                    asio::detached);
+  });
+}
+
+void ProbeThread::sts_policy(std::string domain, OnPolicy on_done) {
+  asio::post(io_, [this, domain = std::move(domain), on_done = std::move(on_done)]() mutable {
+    asio::co_spawn(io_, look_up_policy(std::move(domain), std::move(on_done)), asio::detached);
+  });
+}
+
+asio::awaitable<void> ProbeThread::look_up_policy(std::string domain, OnPolicy on_done) {
+  std::optional<sts::CachedPolicy> found;
+  try {
+    if (auto* sts = sts_.resolver.get()) {
+      // A probe of the domain may have looked it up moments ago: its entry serves.
+      const sts::CachedPolicy* entry = sts->cache().find(domain);
+      if (!entry || std::time(nullptr) - entry->checked_at >= sts->settings().recheck_seconds) {
+        co_await sts->lookup(domain);
+        entry = sts->cache().find(domain);
+      }
+      if (entry) found = *entry;
+    }
+  } catch (const std::exception& e) {  // a fault of ours: answered as without a policy, asked again later
+    log::error("socketmap: MTA-STS lookup of " + sanitize(domain) + " failed: " + e.what());
+  }
+  asio::post(answering_, [on_done = std::move(on_done), found = std::move(found)]() mutable {
+    on_done(std::move(found));
   });
 }
 

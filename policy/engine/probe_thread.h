@@ -1,12 +1,13 @@
 // The daemon's probes, off the thread that answers: a thread of their own
 // with its own io_context, and on it everything a probe touches (the DNS
 // resolver, the Prober and its host probes, the MTA-STS resolver the prober
-// uses, TLS handshakes and certificate parsing) and the judging of a
+// uses, TLS handshakes and certificate parsing), the judging of a
 // finished probe (classification, MTA-STS, the probe log lines, the verdict
-// to store). The answering thread keeps what answers read and the
-// scheduler's bookkeeping (queue, backoff, cache, waiters): it hands a
-// target over with probe() and gets, posted back to its own io_context, the
-// "only waiting for hosts probed for others" notice and the JudgedProbe.
+// to store) and the tlspolicy socketmap's MTA-STS lookups (sts_policy()).
+// The answering thread keeps what answers read and the scheduler's
+// bookkeeping (queue, backoff, cache, waiters): it hands a target over with
+// probe() and gets, posted back to its own io_context, the "only waiting
+// for hosts probed for others" notice and the JudgedProbe.
 // The hand-off is bounded both ways by the Scheduler: it starts at most
 // cache.max_parallel probes holding a slot plus cache.max_queue waiting
 // ones, and each probe posts back one notice at most and one result.
@@ -15,6 +16,7 @@
 #pragma once
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -62,6 +64,13 @@ class ProbeThread {
   // A reload's [probe] settings, applied on the probe thread (Prober::reconfigure).
   void reconfigure(const ProbeConfig& config);
   bool sts_enabled() const { return sts_.resolver != nullptr; }
+  // For the tlspolicy socketmap (engine/sts_policies.h): a domain's MTA-STS
+  // cache entry from the probe thread's StsResolver, looked up there first
+  // when it has none or one checked more than [mta_sts] recheck ago.
+  // `on_done` runs on the answering thread with a copy (nullopt: MTA-STS
+  // is off, or the lookup failed on a fault of ours).
+  using OnPolicy = std::function<void(std::optional<sts::CachedPolicy>)>;
+  void sts_policy(std::string domain, OnPolicy on_done);
 
  private:
   // shutdown() is protected in asio::execution_context: stop() needs it to
@@ -72,6 +81,7 @@ class ProbeThread {
   };
   asio::awaitable<void> warm_up();
   asio::awaitable<void> run(std::string domain, Target target, OnWaiting on_waiting, OnDone on_done);
+  asio::awaitable<void> look_up_policy(std::string domain, OnPolicy on_done);
 
   asio::io_context& answering_;
   Io io_;  // first: destroyed last

@@ -11,7 +11,7 @@ namespace mxtls {
 
 SocketmapService::SocketmapService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings,
                                    const PolicyConfig& config, const ClientProfile& profile, DaemonMetrics& metrics,
-                                   sts::StsResolver* sts)
+                                   StsPolicies* sts)
     : cache_(cache), scheduler_(scheduler), settings_(settings), metrics_(metrics), config_(config),
       level_(level_name(profile.level)), timeouts_{config.first_request_timeout.value, config.idle_timeout.value},
       end_log_("socketmap", timeouts_), sts_(sts) {}

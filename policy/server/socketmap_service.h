@@ -11,20 +11,20 @@
 #include "engine/daemon_metrics.h"
 #include "engine/decision.h"
 #include "engine/scheduler.h"
+#include "engine/sts_policies.h"
 #include "engine/verdict_cache.h"
 #include "server/connection_table.h"
 #include "server/request_loop.h"
-#include "sts/resolver.h"
 #include "tls/client_profile.h"
 
 namespace mxtls {
 
 class SocketmapService {
  public:
-  // `sts`: the MTA-STS policies for tlspolicy_source dane-sts/both (may be
-  // null with tlspolicy_source = probes).
+  // `sts`: the MTA-STS policies for tlspolicy_source dane-sts/both, looked
+  // up on the probe thread (may be null with tlspolicy_source = probes).
   SocketmapService(VerdictCache& cache, Scheduler& scheduler, const PolicySettings& settings, const PolicyConfig& config,
-                   const ClientProfile& profile, DaemonMetrics& metrics, sts::StsResolver* sts = nullptr);
+                   const ClientProfile& profile, DaemonMetrics& metrics, StsPolicies* sts = nullptr);
 
   template <typename Socket>
   asio::awaitable<void> serve(Socket socket, ConnectionSlot slot);
@@ -33,7 +33,8 @@ class SocketmapService {
   // probe verdicts only (tlspolicy_source = probes).
   std::string answer(const codec::SocketmapQuery& query);
   // The same with the published policies (DANE, MTA-STS) where
-  // tlspolicy_source says so: may wait for a policy fetch.
+  // tlspolicy_source says so: may wait for a policy lookup (on the probe
+  // thread; the answering thread serves others meanwhile).
   asio::awaitable<std::string> answer_async(const codec::SocketmapQuery& query);
   // answer_async's answer when it needs no waiting (everything but the
   // first lookup of a domain's policy), else nullopt.
@@ -65,7 +66,7 @@ class SocketmapService {
   std::string level_;
   RequestTimeouts timeouts_;
   ConnectionEndLog end_log_;
-  sts::StsResolver* sts_;
+  StsPolicies* sts_;
 };
 
 }  // namespace mxtls

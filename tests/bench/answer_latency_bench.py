@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
-from lab import Lab  # noqa: E402
+from lab import Lab, wait_for  # noqa: E402
 from daemon_run import Daemon, bench_certificate, daemon_conf, load, load_in_background, cpu_count_note  # noqa: E402
 
 KNOWN = 1000        # cached destinations the answers are about
@@ -18,7 +18,10 @@ ANSWER_CONNS = 20
 PROBE_RATE = 300    # new destinations/s asked about meanwhile (each starts a probe)
 SECONDS = 10
 ROUNDS = 2
-HOSTS = 1500        # healthy fake MX addresses the new destinations point at
+HOSTS = 1500        # fake MX addresses the new destinations point at
+REMOTE_GROUP = Path("/sys/fs/cgroup/cpu/mxtls-bench-remote")  # cgroup v1's cpu controller: see as_remote()
+REMOTE_SHARES = 256
+PROBE_GROUP = Path("/sys/fs/cgroup/cpu/mxtls-bench-probe")  # --probe-group
 
 
 def fill_store(db, domains):
@@ -34,7 +37,72 @@ def us(m):
     return float(m["p99"].rstrip("us"))
 
 
-def measure(lab, build, label, binary, known, new_domains):
+def thread_times(pid):
+    """Per thread name of process `pid`: [CPU s, s waited runnable for a core, runs] (/proc/PID/task/*/schedstat).
+    The first thread (mxtls-policyd's answering thread) is "answering"; threads of one name are summed."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = "answering" if task.name == str(pid) else (task / "comm").read_text().strip()
+            cpu, wait, runs = (int(x) for x in (task / "schedstat").read_text().split())
+        except (OSError, ValueError):
+            continue
+        t = out.setdefault(name, [0.0, 0.0, 0])
+        t[0] += cpu / 1e9
+        t[1] += wait / 1e9
+        t[2] += runs
+    return out
+
+
+def lab_cpu():
+    """CPU seconds per command of every process in this network namespace but this one."""
+    ns, hz, out = os.readlink("/proc/self/ns/net"), os.sysconf("SC_CLK_TCK"), {}
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit() or int(p.name) == os.getpid():
+            continue
+        try:
+            if os.readlink(p / "ns" / "net") != ns:
+                continue
+            comm, rest = (p / "stat").read_text().rsplit(")", 1)
+            fields = rest.split()
+        except OSError:
+            continue
+        name = comm.split("(", 1)[1]
+        out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / hz
+    return out
+
+
+def machine_busy():
+    """(busy, total) jiffies of all cores (/proc/stat)."""
+    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(f) - f[3] - f[4], sum(f)
+
+
+class Profile:
+    """Where one phase's time went: the daemon's threads (CPU, and how long
+    each waited runnable for a core per run: the answering thread's wait is
+    the tail that probing adds when cores are short), the lab's processes'
+    CPU and the whole machine's (other work on it included)."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.threads, self.lab, self.machine, self.t = thread_times(pid), lab_cpu(), machine_busy(), time.monotonic()
+
+    def summary(self):
+        took = time.monotonic() - self.t
+        threads, lab, (busy, total) = thread_times(self.pid), lab_cpu(), machine_busy()
+        parts = []
+        for name, (cpu, wait, runs) in sorted(threads.items()):
+            c0, w0, r0 = self.threads.get(name, [0, 0, 0])
+            if runs - r0:
+                parts.append(f"{name} {100 * (cpu - c0) / took:.0f}% CPU, waited {1e6 * (wait - w0) / (runs - r0):.0f}us/run")
+        spent = sorted(((t - self.lab.get(n, 0), n) for n, t in lab.items()), reverse=True)
+        parts.append("lab CPU: " + ", ".join(f"{n} {100 * t / took:.0f}%" for t, n in spent[:5] if t > 0))
+        parts.append(f"machine {200 * (busy - self.machine[0]) / max(1, total - self.machine[1]):.0f}% of 200%")
+        return "; ".join(parts)
+
+
+def measure(lab, build, label, binary, known, new_domains, show_profile):
     """Rounds of: answers alone, then answers while new destinations are
     asked about at PROBE_RATE; the p99 of each."""
     conf, sock, log = daemon_conf(lab, f"latency-{label.replace(' ', '-')}", store="sqlite")
@@ -42,15 +110,21 @@ def measure(lab, build, label, binary, known, new_domains):
     Daemon(binary, conf, sock, log).stop()  # makes the store
     fill_store(db, known)
     d = Daemon(binary, conf, sock, log)
+    if label.startswith("probe thread in"):
+        probe_threads_apart(d.proc.pid)
     target = f"unix:{sock}"
-    quiet, busy, probed = [], [], []
+    quiet, busy, probed, profiles = [], [], [], []
     per_round = PROBE_RATE * SECONDS
     for rnd in range(ROUNDS):
-        quiet.append(load(build, target, known, ANSWER_CONNS, ANSWER_RATE * SECONDS, ANSWER_RATE))
+        prof = Profile(d.proc.pid)
+        quiet.append(load(build, target, known, ANSWER_CONNS, ANSWER_RATE * SECONDS, ANSWER_RATE, instrument=True))
+        profiles.append(prof.summary())
         before = d.probe_lines()
         chunk = new_domains[rnd * per_round:(rnd + 1) * per_round]
+        prof = Profile(d.proc.pid)
         t, asked = load_in_background(build, target, chunk, 2, per_round, PROBE_RATE)
-        busy.append(load(build, target, known, ANSWER_CONNS, ANSWER_RATE * SECONDS, ANSWER_RATE))
+        busy.append(load(build, target, known, ANSWER_CONNS, ANSWER_RATE * SECONDS, ANSWER_RATE, instrument=True))
+        profiles.append(prof.summary())
         t.join()
         probed.append(d.probe_lines() - before)
         if not asked[0]:
@@ -65,6 +139,9 @@ def measure(lab, build, label, binary, known, new_domains):
             print(f"    round {rnd + 1}: p99 {q['p99']:>8} without probing, {b['p99']:>8} while probing "
                   f"({probed[rnd]} destinations probed in its {took:.1f} s, {probed[rnd] / took:.0f}/s; "
                   f"p50 {q['p50']} / {b['p50']}; generator CPU {q['generator_cpu']} / {b['generator_cpu']})")
+            if show_profile:
+                print(f"      without probing: {profiles[2 * rnd]}")
+                print(f"      while probing:   {profiles[2 * rnd + 1]}")
         else:
             print(f"    round {rnd + 1}: FAILED")
     if rc != 0 or not all(quiet) or not all(busy):
@@ -75,35 +152,81 @@ def measure(lab, build, label, binary, known, new_domains):
     return ratio
 
 
+def as_remote(pid):
+    """The fake servers stand in for hosts elsewhere, which take none of this
+    machine's CPU: every thread of process `pid` into a cpu cgroup of its own
+    with a quarter of a process's usual share (cpu.shares 256 of 1024), else
+    at nice 10 (per thread: a process's nice value is its first thread's
+    alone). Not idle-only (cpu.idle): on a machine busy with other work the
+    servers would then stall, and with them the probes. Says which."""
+    try:
+        REMOTE_GROUP.mkdir(exist_ok=True)
+        (REMOTE_GROUP / "cpu.shares").write_text(str(REMOTE_SHARES))
+        (REMOTE_GROUP / "cgroup.procs").write_text(str(pid))
+        return f"the fake servers in a cpu cgroup with cpu.shares {REMOTE_SHARES}"
+    except OSError:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            os.setpriority(os.PRIO_PROCESS, int(task.name), 10)
+        return "the fake servers at nice 10 (no cgroup v1 cpu controller here)"
+
+
+def probe_threads_apart(pid):
+    """The experiment --probe-group: the daemon's probe thread (and libunbound's
+    worker it started) moved into a cpu cgroup of their own with cpu.idle, so
+    that probing no longer spends the answering thread's group's share (what a
+    delegated cgroup, or a probing process of its own, would give the daemon).
+    Needs cgroup v1's cpu controller (threads move one by one)."""
+    PROBE_GROUP.mkdir(exist_ok=True)
+    (PROBE_GROUP / "cpu.idle").write_text("1")
+    wait_for(lambda: sum((t / "comm").read_text().strip() == "mxtls-probe" for t in Path(f"/proc/{pid}/task").iterdir()) >= 2,
+             what="the probe thread")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if (task / "comm").read_text().strip() == "mxtls-probe":
+            (PROBE_GROUP / "tasks").write_text(task.name)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("build")
     p.add_argument("--baseline", help="build directory of another tree (e.g. main's), measured first")
+    p.add_argument("--profile", action="store_true", help="where each phase's time went (threads, lab, machine)")
+    p.add_argument("--probe-group", action="store_true",
+                   help="experiment: this build's probe thread in a cpu cgroup of its own (cpu.idle), one more run")
     a = p.parse_args()
     build = Path(a.build).resolve()
-    builds = [("this build", build / "policy" / "mxtls-policyd")]
+    ours = build / "policy" / "mxtls-policyd"
+    # The control: the same daemon probing servers that offer no STARTTLS
+    # (no handshake on either side): the tail that probing's bookkeeping
+    # alone adds, beside the one with TLS.
+    runs = [("this build", ours, 0), ("control (no TLS)", ours, 1)]
+    if a.probe_group:
+        runs.append(("probe thread in an idle cgroup", ours, 0))
     if a.baseline:
-        builds.insert(0, ("baseline", Path(a.baseline).resolve() / "policy" / "mxtls-policyd"))
-    lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-latency-bench", build, bench=HOSTS, bench_cases=["healthy13"])
+        runs.insert(0, ("baseline", Path(a.baseline).resolve() / "policy" / "mxtls-policyd", 0))
+    # Bench hosts take turns at the cases: mx<even> healthy13, mx<odd> nostarttls.
+    lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-latency-bench", build, bench=HOSTS,
+              bench_cases=["healthy13", "nostarttls"])
     lab.case_options = {"healthy13": {"cert": bench_certificate(lab)}}
-    per_build = PROBE_RATE * SECONDS * ROUNDS
-    new = [f"n{i}.probing.test" for i in range(per_build * len(builds))]
-    lab.records = [f"{d}. MX 10 mx{i % HOSTS}.bench.test." for i, d in enumerate(new)]
+    per_run = PROBE_RATE * SECONDS * ROUNDS
+    new = [f"n{i}.probing.test" for i in range(per_run * len(runs))]
+    lab.records = [f"{d}. MX 10 mx{2 * (i % (HOSTS // 2)) + runs[i // per_run][2]}.bench.test." for i, d in enumerate(new)]
     known = [f"known{i}.bench.test" for i in range(KNOWN)]
     with lab:
-        # The fake servers stand in for remote hosts: at nice 10 they do not
-        # take the answering thread's core, as a server elsewhere would not.
-        os.setpriority(os.PRIO_PROCESS, lab.spawned("fakedest").pid, 10)
+        remote = as_remote(lab.spawned("fakedest").pid)
         print(f"policy answers about {KNOWN} cached destinations, paced at {ANSWER_RATE}/s over {ANSWER_CONNS} "
               f"connections for {SECONDS} s (latency from when each request was due), alone and while "
-              f"{PROBE_RATE} new healthy destinations/s are asked about (each a probe); {cpu_count_note()}")
+              f"{PROBE_RATE} new healthy destinations/s are asked about (each a probe); {remote}; {cpu_count_note()}")
         results = {}
-        for i, (label, binary) in enumerate(builds):
-            results[label] = measure(lab, build, label, binary, known, new[i * per_build:(i + 1) * per_build])
-    ours = results.get("this build")
-    if ours is None:
+        for i, (label, binary, _) in enumerate(runs):
+            results[label] = measure(lab, build, label, binary, known, new[i * per_run:(i + 1) * per_run], a.profile)
+    for group in (REMOTE_GROUP, PROBE_GROUP):
+        if group.exists():
+            group.rmdir()  # empty once the lab is down
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    if results.get("this build") is None:
         return 1
-    print(f"answer p99 ratio (probing / not), this build = {ours:.2f}x (target <= 1.20x)")
+    summary = ", ".join(f"{label} {r:.2f}x" for label, r in results.items() if r is not None)
+    print(f"answer p99 ratio (probing / not): {summary} (target for this build <= 1.20x)")
     return 0
 
 

@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -159,15 +160,22 @@ int main(int argc, char** argv) {
   char chunk[16384];
   send_due(Clock::now());
   while (!finished()) {
-    int timeout_ms = -1;
+    // Paced requests fall due every conns/rate seconds, often less than a
+    // millisecond apart: the wait is in nanoseconds (epoll_pwait2), since
+    // one in milliseconds rounds those down to 0 and spins a core.
+    timespec wait{};
+    const timespec* timeout = nullptr;
     if (rate > 0) {
       auto next = Clock::time_point::max();
       for (const auto& k : cs)
         if (k.fd >= 0 && !k.in_flight && k.sent < k.quota) next = std::min(next, k.due);
-      if (next != Clock::time_point::max())
-        timeout_ms = static_cast<int>(std::max<long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count()));
+      if (next != Clock::time_point::max()) {
+        const auto ns = std::max<long>(0, std::chrono::duration_cast<std::chrono::nanoseconds>(next - Clock::now()).count());
+        wait = {ns / 1000000000, ns % 1000000000};
+        timeout = &wait;
+      }
     }
-    const int n = epoll_wait(ep, events, 256, timeout_ms);
+    const int n = epoll_pwait2(ep, events, 256, timeout, nullptr);
     const auto now = Clock::now();
     for (int i = 0; i < n; ++i) {
       auto& k = cs[events[i].data.u32];

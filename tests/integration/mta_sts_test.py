@@ -247,6 +247,37 @@ fetch_timeout = 4s
         self.assertEqual(socketmap_query(lab.socketmap_socket, "tlspolicy", "healthy12.test"), "NOTFOUND ")
 
 
+class LookupsOffTheAnsweringThread(unittest.TestCase):
+    """The socketmap's first lookup of a domain's policy (TXT record, HTTPS
+    fetch) runs on the probe thread, whose DNS resolver is up from the
+    start: the answer comes and no thread starts for it. A lookup on the
+    answering thread would start a resolver there, and with it libunbound's
+    worker thread, named after the answering thread."""
+
+    @classmethod
+    def setUpClass(cls):
+        lab.start_policyd(policy_extra=f"""tlspolicy_source = dane-sts
+
+[mta_sts]
+ca_file = {lab.certs}/ca.pem
+fetch_timeout = 4s
+""")
+        cls.addClassCleanup(lab.stop_policyd)
+
+    @staticmethod
+    def threads():
+        tasks = Path(f"/proc/{lab.policyd_proc.pid}/task")
+        return {t.name: (t / "comm").read_text().strip() for t in tasks.iterdir()}
+
+    def test_first_lookup_answers_and_starts_no_thread(self):
+        # The probe thread starts just after the sockets listen: it and its resolver's worker first.
+        wait_for(lambda: list(self.threads().values()).count("mxtls-probe") >= 2, timeout=30, what="the probe thread")
+        before = self.threads()
+        self.assertEqual(socketmap_query(lab.socketmap_socket, "tlspolicy", "sts-enforce.test"),
+                         "OK secure match=mx.sts-enforce.test servername=hostname")
+        self.assertEqual(self.threads(), before)
+
+
 class Hostile(unittest.TestCase):
     """A clear reason for each, within the fetch deadline, in bounded memory."""
 
