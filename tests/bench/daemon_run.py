@@ -33,18 +33,12 @@ def bench_certificate(lab):
     return cert
 
 
-def daemon_conf(lab, name, store="none", extra="", parallel=200):
-    """A policyd configuration: the lab's DNS and Postfix profile, a policy
-    socket, no wait for unknown destinations (answers never wait on a
-    probe), a queue that takes every new destination of a run."""
-    sock = lab.dir / f"{name}.sock"
-    log = lab.dir / f"{name}.log"
-    conf = lab.dir / f"{name}.conf"
-    for stale in lab.dir.glob(f"{name}.db*"):  # a store of an earlier run would answer from its verdicts
-        stale.unlink()
-    conf.write_text(f"""[probe]
+def probe_sections(lab, concurrency):
+    """The [probe], [dns] and [tls] settings every bench probes with: the
+    lab's DNS and Postfix configuration, short step timeouts."""
+    return f"""[probe]
 allow_private_targets = yes
-concurrency = {2 * parallel}
+concurrency = {concurrency}
 connect_timeout = {STEP_TIMEOUT}s
 greeting_timeout = {STEP_TIMEOUT}s
 command_timeout = {STEP_TIMEOUT}s
@@ -57,7 +51,19 @@ transparent_zones = test.
 [tls]
 profile = postfix
 postfix_config_dir = {lab.dir / "postfix"}
-security_level = may
+"""
+
+
+def daemon_conf(lab, name, store="none", extra="", parallel=200):
+    """A policyd configuration: the lab's DNS and Postfix profile, a policy
+    socket, no wait for unknown destinations (answers never wait on a
+    probe), a queue that takes every new destination of a run."""
+    sock = lab.dir / f"{name}.sock"
+    log = lab.dir / f"{name}.log"
+    conf = lab.dir / f"{name}.conf"
+    for stale in lab.dir.glob(f"{name}.db*"):  # a store of an earlier run would answer from its verdicts
+        stale.unlink()
+    conf.write_text(probe_sections(lab, 2 * parallel) + f"""security_level = may
 [policy]
 listen = unix:{sock}
 socketmap_listen =

@@ -13,40 +13,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
 from lab import Lab  # noqa: E402
-from daemon_run import Daemon, bench_certificate, daemon_conf, load, cpu_count_note  # noqa: E402
+from daemon_run import Daemon, bench_certificate, daemon_conf, load, cpu_count_note, probe_sections, STEP_TIMEOUT  # noqa: E402
 
 HEALTHY = 2000   # healthy destinations per daemon round, each on an address of its own
 MIXED = 10_000   # destinations of the mixed daemon run
 MIXED_HOSTS = 500  # MX hosts (every lab server behaviour) the mixed destinations point at
 
-# The same per-step timeouts for both tools; slow cases (tarpit, stall,
-# implicit TLS) cost at most these, and mxtls's destination deadline caps all.
-STEP_TIMEOUT = 2
-BENCH_CONF = f"""
-[probe]
-allow_private_targets = yes
-concurrency = 400
-connect_timeout = {STEP_TIMEOUT}s
-greeting_timeout = {STEP_TIMEOUT}s
-command_timeout = {STEP_TIMEOUT}s
-handshake_timeout = {STEP_TIMEOUT}s
-destination_timeout = 4s
-helo_name = mta.lab.test
-[dns]
-forwarder = 127.0.0.1@5353
-transparent_zones = test.
-[log]
-target = none
-[tls]
-profile = postfix
-postfix_config_dir = {{postfix}}
-"""
+# Both tools wait STEP_TIMEOUT (daemon_run) per step; slow cases (tarpit,
+# stall, implicit TLS) cost at most that, and mxtls's destination deadline caps all.
 
 
 def cli_bench(build, n):
     with Lab(Path(tempfile.gettempdir()) / "mxtls-lab-bench", build, bench=n) as lab:
         conf = lab.dir / "bench.conf"
-        conf.write_text(BENCH_CONF.replace("{postfix}", str(lab.dir / "postfix")))
+        conf.write_text(probe_sections(lab, 400) + "[log]\ntarget = none\n")
         domains = [d for d, _, _ in lab.bench_destinations()]
         cases = Counter(c.name for _, _, c in lab.bench_destinations())
 

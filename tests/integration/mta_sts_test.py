@@ -108,17 +108,22 @@ class ProbeVerdicts(unittest.TestCase):
         self.assertIn("not a public address", sts["problem_detail"])
 
 
-class DropInSocketmap(unittest.TestCase):
-    """tlspolicy_source = dane-sts answers what postfix-mta-sts-resolver answers."""
-
-    @classmethod
-    def setUpClass(cls):
-        lab.start_policyd(policy_extra=f"""tlspolicy_source = dane-sts
+def start_dane_sts_policyd():
+    """mxtls-policyd answering the tlspolicy socketmap from published policies (DANE, MTA-STS)."""
+    lab.start_policyd(policy_extra=f"""tlspolicy_source = dane-sts
 
 [mta_sts]
 ca_file = {lab.certs}/ca.pem
 fetch_timeout = 4s
 """)
+
+
+class DropInSocketmap(unittest.TestCase):
+    """tlspolicy_source = dane-sts answers what postfix-mta-sts-resolver answers."""
+
+    @classmethod
+    def setUpClass(cls):
+        start_dane_sts_policyd()
         cls.addClassCleanup(lab.stop_policyd)
         lab.start_mta_sts_daemon(DAEMON_PORT)
 
@@ -256,12 +261,7 @@ class LookupsOffTheAnsweringThread(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        lab.start_policyd(policy_extra=f"""tlspolicy_source = dane-sts
-
-[mta_sts]
-ca_file = {lab.certs}/ca.pem
-fetch_timeout = 4s
-""")
+        start_dane_sts_policyd()
         cls.addClassCleanup(lab.stop_policyd)
 
     @staticmethod
