@@ -17,6 +17,7 @@
 #include "probe/prober.h"
 #include "store/open_store.h"
 #include "store/probe_record.h"
+#include "util/async_sync.h"
 
 namespace mxtls::cli {
 namespace {
@@ -76,7 +77,12 @@ void store_probe(VerdictStore& store, const CacheConfig& cache, const Destinatio
   store.write(is_verdict ? std::vector<StoredVerdict>{v} : std::vector<StoredVerdict>{}, {history_record(v)});
 }
 
-asio::awaitable<void> probe_into(Prober& prober, Target target, DestinationProbe& out) {
+// One destination, once it holds one of the slots: a destination's
+// deadline runs from its start, so waiting behind a long list of others
+// must not count against it (as in the daemon, [cache] max_parallel).
+asio::awaitable<void> probe_into(Prober& prober, AsyncSemaphore& slots, Target target, DestinationProbe& out) {
+  co_await slots.acquire();
+  const Permit slot(slots);
   out = co_await prober.probe(target);
 }
 
@@ -145,8 +151,9 @@ int probe_command(const std::vector<std::string>& args) {
   std::vector<bool> failed(targets.size());
   int status = kExitOk;
   WaitGroup all(io.get_executor());
+  AsyncSemaphore slots(io.get_executor(), config.cache.max_parallel);
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    all.spawn(probe_into(*prober, targets[i], results[i]), [&, i](const std::string& error) {
+    all.spawn(probe_into(*prober, slots, targets[i], results[i]), [&, i](const std::string& error) {
       std::cerr << "mxtls probe: " << o.targets[i] << ": internal error: " << error << "\n";
       failed[i] = true;
       status = kExitUnreachable;

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 from lab import unix_socket_accepts, wait_for
@@ -54,16 +55,18 @@ postfix_config_dir = {lab.dir / "postfix"}
 """
 
 
-def daemon_conf(lab, name, store="none", extra="", parallel=200):
+def daemon_conf(lab, name, store="none", extra="", parallel=200, connections=None):
     """A policyd configuration: the lab's DNS and Postfix profile, a policy
     socket, no wait for unknown destinations (answers never wait on a
-    probe), a queue that takes every new destination of a run."""
+    probe), a queue that takes every new destination of a run; `parallel`
+    destinations probed at once over at most `connections` (twice as many
+    unless given: a survey's second connection)."""
     sock = lab.dir / f"{name}.sock"
     log = lab.dir / f"{name}.log"
     conf = lab.dir / f"{name}.conf"
     for stale in lab.dir.glob(f"{name}.db*"):  # a store of an earlier run would answer from its verdicts
         stale.unlink()
-    conf.write_text(probe_sections(lab, 2 * parallel) + f"""security_level = may
+    conf.write_text(probe_sections(lab, connections or 2 * parallel) + f"""security_level = may
 [policy]
 listen = unix:{sock}
 socketmap_listen =
@@ -88,6 +91,7 @@ class Daemon:
     def __init__(self, binary, conf, sock, log):
         self.sock, self.log = sock, log
         self._offset, self._probed = 0, set()
+        self.reasons = Counter()
         for stale in (sock, log):
             if Path(stale).exists():
                 Path(stale).unlink()
@@ -107,7 +111,8 @@ class Daemon:
         return 0.0
 
     def probe_lines(self):
-        """How many destinations were probed (their "probe:" log lines, read on from where the last call stopped)."""
+        """How many destinations were probed (their "probe:" log lines, read
+        on from where the last call stopped); their reasons in self.reasons."""
         try:
             with open(self.log, "rb") as f:
                 f.seek(self._offset)
@@ -118,7 +123,10 @@ class Daemon:
         self._offset += len(complete)
         for line in complete.decode(errors="replace").splitlines():
             if "probe: domain=" in line:
-                self._probed.add(line.split("probe: domain=", 1)[1].split(",", 1)[0])
+                domain = line.split("probe: domain=", 1)[1].split(",", 1)[0]
+                if domain not in self._probed:
+                    self._probed.add(domain)
+                    self.reasons[line.split(" reason=", 1)[-1].split(",", 1)[0]] += 1
         return len(self._probed)
 
     def wait_probed(self, n, timeout=300, samples=None, every=1.0):

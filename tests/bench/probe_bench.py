@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -12,10 +13,14 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
-from lab import Lab  # noqa: E402
+from lab import Lab, wait_port  # noqa: E402
 from daemon_run import Daemon, bench_certificate, daemon_conf, load, cpu_count_note, probe_sections, STEP_TIMEOUT  # noqa: E402
 
 HEALTHY = 2000   # healthy destinations per daemon round, each on an address of its own
+PARALLEL = 50    # destinations probed at once: [cache] max_parallel's default, and the control's connections
+                 # (more in flight only lengthens each handshake: 200 pushed some past the step timeouts)
+CEILING_PAIRS = 4  # openssl s_server + s_time pairs of the ceiling (2 already fill 2 cores)
+CEILING_SECONDS = 5
 MIXED = 10_000   # destinations of the mixed daemon run
 MIXED_HOSTS = 500  # MX hosts (every lab server behaviour) the mixed destinations point at
 
@@ -82,7 +87,7 @@ def healthy_round(lab, build, binary, name, domains, conns_file):
     """One mxtls-policyd asked about every domain at once (policy requests,
     answered at once); the time until the last one is probed, and the
     connections the fake server saw."""
-    conf, sock, log = daemon_conf(lab, name)
+    conf, sock, log = daemon_conf(lab, name, parallel=PARALLEL)
     before = lines_in(conns_file)
     d = Daemon(binary, conf, sock, log)
     t0 = time.monotonic()
@@ -93,14 +98,18 @@ def healthy_round(lab, build, binary, name, domains, conns_file):
     if not asked or t1 is None or rc != 0:
         print(f"  {name}: FAILED (asked: {bool(asked)}, probed: {d.probe_lines()}/{len(domains)}, exit {rc})")
         return None
+    if d.reasons["ok"] != len(domains):  # healthy servers judged otherwise: a failed round, not a rate
+        print(f"  {name}: FAILED (verdicts {dict(d.reasons)})")
+        return None
     connections = lines_in(conns_file) - before
     return {"rate": len(domains) / (t1 - t0), "conns": connections / len(domains), "rss": rss}
 
 
 def control_round(lab, build, domains, conns_file):
     """The control: `mxtls probe --no-survey` (one connection and handshake
-    per destination, no daemon) over the same destinations."""
-    conf, _, _ = daemon_conf(lab, "control")
+    per destination, no daemon) over the same destinations, as many at once
+    as the daemon probes."""
+    conf, _, _ = daemon_conf(lab, "control", connections=PARALLEL)
     before = lines_in(conns_file)
     t0 = time.monotonic()
     r = subprocess.run([str(build / "policy" / "mxtls"), "probe", "--config", str(conf), "--no-survey", "--json", *domains],
@@ -116,6 +125,44 @@ def control_round(lab, build, domains, conns_file):
         print(f"  control: FAILED (exit {r.returncode}, verdicts {dict(reasons)}, e.g. {example[:160]!r}: {r.stderr.strip()[:200]})")
         return None
     return {"rate": len(domains) / wall, "conns": (lines_in(conns_file) - before) / len(domains)}
+
+
+def ceiling_round(lab, cert):
+    """The machine's ceiling for these handshakes: OpenSSL alone at both
+    ends (openssl s_server and s_time -new, CEILING_PAIRS pairs at once on
+    loopback, the healthy servers' certificate, key and chain, TLSv1.3), no
+    SMTP, DNS, verification or verdict. Handshakes per second, or None."""
+    c = lab.certs
+    ports = [24431 + i for i in range(CEILING_PAIRS)]
+    servers = [subprocess.Popen(["openssl", "s_server", "-quiet", "-accept", f"127.0.0.1:{port}", "-cert", cert,
+                                 "-key", c / "leaf.key", "-cert_chain", c / "intermediate.pem", "-naccept", "1000000"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True) for port in ports]
+    try:
+        for port in ports:
+            wait_port("127.0.0.1", port)
+        t0 = time.monotonic()
+        clients = [subprocess.Popen(["openssl", "s_time", "-connect", f"127.0.0.1:{port}", "-new",
+                                     "-time", str(CEILING_SECONDS)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True) for port in ports]
+        outputs = [p.communicate()[0] for p in clients]
+        wall = time.monotonic() - t0
+    finally:
+        for s in servers:
+            s.kill()
+            s.wait()
+    counts = [re.search(r"^(\d+) connections in [\d.]+s", out, re.M) for out in outputs]
+    if not all(counts) or any(p.returncode for p in clients):
+        print(f"  OpenSSL alone: FAILED ({outputs[0].strip()[-200:]!r})")
+        return None
+    return sum(int(m.group(1)) for m in counts) / wall
+
+
+def rsa_signs_per_second():
+    """`openssl speed rsa2048`: RSA-2048 signatures per second on one core."""
+    r = subprocess.run(["openssl", "speed", "-seconds", "1", "rsa2048"], capture_output=True, text=True)
+    m = re.search(r"^rsa 2048 bits\s+\S+\s+\S+\s+([\d.]+)", r.stdout, re.M)
+    return float(m.group(1)) if m else None
 
 
 def daemon_healthy_bench(build, baseline):
@@ -134,20 +181,31 @@ def daemon_healthy_bench(build, baseline):
               f"each its own address) "
               f"asked at once; {cpu_count_note()}")
         runs = {label: [] for label, _ in builds + [("control", None)]}
+        ceilings = []
         for rnd in range(2):
             for label, binary in builds:
                 runs[label].append(healthy_round(lab, build, binary, f"healthy-{rnd}-{label.replace(' ', '-')}",
                                                  domains, conns_file))
             runs["control"].append(control_round(lab, build, domains, conns_file))
+            ceilings.append(ceiling_round(lab, lab.case_options["healthy13"]["cert"]))
         best = {k: max((r for r in v if r), key=lambda r: r["rate"], default=None) for k, v in runs.items()}
         for label, b in best.items():
             if b:
                 extra = f", RSS at the end {b['rss']:.1f} MiB" if "rss" in b else ""
                 print(f"  {label:<12} {b['rate']:7.1f} healthy destinations/s, {b['conns']:.2f} connections per destination{extra}")
+        ceiling = max((c for c in ceilings if c), default=None)
+        signs = rsa_signs_per_second()
+        if ceiling:
+            print(f"  OpenSSL alone {ceiling:7.1f} handshakes/s ({CEILING_PAIRS} openssl s_server + s_time -new pairs, "
+                  f"the same certificates; the machine's ceiling for these handshakes)")
+        if signs:
+            print(f"  openssl speed rsa2048: {signs:.0f} signatures/s on one core")
         control = best["control"]
         for label, _ in builds:
             if best[label] and control:
                 print(f"  {label}: {best[label]['rate'] / control['rate']:.0%} of the control (mxtls probe --no-survey)")
+            if best[label] and ceiling:
+                print(f"  {label}: {best[label]['rate'] / ceiling:.0%} of OpenSSL alone")
         if baseline and best["baseline"] and best["this build"]:
             print(f"  ratio: this build / baseline = {best['this build']['rate'] / best['baseline']['rate']:.2f}x")
 
