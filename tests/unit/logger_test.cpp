@@ -10,6 +10,7 @@
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "log/logger.h"
 
@@ -81,6 +82,33 @@ TEST_F(FileLog, ALineIsNeverTornBySigkill) {
     EXPECT_EQ(m[2].length(), std::stoi(m[1]) * 37 % 900);
   }
   EXPECT_GT(n, 100u);
+}
+
+// Threads that log at once share no lock: every line is still whole, none
+// is lost, and each thread's lines keep their order.
+TEST_F(FileLog, LinesOfConcurrentThreadsNeverInterleave) {
+  log::init(options("file:" + path_.string()));
+  constexpr int kThreads = 4, kLines = 5000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([t] {
+      for (int i = 0; i < kLines; ++i)
+        log::info("thread " + std::to_string(t) + " line " + std::to_string(i) + " " +
+                  std::string(static_cast<std::size_t>((i * 53 + t) % 700), 'y') + " end");
+    });
+  for (auto& th : threads) th.join();
+  const std::regex whole(R"(\S+ mxtls-test\[\d+\]: thread (\d) line (\d+) (y*) end)");
+  std::istringstream lines(read_file(path_));
+  std::vector<int> next(kThreads, 0);
+  int n = 0;
+  for (std::string line; std::getline(lines, line); ++n) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(line, m, whole)) << "line " << n << ": " << line.substr(0, 120);
+    const int t = std::stoi(m[1]), i = std::stoi(m[2]);
+    ASSERT_EQ(i, next[t]++) << "thread " << t << "'s lines out of order";
+    EXPECT_EQ(m[3].length(), (i * 53 + t) % 700);
+  }
+  EXPECT_EQ(n, kThreads * kLines);
 }
 
 }  // namespace
