@@ -79,7 +79,8 @@ void store_probe(VerdictStore& store, const CacheConfig& cache, const Destinatio
 
 // One destination, once it holds one of the slots: a destination's
 // deadline runs from its start, so waiting behind a long list of others
-// must not count against it (as in the daemon, [cache] max_parallel).
+// for a connection must not count against it. As many destinations at once
+// as connections ([probe] concurrency): each in flight can have one.
 asio::awaitable<void> probe_into(Prober& prober, AsyncSemaphore& slots, Target target, DestinationProbe& out) {
   co_await slots.acquire();
   const Permit slot(slots);
@@ -151,7 +152,7 @@ int probe_command(const std::vector<std::string>& args) {
   std::vector<bool> failed(targets.size());
   int status = kExitOk;
   WaitGroup all(io.get_executor());
-  AsyncSemaphore slots(io.get_executor(), config.cache.max_parallel);
+  AsyncSemaphore slots(io.get_executor(), config.probe.concurrency);
   for (std::size_t i = 0; i < targets.size(); ++i) {
     all.spawn(probe_into(*prober, slots, targets[i], results[i]), [&, i](const std::string& error) {
       std::cerr << "mxtls probe: " << o.targets[i] << ": internal error: " << error << "\n";

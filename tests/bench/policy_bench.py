@@ -1,6 +1,7 @@
 """Body of tests/bench/policy_bench: see there."""
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -39,14 +40,24 @@ def fill_mta_sts_cache(db, domains):
             c.execute("insert or replace into sts_policy_cache values (?,?,?,?)", (d, now, "id1", json.dumps(body)))
 
 
-def load(build, mode, target, domains, conns, requests, rate=None):
-    """One run of the load generator; None (and says why) when it failed."""
+def cpu_seconds(pid):
+    """User + system CPU of process `pid` (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load(build, mode, target, domains, conns, requests, rate=None, server=None):
+    """One run of the load generator; None (and says why) when it failed.
+    With `server` (a pid), also the server's CPU per request (cpu_us)."""
     cmd = [str(build / "tests" / "mxtls-bench-load"), mode, target, str(conns), str(requests)] + ([str(rate)] if rate else [])
+    before = cpu_seconds(server) if server else 0
     r = subprocess.run(cmd, input="\n".join(domains), capture_output=True, text=True, timeout=600)
     m = dict(kv.split("=") for kv in r.stdout.split()) if r.stdout.strip() else {}
     if r.returncode != 0 or int(m.get("requests", 0)) != requests:
         print(f"  FAILED: {' '.join(cmd[1:])}: {r.stdout.strip()} {r.stderr.strip()}", flush=True)
         return None
+    if server:
+        m["cpu_us"] = (cpu_seconds(server) - before) * 1e6 / requests
     return m
 
 
@@ -56,8 +67,26 @@ def us(v):
 
 def show(label, m):
     if m:
+        cpu = f"   server CPU {m['cpu_us']:.1f}us/request" if "cpu_us" in m else ""
         print(f"{label:<44} {float(m['rps']):>9.0f} req/s   p50 {m['p50']:>7}   p99 {m['p99']:>7}   p99.9 {m['p999']:>7}"
-              f"   generator CPU {m['generator_cpu']}", flush=True)
+              f"   generator CPU {m['generator_cpu']}{cpu}", flush=True)
+
+
+def closed_loop(build, label, domains, policyd_pid, minimal_pid):
+    """Three rounds of mxtls-policyd and the minimal responder taking turns,
+    best of each: throughput, and CPU per request (which the generator's
+    own limits do not move: with the minimal responder it runs at 90%+)."""
+    ours, minimal = [], []
+    for _ in range(3):
+        ours.append(load(build, "policy", "inet:127.0.0.1:10040", domains, CONNS, REQUESTS, server=policyd_pid))
+        minimal.append(load(build, "policy", "inet:127.0.0.1:10041", domains, CONNS, REQUESTS, server=minimal_pid))
+    show(label, best(ours))
+    show("minimal responder (action=DUNNO)", best(minimal))
+    ratio("throughput, mxtls-policyd / minimal", best(ours), best(minimal),
+          lambda a, b: f"{float(a['rps']) / float(b['rps']):.0%}")
+    cheapest = [min((r for r in runs if r), key=lambda r: r["cpu_us"], default=None) for runs in (ours, minimal)]
+    ratio("CPU per request, mxtls-policyd / minimal", *cheapest,
+          lambda a, b: f"{a['cpu_us'] / b['cpu_us']:.2f}x ({a['cpu_us']:.1f}us vs {b['cpu_us']:.1f}us)")
 
 
 def best(runs):
@@ -101,14 +130,8 @@ default_zone:
 
         print(f"policy requests, {CONNS} persistent connections, {REQUESTS} requests, {DOMAINS} cached destinations;"
               " three rounds interleaved, best of each")
-        ours, minimal = [], []
-        for _ in range(3):
-            ours.append(load(build, "policy", "inet:127.0.0.1:10040", domains, CONNS, REQUESTS))
-            minimal.append(load(build, "policy", "inet:127.0.0.1:10041", domains, CONNS, REQUESTS))
-        show("mxtls-policyd (cached decisions, logging)", best(ours))
-        show("minimal responder (action=DUNNO)", best(minimal))
-        ratio("throughput, mxtls-policyd / minimal", best(ours), best(minimal),
-              lambda a, b: f"{float(a['rps']) / float(b['rps']):.0%}")
+        minimal_pid = lab.spawned("minimal").pid
+        closed_loop(build, "mxtls-policyd (cached decisions, logging)", domains, lab.policyd_proc.pid, minimal_pid)
         print(f"\npaced at {PACED_RATE} req/s for 10 s over {CONNS} connections (latency from when each request was due)")
         paced = load(build, "policy", "inet:127.0.0.1:10040", domains, CONNS, PACED_RATE * 10, rate=PACED_RATE)
         paced_minimal = load(build, "policy", "inet:127.0.0.1:10041", domains, CONNS, PACED_RATE * 10, rate=PACED_RATE)
@@ -123,6 +146,12 @@ default_zone:
         sts = load(build, "socketmap:default", "inet:127.0.0.1:8461", domains, CONNS, 20_000)
         show("mta-sts-daemon (cached policies)", sts)
         ratio("mxtls / mta-sts-daemon", sm, sts, lambda a, b: f"{float(a['rps']) / float(b['rps']):.1f}x")
+
+        # What the decision's log line costs: the same daemon logging nothing.
+        print("\nthe same, mxtls-policyd with [log] target = none (what the log line per decision costs)")
+        lab.stop_policyd()
+        lab.start_policyd(log_target="none")
+        closed_loop(build, "mxtls-policyd (cached decisions, no log)", domains, lab.policyd_proc.pid, minimal_pid)
 
     print("\nmemory per cached destination:")
     print(subprocess.run([str(build / "tests" / "mxtls-bench-cache-memory"), "1000000"],

@@ -17,8 +17,8 @@ from lab import Lab, wait_port  # noqa: E402
 from daemon_run import Daemon, bench_certificate, daemon_conf, load, cpu_count_note, probe_sections, STEP_TIMEOUT  # noqa: E402
 
 HEALTHY = 2000   # healthy destinations per daemon round, each on an address of its own
-PARALLEL = 50    # destinations probed at once: [cache] max_parallel's default, and the control's connections
-                 # (more in flight only lengthens each handshake: 200 pushed some past the step timeouts)
+PARALLEL = 50    # destinations probed at once: the daemon's ([cache] max_parallel's default) and the
+                 # control's ([probe] concurrency); more in flight only lengthens each handshake
 CEILING_PAIRS = 4  # openssl s_server + s_time pairs of the ceiling (2 already fill 2 cores)
 CEILING_SECONDS = 5
 MIXED = 10_000   # destinations of the mixed daemon run

@@ -78,8 +78,7 @@ def main():
     domains = [f"s{i}.stsbench.test" for i in range(DOMAINS)]
     lab = Lab(Path(tempfile.gettempdir()) / "mxtls-lab-sts-bench", build)
     for d in domains:
-        lab.records += [f'"{d}. MX 10 mx.{d}."', f"'_mta-sts.{d}. TXT \"v=STSv1; id=bench1;\"'",
-                          f'"mta-sts.{d}. A {STS_NGINX}"']
+        lab.records += [f"{d}. MX 10 mx.{d}.", f'_mta-sts.{d}. TXT "v=STSv1; id=bench1;"', f"mta-sts.{d}. A {STS_NGINX}"]
     with lab:
         start_nginx(lab, domains)
         extra = f"""tlspolicy_source = dane-sts

@@ -110,14 +110,13 @@ class SingleTargets(unittest.TestCase):
         self.assertRegex(line, r"elapsed=\d+\.\d\ds")
 
     def test_many_targets_wait_their_turn_outside_their_deadline(self):
-        # One destination at once, one connection, a 2 s deadline: the tarpits
-        # time out in turn; the healthy destination waits behind them, and
-        # its deadline starts only with its turn.
+        # One connection at once, a 2 s deadline: the tarpits time out in
+        # turn; the healthy destination waits behind them, and its deadline
+        # starts only with its turn.
         conf = Path(lab.dir) / "one-at-a-time.conf"
         conf.write_text(lab.strict_conf.read_text()
                         .replace("allow_private_targets = yes", "allow_private_targets = yes\nconcurrency = 1")
-                        .replace("destination_timeout = 20s", "destination_timeout = 2s")
-                        + "[cache]\nmax_parallel = 1\n")
+                        .replace("destination_timeout = 20s", "destination_timeout = 2s"))
         r = lab.probe("--json", "[127.0.0.27]", "[mx.tarpit.test]", "healthy12.test", conf=conf)
         results = {d["destination"]: d for d in json.loads(r.stdout)}
         self.assertEqual({k: d["result"]["reason"] for k, d in results.items()},

@@ -186,7 +186,7 @@ class Lab:
         self.bench = bench  # extra destinations b0..bN-1.bench.test on 127.0.2+.x
         self.bench_cases = bench_cases  # names of the cases they take turns at (None: every served case)
         self.case_options = case_options or {}  # case name -> extra fakedest options, e.g. {"log_connections": "yes"}
-        self.records = list(records)  # extra DNS records, as unbound local-data: 'a.test. MX 10 mx.tarpit.test.'
+        self.records = list(records)  # extra DNS records, unbound local-data unquoted: 'a.test. MX 10 mx.tarpit.test.'
         self.dnssec = dnssec  # the DANE cases, a signed zone and validation
         self.mtas = mtas  # MTA_CASES: Exim and OpenSMTPD as destinations
         self.dnssec_dir = self.dir / "dnssec"
@@ -237,7 +237,8 @@ class Lab:
         return out
 
     def write_unbound(self):
-        data = [f'"{r}"' for r in self.records]
+        # A record with quotes of its own (TXT) goes in single quotes.
+        data = [f"'{r}'" if '"' in r else f'"{r}"' for r in self.records]
         for c in SERVED:
             if c.dns == "nullmx":
                 data.append(f'"{c.name}.test. MX 0 ."')
@@ -800,7 +801,7 @@ tls_require_ciphers = {priority}
     RELAY = "127.0.0.50"
     POLICY_PORT = 10040
 
-    def write_policyd_conf(self, policy_extra="", level="encrypt", sections=""):
+    def write_policyd_conf(self, policy_extra="", level="encrypt", sections="", log_target=None):
         # policy_extra's keys replace these.
         defaults = {"listen": f"inet:127.0.0.1:{self.POLICY_PORT} unix:{self.policy_socket}",
                     "socketmap_listen": f"unix:{self.socketmap_socket}", "socket_mode": "0666",
@@ -817,14 +818,14 @@ security_level = {level}
 path = {self.store}
 
 [log]
-target = file:{self.policyd_log}
+target = {log_target or f"file:{self.policyd_log}"}
 {sections}""")
 
-    def start_policyd(self, policy_extra="", level="encrypt", sections=""):
+    def start_policyd(self, policy_extra="", level="encrypt", sections="", log_target=None):
         """Starts mxtls-policyd (policy on inet:127.0.0.1:10040 and a unix
         socket, socketmap on a unix socket, store in the lab dir); `sections`
         adds whole sections, e.g. "[cache]\nmax_parallel = 4\n"."""
-        self.write_policyd_conf(policy_extra, level, sections)
+        self.write_policyd_conf(policy_extra, level, sections, log_target)
         r = subprocess.run([str(self.policyd), "--config", str(self.policyd_conf), "--check-config"],
                            capture_output=True, text=True)
         if r.returncode != 0:
