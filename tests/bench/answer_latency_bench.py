@@ -24,6 +24,7 @@ HOSTS = 1500        # fake MX addresses the new destinations point at
 REMOTE_GROUP = Path("/sys/fs/cgroup/cpu/mxtls-bench-remote")  # cgroup v1's cpu controller: see as_remote()
 REMOTE_SHARES = 256
 PROBE_GROUP = Path("/sys/fs/cgroup/cpu/mxtls-bench-probe")  # --probe-group
+AWAKE_GROUP = Path("/sys/fs/cgroup/cpu/mxtls-bench-awake")  # see keep_cores_awake()
 
 
 def fill_store(db, domains):
@@ -193,15 +194,24 @@ def probe_threads_apart(pid):
 
 
 def keep_cores_awake():
-    """One busy loop per core at SCHED_IDLE, for the whole run: any other
-    thread that wakes takes the core at once, but no core sits halted. On
-    a virtual machine a halted vCPU takes the hypervisor milliseconds to
-    wake, which inflated p99 without probing (the cores idle) far more than
-    while probing (the cores busy): ratios under 1 that said nothing about
-    probing. Returns the loops (kill them) and what to print."""
-    loops = [subprocess.Popen(["chrt", "--idle", "0", "sh", "-c", "while :; do :; done"], start_new_session=True)
-             for _ in range(os.cpu_count() or 1)]
-    return loops, "the cores kept out of idle (a SCHED_IDLE busy loop each)"
+    """One busy loop per core, for the whole run, taking only time nobody
+    else wants: any thread that wakes takes the core at once, but no core
+    sits halted. On a virtual machine a halted vCPU takes the hypervisor
+    milliseconds to wake, which inflated p99 without probing (cores idle)
+    far more than while probing (cores busy): ratios under 1 that said
+    nothing about probing. The loops run SCHED_IDLE in a cpu cgroup of
+    their own with cpu.idle (a task's policy alone is not enough: its group,
+    an autogroup or the bench's, would still compete at full weight).
+    Returns the loops (kill them) and what to print; none without the cgroup."""
+    try:
+        AWAKE_GROUP.mkdir(exist_ok=True)
+        (AWAKE_GROUP / "cpu.idle").write_text("1")
+    except OSError:
+        return [], "the cores may idle (no cgroup v1 cpu controller with cpu.idle here)"
+    loops = [subprocess.Popen(["chrt", "--idle", "0", "sh", "-c", "while :; do :; done"]) for _ in range(os.cpu_count() or 1)]
+    for loop in loops:
+        (AWAKE_GROUP / "cgroup.procs").write_text(str(loop.pid))
+    return loops, "the cores kept out of idle (a busy loop each in an idle cpu cgroup)"
 
 
 def main():
@@ -245,7 +255,7 @@ def main():
             for loop in loops:
                 loop.kill()
                 loop.wait()
-    for group in (REMOTE_GROUP, PROBE_GROUP):
+    for group in (REMOTE_GROUP, PROBE_GROUP, AWAKE_GROUP):
         if group.exists():
             group.rmdir()  # empty once the lab is down
     print(f"load average {os.getloadavg()[0]:.1f} at the end")

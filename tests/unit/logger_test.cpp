@@ -84,8 +84,8 @@ TEST_F(FileLog, ALineIsNeverTornBySigkill) {
   EXPECT_GT(n, 100u);
 }
 
-// Threads that log at once share no lock: every line is still whole, none
-// is lost, and each thread's lines keep their order.
+// Threads that log at once: every line is whole, none is lost, and each
+// thread's lines keep their order.
 TEST_F(FileLog, LinesOfConcurrentThreadsNeverInterleave) {
   log::init(options("file:" + path_.string()));
   constexpr int kThreads = 4, kLines = 5000;
