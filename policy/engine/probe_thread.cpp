@@ -4,8 +4,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <ctime>
 #include <future>
+#include <thread>
 #include <utility>
 
 #include "classify/classifier.h"
@@ -27,16 +29,19 @@ namespace {
 // daemon's share of the machine under autogroups, so probes slowed 2-3x.
 constexpr int kProbeNice = 10;
 
+// Tasks in each direction's ring before a sender waits or posts: far more
+// than the answering thread sends between two turns of the probe thread.
+constexpr std::size_t kHandoffCapacity = 4096;
+
 }  // namespace
 
 JudgedProbe judge_probe(const std::string& domain, const DestinationProbe& probe, const ClientProfile& profile,
                         const sts::Judging* sts) {
   auto verdict = classify_destination(probe, profile);
   if (sts) sts::apply_sts(probe, verdict, *sts);
-  for (const auto& line : format_probe_lines(probe, verdict, profile)) log::info(line);
-
   JudgedProbe out;
   out.domain = domain;
+  out.lines = format_probe_lines(probe, verdict, profile);
   // The facts (for mxtls report --what-if) are encoded here, off the answering thread.
   out.stored = stored_verdict(probe, verdict, profile, std::time(nullptr));
   out.stored.domain = domain;
@@ -46,7 +51,8 @@ JudgedProbe judge_probe(const std::string& domain, const DestinationProbe& probe
 }
 
 ProbeThread::ProbeThread(asio::io_context& answering, const Config& config, const ClientProfile& profile)
-    : answering_(answering), work_(io_.get_executor()), profile_(profile), resolver_(io_, config.dns),
+    : answering_(answering), to_probe_(io_, kHandoffCapacity), to_answering_(answering, kHandoffCapacity),
+      work_(io_.get_executor()), profile_(profile), resolver_(io_, config.dns),
       sts_(start_sts(io_, resolver_, config)), prober_(io_, config.probe, profile, resolver_) {
   if (sts_.resolver) prober_.enable_sts(*sts_.resolver, sts_.judging.profile);
 }
@@ -85,8 +91,20 @@ void ProbeThread::stop() {
   io_.shutdown();
 }
 
+void ProbeThread::to_probe_thread(Handoff::Task task) {
+  // A full ring (a burst the probe thread has not taken yet): posted, which
+  // only takes the lock this avoids; the order of two probes' starts is free.
+  if (!to_probe_.try_send(task)) asio::post(io_, std::move(task));
+}
+
+void ProbeThread::to_answering_thread(Handoff::Task task) {
+  // A waiting notice and its probe's result must arrive in order: a full
+  // ring is waited out here, in the background thread, never posted past.
+  while (!to_answering_.try_send(task)) std::this_thread::sleep_for(std::chrono::microseconds(200));
+}
+
 void ProbeThread::probe(std::string domain, Target target, OnWaiting on_waiting, OnDone on_done) {
-  asio::post(io_, [this, domain = std::move(domain), target = std::move(target), on_waiting = std::move(on_waiting),
+  to_probe_thread([this, domain = std::move(domain), target = std::move(target), on_waiting = std::move(on_waiting),
                    on_done = std::move(on_done)]() mutable {
     asio::co_spawn(io_, run(std::move(domain), std::move(target), std::move(on_waiting), std::move(on_done)),
                    asio::detached);
@@ -94,7 +112,7 @@ void ProbeThread::probe(std::string domain, Target target, OnWaiting on_waiting,
 }
 
 void ProbeThread::sts_policy(std::string domain, OnPolicy on_done) {
-  asio::post(io_, [this, domain = std::move(domain), on_done = std::move(on_done)]() mutable {
+  to_probe_thread([this, domain = std::move(domain), on_done = std::move(on_done)]() mutable {
     asio::co_spawn(io_, look_up_policy(std::move(domain), std::move(on_done)), asio::detached);
   });
 }
@@ -114,9 +132,7 @@ asio::awaitable<void> ProbeThread::look_up_policy(std::string domain, OnPolicy o
   } catch (const std::exception& e) {  // a fault of ours: answered as without a policy, asked again later
     log::error("socketmap: MTA-STS lookup of " + sanitize(domain) + " failed: " + e.what());
   }
-  asio::post(answering_, [on_done = std::move(on_done), found = std::move(found)]() mutable {
-    on_done(std::move(found));
-  });
+  to_answering_thread([on_done = std::move(on_done), found = std::move(found)]() mutable { on_done(std::move(found)); });
 }
 
 void ProbeThread::reconfigure(const ProbeConfig& config) {
@@ -128,7 +144,7 @@ asio::awaitable<void> ProbeThread::run(std::string domain, Target target, OnWait
   try {
     // The notice goes to the answering thread, which owns the slots.
     std::function<void()> waiting = [this, &on_waiting] {
-      if (on_waiting) asio::post(answering_, std::exchange(on_waiting, nullptr));
+      if (on_waiting) to_answering_thread(std::exchange(on_waiting, nullptr));
     };
     const auto started = std::chrono::steady_clock::now();
     const DestinationProbe probe = co_await prober_.probe(target, std::move(waiting));
@@ -139,9 +155,7 @@ asio::awaitable<void> ProbeThread::run(std::string domain, Target target, OnWait
     judged.domain = domain;
     judged.error = e.what();
   }
-  asio::post(answering_, [on_done = std::move(on_done), judged = std::move(judged)]() mutable {
-    on_done(std::move(judged));
-  });
+  to_answering_thread([on_done = std::move(on_done), judged = std::move(judged)]() mutable { on_done(std::move(judged)); });
 }
 
 }  // namespace mxtls
