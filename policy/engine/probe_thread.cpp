@@ -39,9 +39,13 @@ JudgedProbe judge_probe(const std::string& domain, const DestinationProbe& probe
                         const sts::Judging* sts) {
   auto verdict = classify_destination(probe, profile);
   if (sts) sts::apply_sts(probe, verdict, *sts);
+  // Written here, not by the answering thread: a write(2) to a log file can
+  // stall for milliseconds (ext4 journal commits, the store's fdatasync),
+  // and answers must not wait behind probes' lines.
+  for (const auto& line : format_probe_lines(probe, verdict, profile)) log::info(line);
+
   JudgedProbe out;
   out.domain = domain;
-  out.lines = format_probe_lines(probe, verdict, profile);
   // The facts (for mxtls report --what-if) are encoded here, off the answering thread.
   out.stored = stored_verdict(probe, verdict, profile, std::time(nullptr));
   out.stored.domain = domain;
@@ -86,6 +90,7 @@ asio::awaitable<void> ProbeThread::warm_up() {
 
 void ProbeThread::stop() {
   if (std::exchange(stopped_, true)) return;
+  stopping_ = true;
   io_.stop();
   if (thread_.joinable()) thread_.join();
   io_.shutdown();
@@ -99,8 +104,13 @@ void ProbeThread::to_probe_thread(Handoff::Task task) {
 
 void ProbeThread::to_answering_thread(Handoff::Task task) {
   // A waiting notice and its probe's result must arrive in order: a full
-  // ring is waited out here, in the background thread, never posted past.
-  while (!to_answering_.try_send(task)) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  // ring is waited out here, in the background thread, never posted past;
+  // unless the daemon is stopping, when nobody drains it (and results in
+  // flight are dropped anyway).
+  while (!to_answering_.try_send(task)) {
+    if (stopping_) return;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
 }
 
 void ProbeThread::probe(std::string domain, Target target, OnWaiting on_waiting, OnDone on_done) {

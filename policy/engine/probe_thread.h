@@ -2,11 +2,11 @@
 // with its own io_context, and on it everything a probe touches (the DNS
 // resolver, the Prober and its host probes, the MTA-STS resolver the prober
 // uses, TLS handshakes and certificate parsing), the judging of a
-// finished probe (classification, MTA-STS, the probe log lines to write,
-// the verdict to store) and the tlspolicy socketmap's MTA-STS lookups (sts_policy()).
+// finished probe (classification, MTA-STS, the probe log lines, the verdict
+// to store) and the tlspolicy socketmap's MTA-STS lookups (sts_policy()).
 // The answering thread keeps what answers read and the scheduler's
 // bookkeeping (queue, backoff, cache, waiters): it hands a target over with
-// probe() and gets, posted back to its own io_context, the "only waiting
+// probe() and gets back, run on its own io_context, the "only waiting
 // for hosts probed for others" notice and the JudgedProbe.
 // The hand-off is bounded both ways by the Scheduler: it starts at most
 // cache.max_parallel probes holding a slot plus cache.max_queue waiting
@@ -16,12 +16,12 @@
 // The probe thread runs at nice 10: a busy core serves answers first.
 // Not for the CLI, which probes on its one thread.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "config/config.h"
 #include "dns/resolver.h"
@@ -40,15 +40,10 @@ struct JudgedProbe {
   StoredVerdict stored;    // expires_at is the recorder's (its TTLs)
   DaneTlspolicy::Kind dane = DaneTlspolicy::Kind::none;
   std::string where;       // the deciding MX host, else the domain (local-problem detection)
-  // The probe's log lines (one per MX address), written by the answering
-  // thread as it records the verdict: the probe thread then never holds
-  // the log sink's lock that an answer's line waits for (it did, preempted
-  // at nice 10, for up to 4.2 ms).
-  std::vector<std::string> lines;
   std::chrono::steady_clock::duration took{};
 };
 
-// The verdict of a finished probe and its log lines (one per MX address).
+// The verdict of a finished probe, logged (one line per MX address).
 JudgedProbe judge_probe(const std::string& domain, const DestinationProbe& probe, const ClientProfile& profile,
                         const sts::Judging* sts);
 
@@ -105,6 +100,7 @@ class ProbeThread {
   Prober prober_;
   std::thread thread_;
   bool stopped_ = false;
+  std::atomic<bool> stopping_{false};  // read by the probe thread waiting for room to send
 };
 
 }  // namespace mxtls

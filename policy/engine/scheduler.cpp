@@ -104,7 +104,6 @@ void Scheduler::give_up_slot(const std::string& domain) {
 
 void Scheduler::finished(JudgedProbe judged) {
   const std::string domain = judged.domain;
-  for (const auto& line : judged.lines) log::info(line);
   if (judged.error.empty()) {
     record(judged);
   } else {
