@@ -50,6 +50,23 @@ TEST(Watchdog, StepsThatEndInTimeNeverFireAndAShorterBudgetLaterIsKept) {
   EXPECT_TRUE(read_times_out(s, *watchdog, 50ms));
 }
 
+// What a composed operation (a TLS read) does when the deadline passes
+// between two of its own steps: its next read starts after the watchdog
+// fired. It must end at once, not wait unwatched for the peer.
+TEST(Watchdog, AReadStartedAfterItFiredEndsAtOnce) {
+  SocketPair s;
+  auto watchdog = Watchdog::create(s.a, Watchdog::clock::time_point::max());
+  watchdog->arm(10ms);
+  s.io.run_for(100ms);  // nothing pending: the deadline passes between steps
+  ASSERT_TRUE(watchdog->fired());
+  char byte;
+  bool ended = false;
+  s.a.async_read_some(asio::buffer(&byte, 1), [&](const boost::system::error_code& ec, std::size_t) { ended = !!ec; });
+  s.io.restart();
+  s.io.run_for(1s);
+  EXPECT_TRUE(ended);
+}
+
 TEST(Watchdog, TheHardDeadlineCapsEveryBudget) {
   SocketPair s;
   auto watchdog = Watchdog::create(s.a, Watchdog::clock::now() + 50ms);
