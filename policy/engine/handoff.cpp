@@ -66,7 +66,7 @@ void Handoff::run_tasks() {
     try {
       (*task)();
     } catch (const std::exception& e) {  // a fault of ours; the other tasks still run
-      log::error(std::string("internal error in a task handed over between threads: ") + e.what());
+      log::error(std::string("handoff: internal error in a task from another thread: ") + e.what());
     }
   });
 }

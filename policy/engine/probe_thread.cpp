@@ -89,8 +89,7 @@ asio::awaitable<void> ProbeThread::warm_up() {
 }
 
 void ProbeThread::stop() {
-  if (std::exchange(stopped_, true)) return;
-  stopping_ = true;
+  if (stopped_.exchange(true)) return;
   io_.stop();
   if (thread_.joinable()) thread_.join();
   io_.shutdown();
@@ -108,7 +107,7 @@ void ProbeThread::to_answering_thread(Handoff::Task task) {
   // unless the daemon is stopping, when nobody drains it (and results in
   // flight are dropped anyway).
   while (!to_answering_.try_send(task)) {
-    if (stopping_) return;
+    if (stopped_) return;
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
 }

@@ -99,8 +99,7 @@ class ProbeThread {
   StsSetup sts_;
   Prober prober_;
   std::thread thread_;
-  bool stopped_ = false;
-  std::atomic<bool> stopping_{false};  // read by the probe thread waiting for room to send
+  std::atomic<bool> stopped_{false};  // also read by the probe thread waiting for room to send
 };
 
 }  // namespace mxtls
