@@ -1,7 +1,11 @@
 // The file log target: each line reaches the file in one write(2) on an
-// O_APPEND descriptor, as soon as it is logged, so a process killed at any
-// moment (SIGKILL, OOM) never leaves half a line, and lines from concurrent
-// writers never interleave. Not for stderr or syslog (see logger.cpp).
+// O_APPEND descriptor, as soon as it is logged, so lines from concurrent
+// writers never interleave and a line is never held in a buffer of ours.
+// A process killed (SIGKILL, OOM) while the kernel copies a line that
+// crosses a page of the file can leave that one line cut short: Linux
+// checks for a fatal signal between pages. Opening the file again (the next
+// start) ends such a fragment with a newline, so it stays a line of its own
+// and the next line is whole. Not for stderr or syslog (see logger.cpp).
 // The writers queue on the sink's mutex: without it (each thread formatting
 // on its own, the kernel's O_APPEND keeping lines apart) the answering
 // thread queued in write(2) behind the probe thread instead, and its p99
@@ -16,7 +20,8 @@ namespace mxtls::log {
 
 class LineFileSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  // Opens (creates) `path` for appending; throws std::runtime_error naming it.
+  // Opens (creates) `path` for appending and ends a fragment a killed
+  // writer left; throws std::runtime_error naming the file.
   explicit LineFileSink(const std::string& path);
   ~LineFileSink() override;
   LineFileSink(const LineFileSink&) = delete;
@@ -27,6 +32,7 @@ class LineFileSink final : public spdlog::sinks::base_sink<std::mutex> {
   void flush_() override {}  // nothing is buffered
 
  private:
+  void write_all(const char* data, std::size_t size);
   int fd_;
 };
 
