@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
     socket_access = resolve_socket_access(config.milter.socket_owner, config.milter.socket_group,
                                           config.milter.socket_mode, "milter.");
     check_metrics_listen(config.metrics.milter_listen, "metrics.milter_listen");
-    log::init({config.log.target, config.log.facility, "mxtls-milter", config.log.level});
+    log::init({config.log.target, config.log.facility, "mxtls-milter", config.log.level, log::Writing::writer_thread});
   } catch (const std::exception& e) {
     std::cerr << "mxtls-milter: " << e.what() << "\n";
     return 78;
@@ -219,6 +219,7 @@ int main(int argc, char** argv) {
     break;
   }
   listener.join();
+  log::flush();  // the writer thread's queue, sent while we are alive
   // journald names the unit of a syslog line by the sender's process: gone
   // too soon, and the last lines are missing from journalctl -u.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));

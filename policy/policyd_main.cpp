@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
                                           config.policy.socket_mode, "policy.");
     const auto fd_error = fd_budget_error(config, policy_specs.size() + socketmap_specs.size(), fd_limit);
     if (!fd_error.empty()) throw ConfigError(fd_error);
-    profile = start_probe_side(config, "mxtls-policyd");
+    profile = start_probe_side(config, "mxtls-policyd", log::Writing::writer_thread);
   } catch (const std::exception& e) {
     sigset_t pending;
     sigpending(&pending);
@@ -251,6 +251,7 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_UNBLOCK, &start_signals, nullptr);  // those that came while starting are handled now
     io.run();
     probes.stop();  // before anything it posts to goes
+    log::flush();  // the writer thread's queue, sent while we are alive
     // journald names the unit of a syslog line by the sender's process:
     // gone too soon, and the last lines are missing from journalctl -u.
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -1,16 +1,16 @@
 #include "log/logger.h"
 
 #include <spdlog/sinks/null_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
 #include <syslog.h>
 
 #include <array>
+#include <memory>
 #include <stdexcept>
 #include <utility>
 
-#include "log/line_file_sink.h"
+#include "log/line_file.h"
+#include "log/line_sink.h"
 
 namespace mxtls::log {
 namespace {
@@ -26,6 +26,44 @@ int facility_from_name(const std::string& name) {
   throw std::runtime_error("unknown syslog facility '" + name + "' (expected mail, daemon, user, auth or local0..local7)");
 }
 
+// A file or standard error: the lines in one write(2).
+class FileTarget final : public LineTarget {
+ public:
+  explicit FileTarget(LineFile file) : file_(std::move(file)) {}
+  void write(const Lines& lines) override { file_.write(lines.text.data(), lines.text.size()); }
+
+ private:
+  LineFile file_;
+};
+
+// syslog(3), one record per line; it adds "ident[pid]:" itself.
+class SyslogTarget final : public LineTarget {
+ public:
+  SyslogTarget(std::string ident, int facility) : ident_(std::move(ident)) {
+    ::openlog(ident_.c_str(), LOG_PID | LOG_NDELAY, facility);
+  }
+  ~SyslogTarget() override { ::closelog(); }
+  void write(const Lines& lines) override {
+    std::size_t start = 0;
+    for (const auto& line : lines.lines) {
+      ::syslog(priority(line.level), "%.*s", static_cast<int>(line.end - 1 - start), lines.text.data() + start);
+      start = line.end;
+    }
+  }
+
+ private:
+  static int priority(spdlog::level::level_enum level) {
+    switch (level) {
+      case spdlog::level::warn: return LOG_WARNING;
+      case spdlog::level::err: return LOG_ERR;
+      case spdlog::level::critical: return LOG_CRIT;
+      case spdlog::level::info: return LOG_INFO;
+      default: return LOG_DEBUG;
+    }
+  }
+  const std::string ident_;  // openlog keeps the pointer
+};
+
 spdlog::level::level_enum level_from_name(const std::string& name) {
   if (name == "debug") return spdlog::level::debug;
   if (name == "info") return spdlog::level::info;
@@ -37,18 +75,17 @@ spdlog::level::level_enum level_from_name(const std::string& name) {
 }  // namespace
 
 void init(const Options& options) {
+  const std::string stamped = "%Y-%m-%dT%H:%M:%S.%e " + options.ident + "[%P]: %v";
   spdlog::sink_ptr sink;
-  std::string pattern = "%v";
+  std::string pattern = stamped;
   if (options.target == "syslog") {
-    // syslog adds "ident[pid]:" itself.
-    sink = std::make_shared<spdlog::sinks::syslog_sink_mt>(options.ident, LOG_PID | LOG_NDELAY,
-                                                           facility_from_name(options.facility), false);
+    sink = std::make_shared<LineSink>(std::make_unique<SyslogTarget>(options.ident, facility_from_name(options.facility)),
+                                      options.writing);
+    pattern = "%v";
   } else if (options.target == "stderr") {
-    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-    pattern = "%Y-%m-%dT%H:%M:%S.%e " + options.ident + "[%P]: %v";
+    sink = std::make_shared<LineSink>(std::make_unique<FileTarget>(LineFile::standard_error()), options.writing);
   } else if (options.target.starts_with("file:")) {
-    sink = std::make_shared<LineFileSink>(options.target.substr(5));
-    pattern = "%Y-%m-%dT%H:%M:%S.%e " + options.ident + "[%P]: %v";
+    sink = std::make_shared<LineSink>(std::make_unique<FileTarget>(LineFile(options.target.substr(5))), options.writing);
   } else if (options.target == "none") {
     sink = std::make_shared<spdlog::sinks::null_sink_mt>();
   } else {
@@ -57,10 +94,10 @@ void init(const Options& options) {
   auto logger = std::make_shared<spdlog::logger>(options.ident, std::move(sink));
   logger->set_pattern(pattern);
   logger->set_level(level_from_name(options.level));
-  // No sink buffers: a line is out (one write(2) or syslog(3) call) when
-  // the call that logs it returns.
   spdlog::set_default_logger(std::move(logger));
 }
+
+void flush() { spdlog::default_logger_raw()->flush(); }
 
 void debug(std::string_view line) { spdlog::debug("{}", line); }
 bool debug_enabled() { return spdlog::should_log(spdlog::level::debug); }

@@ -8,11 +8,17 @@
 
 namespace mxtls::log {
 
+// In the calling thread, or by a writer thread of the log's own.
+enum class Writing { in_caller, writer_thread };
+
 struct Options {
   std::string target = "syslog";     // syslog | stderr | file:/path | none
   std::string facility = "mail";     // syslog facility name
   std::string ident = "mxtls";       // program name in the line (mxtls-policyd, ...)
   std::string level = "info";        // debug | info | warning | error
+  // The daemons write lines from a thread of their own, so answering never
+  // waits on the target; the CLI writes them before it goes on.
+  Writing writing = Writing::in_caller;
 };
 
 // Throws std::runtime_error naming the bad value (start-up error).
@@ -24,5 +30,7 @@ bool debug_enabled();
 void info(std::string_view line);
 void warning(std::string_view line);
 void error(std::string_view line);
+// Returns once every line logged so far is written.
+void flush();
 
 }  // namespace mxtls::log

@@ -4,10 +4,10 @@
 
 namespace mxtls {
 
-ClientProfile start_probe_side(const Config& config, const std::string& program) {
+ClientProfile start_probe_side(const Config& config, const std::string& program, log::Writing writing) {
   ClientProfile profile = build_client_profile(config.tls);
   profile.expiry_warning = std::chrono::duration_cast<std::chrono::seconds>(config.probe.expiry_warning.value);
-  log::init({config.log.target, config.log.facility, program, config.log.level});
+  log::init({config.log.target, config.log.facility, program, config.log.level, writing});
   log::info("profile " + profile.name + " (" + (config.tls.profile == "auto" ? "" : "configured; ") + profile.source + ")");
   if (level_is_dane(profile.level) && config.dns.trust_anchor.empty())
     log::warning("security level " + std::string(level_name(profile.level)) +

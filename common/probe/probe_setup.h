@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "dns/resolver.h"
+#include "log/logger.h"
 #include "sts/judge.h"
 #include "sts/resolver.h"
 #include "tls/client_profile.h"
@@ -15,7 +16,7 @@
 namespace mxtls {
 
 // Throws ProfileError or std::runtime_error naming the key (start-up error).
-ClientProfile start_probe_side(const Config& config, const std::string& program);
+ClientProfile start_probe_side(const Config& config, const std::string& program, log::Writing writing);
 
 // MTA-STS from [mta_sts]: the resolver (policy lookups and their cache;
 // null when enabled = no) and how policies are judged: the profile our MTA

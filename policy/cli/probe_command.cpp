@@ -136,7 +136,7 @@ int probe_command(const std::vector<std::string>& args) {
   try {
     config = load_config(o.config_path, !vm.count("config"));
     apply_overrides(config, o);
-    profile = start_probe_side(config, "mxtls");
+    profile = start_probe_side(config, "mxtls", log::Writing::in_caller);
     resolver = std::make_unique<dns::Resolver>(io, config.dns);
     prober = std::make_unique<Prober>(io, config.probe, profile, *resolver);
     sts = start_sts(io, *resolver, config);

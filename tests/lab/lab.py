@@ -49,6 +49,24 @@ def run(cmd, **kw):
     return r
 
 
+def settled_text(path, quiet=0.01, limit=1.0):
+    """A daemon's log file once its writer thread is quiet: the daemons
+    write lines moments after the event (a thread of their own takes them),
+    so a line logged before a reply may reach the file just after it. Reads
+    until the file has not grown for `quiet` seconds, at most `limit`."""
+    if not path.exists():
+        return ""
+    text = path.read_text(errors="replace")
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        again = path.read_text(errors="replace")
+        if len(again) == len(text):
+            break
+        text = again
+    return text
+
+
 def wait_for(predicate, timeout=30, what="condition"):
     """Polls until predicate() is truthy; returns its value."""
     deadline = time.time() + timeout
@@ -880,7 +898,7 @@ engine_timeout = 1s
             self.check_clean_exit(proc, "milter")
 
     def milter_log_text(self):
-        return self.milter_log.read_text() if self.milter_log.exists() else ""
+        return settled_text(self.milter_log)
 
     def delivered_messages(self, case):
         f = self.spool / f"{case}.msgs"
@@ -1017,7 +1035,7 @@ FEATURE(`access_db', `hash -T<TMPF> -o {sm}/access')dnl
         wait_port(self.RELAY, 25)
 
     def policyd_log_text(self):
-        return self.policyd_log.read_text() if self.policyd_log.exists() else ""
+        return settled_text(self.policyd_log)
 
     def learn(self, domain):
         """Has mxtls-policyd probe `domain` (a socketmap lookup queues it) and waits for the verdict."""

@@ -5,7 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <spdlog/logger.h>
+
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -13,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "log/line_sink.h"
 #include "log/logger.h"
 
 namespace mxtls {
@@ -25,14 +31,15 @@ std::string read_file(const std::filesystem::path& path) {
   return s.str();
 }
 
-log::Options options(const std::string& target) {
+log::Options options(const std::string& target, log::Writing writing = log::Writing::in_caller) {
   log::Options o;
   o.target = target;
   o.ident = "mxtls-test";
+  o.writing = writing;
   return o;
 }
 
-class FileLog : public ::testing::Test {
+class FileLog : public ::testing::TestWithParam<log::Writing> {
  protected:
   void SetUp() override {
     path_ = std::filesystem::temp_directory_path() / ("mxtls-log-test-" + std::to_string(getpid()) + ".log");
@@ -45,7 +52,7 @@ class FileLog : public ::testing::Test {
   std::filesystem::path path_;
 };
 
-TEST_F(FileLog, ALineIsInTheFileWhenTheCallReturns) {
+TEST_F(FileLog, InTheCallerALineIsInTheFileWhenTheCallReturns) {
   log::init(options("file:" + path_.string()));
   log::info("store: first line");
   EXPECT_NE(read_file(path_).find("mxtls-test["), std::string::npos);
@@ -58,11 +65,11 @@ TEST_F(FileLog, ALineIsInTheFileWhenTheCallReturns) {
 // line the kernel was copying across a page (a buffered stream used to
 // leave lines cut wherever its buffer ended). The next start ends such a
 // fragment, so its own first line is whole.
-TEST_F(FileLog, OnlyTheLineBeingWrittenCanBeCutBySigkillAndTheNextStartEndsIt) {
+TEST_P(FileLog, OnlyTheLineBeingWrittenCanBeCutBySigkillAndTheNextStartEndsIt) {
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    log::init(options("file:" + path_.string()));
+    log::init(options("file:" + path_.string(), GetParam()));
     for (int i = 0;; ++i) log::info("line " + std::to_string(i) + " " + std::string(static_cast<std::size_t>(i * 37 % 900), 'x') + " end");
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -79,15 +86,19 @@ TEST_F(FileLog, OnlyTheLineBeingWrittenCanBeCutBySigkillAndTheNextStartEndsIt) {
   const std::string fragment = killed.substr(fragment_at);
   EXPECT_EQ(fragment.find("mxtls-test[", 1), std::string::npos) << "more than one line cut: " << fragment.substr(0, 120);
 
-  log::init(options("file:" + path_.string()));
+  log::init(options("file:" + path_.string(), GetParam()));
   log::info("line after the kill");
+  log::flush();
   const std::string text = read_file(path_);
   ASSERT_EQ(text.compare(0, killed.size(), killed), 0) << "the start wrote over what was there";
   const std::regex whole(R"(\S+ mxtls-test\[\d+\]: line (\d+) (x*) end)");
+  // A writer thread that fell behind the child's loop says so in a line.
+  const std::regex dropped(R"(\S+ mxtls-test\[\d+\]: log: \d+ lines dropped: .*)");
   std::istringstream lines(text.substr(0, fragment_at));
   std::size_t n = 0;
   for (std::string line; std::getline(lines, line); ++n) {
     std::smatch m;
+    if (GetParam() == log::Writing::writer_thread && std::regex_match(line, dropped)) continue;
     ASSERT_TRUE(std::regex_match(line, m, whole)) << "line " << n << ": " << line.substr(0, 120);
     EXPECT_EQ(m[2].length(), std::stoi(m[1]) * 37 % 900);
   }
@@ -112,8 +123,8 @@ TEST_F(FileLog, AStartEndsAFragmentLeftInTheFile) {
 
 // Threads that log at once: every line is whole, none is lost, and each
 // thread's lines keep their order.
-TEST_F(FileLog, LinesOfConcurrentThreadsNeverInterleave) {
-  log::init(options("file:" + path_.string()));
+TEST_P(FileLog, LinesOfConcurrentThreadsNeverInterleave) {
+  log::init(options("file:" + path_.string(), GetParam()));
   constexpr int kThreads = 4, kLines = 5000;
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t)
@@ -123,6 +134,7 @@ TEST_F(FileLog, LinesOfConcurrentThreadsNeverInterleave) {
                   std::string(static_cast<std::size_t>((i * 53 + t) % 700), 'y') + " end");
     });
   for (auto& th : threads) th.join();
+  log::flush();
   const std::regex whole(R"(\S+ mxtls-test\[\d+\]: thread (\d) line (\d+) (y*) end)");
   std::istringstream lines(read_file(path_));
   std::vector<int> next(kThreads, 0);
@@ -135,6 +147,74 @@ TEST_F(FileLog, LinesOfConcurrentThreadsNeverInterleave) {
     EXPECT_EQ(m[3].length(), (i * 53 + t) % 700);
   }
   EXPECT_EQ(n, kThreads * kLines);
+}
+
+
+INSTANTIATE_TEST_SUITE_P(Writing, FileLog, ::testing::Values(log::Writing::in_caller, log::Writing::writer_thread),
+                         [](const auto& info) { return info.param == log::Writing::in_caller ? "InCaller" : "WriterThread"; });
+
+TEST_F(FileLog, AWriterThreadWritesWhatWasLoggedByFlushAndBeforeTheLogIsReplaced) {
+  log::init(options("file:" + path_.string(), log::Writing::writer_thread));
+  log::info("first");
+  log::flush();
+  EXPECT_NE(read_file(path_).find(": first\n"), std::string::npos);
+  for (int i = 0; i < 1000; ++i) log::info("line " + std::to_string(i));
+  log::init(options("none"));  // the old sink writes its queue as it goes
+  const std::string text = read_file(path_);
+  EXPECT_NE(text.find(": line 999\n"), std::string::npos);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1001);
+}
+
+// A target that takes nothing until released: a stalled disk or syslog.
+class StalledTarget final : public log::LineTarget {
+ public:
+  explicit StalledTarget(std::string& text) : text(text) {}
+  void write(const log::Lines& lines) override {
+    std::unique_lock lock(mutex_);
+    entered = true;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return released; });
+    text += lines.text;
+  }
+  void wait_until_entered() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return entered; });
+  }
+  void release() {
+    std::lock_guard lock(mutex_);
+    released = true;
+    changed_.notify_all();
+  }
+  std::string& text;  // outlives the sink, which owns its target
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool entered = false;
+  bool released = false;
+};
+
+// Logging never waits on a stalled target; past the bound lines are dropped
+// and counted, and the count is written once the target takes lines again.
+TEST(LineSink, AStalledTargetCostsLinesNotWaitsAndTheDropsAreCounted) {
+  std::string text;
+  auto owned = std::make_unique<StalledTarget>(text);
+  StalledTarget& target = *owned;
+  const std::string line(1000, 'z');
+  {
+    auto sink = std::make_shared<log::LineSink>(std::move(owned), log::Writing::writer_thread);
+    sink->set_pattern("%v");
+    spdlog::logger logger("stalled", sink);
+    logger.info("first");
+    target.wait_until_entered();  // the writer took it and stalls on it
+    const std::size_t fit = log::LineSink::kMaxQueuedBytes / (line.size() + 1) + 1;
+    for (std::size_t i = 0; i < fit + 250; ++i) logger.info(line);
+    target.release();
+  }  // the sink writes the rest as it goes
+  EXPECT_EQ(text.substr(0, 6), "first\n");
+  const std::size_t kept = static_cast<std::size_t>(std::count(text.begin(), text.end(), 'z')) / line.size();
+  EXPECT_EQ(kept, log::LineSink::kMaxQueuedBytes / (line.size() + 1) + 1);
+  EXPECT_NE(text.find("log: 250 lines dropped: the log target fell 8 MiB behind\n"), std::string::npos) << text.substr(text.size() - 200);
 }
 
 }  // namespace

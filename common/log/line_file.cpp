@@ -1,4 +1,4 @@
-#include "log/line_file_sink.h"
+#include "log/line_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -7,9 +7,9 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace mxtls::log {
-
 namespace {
 
 // Read and write when allowed (to look at the last byte), else write only.
@@ -21,25 +21,21 @@ int open_for_append(const std::string& path) {
 
 }  // namespace
 
-LineFileSink::LineFileSink(const std::string& path) : fd_(open_for_append(path)) {
+LineFile::LineFile(const std::string& path) : fd_(open_for_append(path)), owned_(true) {
   if (fd_ < 0) throw std::runtime_error("log file " + path + ": " + std::strerror(errno));
   struct stat st {};
   char last = '\n';
   if (::fstat(fd_, &st) == 0 && st.st_size > 0 && ::pread(fd_, &last, 1, st.st_size - 1) == 1 && last != '\n')
-    write_all("\n", 1);
+    write("\n", 1);
 }
 
-LineFileSink::~LineFileSink() { ::close(fd_); }
-
-void LineFileSink::sink_it_(const spdlog::details::log_msg& msg) {
-  spdlog::memory_buf_t line;
-  formatter_->format(msg, line);  // the whole line, end of line included
-  write_all(line.data(), line.size());
+LineFile::~LineFile() {
+  if (owned_ && fd_ >= 0) ::close(fd_);
 }
 
-// One write; the loop only finishes one that a full disk or a signal cut
-// short. A line that cannot be written is dropped: there is nowhere to say so.
-void LineFileSink::write_all(const char* data, std::size_t size) {
+LineFile::LineFile(LineFile&& other) noexcept : fd_(std::exchange(other.fd_, -1)), owned_(other.owned_) {}
+
+void LineFile::write(const char* data, std::size_t size) const {
   while (size > 0) {
     const ssize_t n = ::write(fd_, data, size);
     if (n < 0 && errno == EINTR) continue;
