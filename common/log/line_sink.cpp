@@ -55,19 +55,34 @@ void LineSink::log(const spdlog::details::log_msg& msg) {
     ++dropped_;
     return;
   }
-  const bool was_empty = pending_.empty();
   append(pending_, msg);
   ++appended_;
+  const bool wake = writer_asleep_ && pending_.lines.size() == 1;
   lock.unlock();
-  if (was_empty) queued_.notify_one();  // else the writer is awake already
+  if (wake) queued_.notify_one();
 }
 
 void LineSink::run() {
   Lines batch;
   std::unique_lock lock(mutex_);
+  auto last_batch = std::chrono::steady_clock::now();
   for (;;) {
-    queued_.wait(lock, [this] { return !pending_.empty() || stopping_; });
-    if (pending_.empty()) return;  // stopping, and all is written
+    // While lines come, the writer looks for them every kGathering, so
+    // the threads that log never wake it: a wake from the answering thread
+    // put milliseconds on answers (policy_bench paced at 5,000/s: p99
+    // 1.6-4.8 ms against 0.22-0.38 ms). Quiet for kPolling, it sleeps until
+    // the next line wakes it.
+    if (pending_.empty() && std::chrono::steady_clock::now() - last_batch >= kPolling) {
+      writer_asleep_ = true;
+      queued_.wait(lock, [this] { return !pending_.empty() || stopping_; });
+      writer_asleep_ = false;
+    }
+    // Lines logged meanwhile join this batch, unless someone waits for it.
+    queued_.wait_for(lock, kGathering, [this] { return stopping_ || (flushers_ > 0 && !pending_.empty()); });
+    if (pending_.empty()) {
+      if (stopping_) return;  // all is written
+      continue;
+    }
     std::swap(batch, pending_);
     const std::size_t taken = batch.lines.size();
     if (dropped_ > 0) {
@@ -81,6 +96,7 @@ void LineSink::run() {
     batch.clear();
     lock.lock();
     done_ += taken;
+    last_batch = std::chrono::steady_clock::now();
     written_.notify_all();
   }
 }
@@ -89,7 +105,10 @@ void LineSink::flush() {
   if (writing_ == Writing::in_caller) return;
   std::unique_lock lock(mutex_);
   const std::uint64_t goal = appended_;
+  ++flushers_;
+  queued_.notify_one();
   written_.wait(lock, [&] { return done_ >= goal; });
+  --flushers_;
 }
 
 void LineSink::set_pattern(const std::string& pattern) {

@@ -4,8 +4,10 @@
 // through a writer thread of its own (the daemons): a thread that answers
 // the MTA then only formats and appends to a buffer under a short lock, and
 // never waits on a disk, a full syslog socket or another thread's write.
-// The writer takes everything queued at once, so a busy daemon writes many
-// lines per write(2). A line reaches the target within moments of being
+// While lines come, the writer takes everything queued every kGathering,
+// so a busy daemon writes many lines per write(2) and the threads that log
+// never wake it; after kPolling without lines it sleeps until the next one
+// wakes it. A line reaches the target within about kGathering of being
 // logged; a process killed before its writer ran loses those moments' lines.
 // The queue is bounded: past kMaxQueuedBytes (a stalled disk or syslog)
 // lines are dropped and counted, and the writer says how many once the
@@ -15,6 +17,7 @@
 #include <spdlog/formatter.h>
 #include <spdlog/sinks/sink.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -53,6 +56,8 @@ class LineTarget {
 class LineSink final : public spdlog::sinks::sink {
  public:
   static constexpr std::size_t kMaxQueuedBytes = 8 << 20;
+  static constexpr std::chrono::milliseconds kGathering{2};
+  static constexpr std::chrono::milliseconds kPolling{200};
 
   LineSink(std::unique_ptr<LineTarget> target, Writing writing);
   // Writes what is queued, then ends the writer thread.
@@ -73,7 +78,7 @@ class LineSink final : public spdlog::sinks::sink {
   const std::unique_ptr<LineTarget> target_;
   const Writing writing_;
   std::mutex mutex_;
-  std::condition_variable queued_;   // the writer waits for lines or the end
+  std::condition_variable queued_;   // the writer waits for lines, a flush or the end
   std::condition_variable written_;  // flush() waits for the writer
   std::unique_ptr<spdlog::formatter> formatter_;
   spdlog::memory_buf_t scratch_;
@@ -81,6 +86,8 @@ class LineSink final : public spdlog::sinks::sink {
   std::uint64_t appended_ = 0;  // lines taken since the start
   std::uint64_t done_ = 0;      // of which written
   std::uint64_t dropped_ = 0;   // lines dropped since the writer last said so
+  int flushers_ = 0;            // threads in flush(), waiting for the writer
+  bool writer_asleep_ = false;  // until a line wakes it
   bool stopping_ = false;
   std::thread writer_;
 };

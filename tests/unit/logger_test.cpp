@@ -84,7 +84,9 @@ TEST_P(FileLog, OnlyTheLineBeingWrittenCanBeCutBySigkillAndTheNextStartEndsIt) {
   ASSERT_FALSE(killed.empty());
   const std::size_t fragment_at = killed.back() == '\n' ? killed.size() : killed.rfind('\n') + 1;
   const std::string fragment = killed.substr(fragment_at);
-  EXPECT_EQ(fragment.find("mxtls-test[", 1), std::string::npos) << "more than one line cut: " << fragment.substr(0, 120);
+  const std::size_t header = fragment.find("mxtls-test[");
+  EXPECT_TRUE(header == std::string::npos || fragment.find("mxtls-test[", header + 1) == std::string::npos)
+      << "more than one line cut: " << fragment.substr(0, 120);
 
   log::init(options("file:" + path_.string(), GetParam()));
   log::info("line after the kill");
