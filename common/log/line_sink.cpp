@@ -93,7 +93,10 @@ void LineSink::run() {
     }
     lock.unlock();
     target_->write(batch);
-    batch.clear();
+    if (batch.text.capacity() > kKeptBytes)
+      batch = Lines{};  // a burst's (or a stall's) buffer is not kept
+    else
+      batch.clear();
     lock.lock();
     done_ += taken;
     last_batch = std::chrono::steady_clock::now();

@@ -56,6 +56,7 @@ class LineTarget {
 class LineSink final : public spdlog::sinks::sink {
  public:
   static constexpr std::size_t kMaxQueuedBytes = 8 << 20;
+  static constexpr std::size_t kKeptBytes = 1 << 20;  // buffer kept between batches
   static constexpr std::chrono::milliseconds kGathering{2};
   static constexpr std::chrono::milliseconds kPolling{200};
 
