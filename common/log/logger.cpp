@@ -3,10 +3,12 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <array>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "log/line_file.h"
@@ -36,13 +38,14 @@ class FileTarget final : public LineTarget {
   LineFile file_;
 };
 
-// syslog(3), one record per line; it adds "ident[pid]:" itself.
+// syslog(3), one record per line; it adds "ident[pid]:" itself. Never
+// closed: a log set up again opens its own before the old target goes, and
+// closelog(3) would then drop the new one's ident.
 class SyslogTarget final : public LineTarget {
  public:
   SyslogTarget(std::string ident, int facility) : ident_(std::move(ident)) {
     ::openlog(ident_.c_str(), LOG_PID | LOG_NDELAY, facility);
   }
-  ~SyslogTarget() override { ::closelog(); }
   void write(const Lines& lines) override {
     std::size_t start = 0;
     for (const auto& line : lines.lines) {
@@ -64,6 +67,11 @@ class SyslogTarget final : public LineTarget {
   const std::string ident_;  // openlog keeps the pointer
 };
 
+// The line as it is: no format string to run it through.
+void write(spdlog::level::level_enum level, std::string_view line) {
+  spdlog::default_logger_raw()->log(spdlog::source_loc{}, level, spdlog::string_view_t(line.data(), line.size()));
+}
+
 spdlog::level::level_enum level_from_name(const std::string& name) {
   if (name == "debug") return spdlog::level::debug;
   if (name == "info") return spdlog::level::info;
@@ -75,7 +83,8 @@ spdlog::level::level_enum level_from_name(const std::string& name) {
 }  // namespace
 
 void init(const Options& options) {
-  const std::string stamped = "%Y-%m-%dT%H:%M:%S.%e " + options.ident + "[%P]: %v";
+  // The pid written in, not %P: that is a getpid(2) per line.
+  const std::string stamped = "%Y-%m-%dT%H:%M:%S.%e " + options.ident + "[" + std::to_string(::getpid()) + "]: %v";
   spdlog::sink_ptr sink;
   std::string pattern = stamped;
   if (options.target == "syslog") {
@@ -99,10 +108,10 @@ void init(const Options& options) {
 
 void flush() { spdlog::default_logger_raw()->flush(); }
 
-void debug(std::string_view line) { spdlog::debug("{}", line); }
+void debug(std::string_view line) { write(spdlog::level::debug, line); }
 bool debug_enabled() { return spdlog::should_log(spdlog::level::debug); }
-void info(std::string_view line) { spdlog::info("{}", line); }
-void warning(std::string_view line) { spdlog::warn("{}", line); }
-void error(std::string_view line) { spdlog::error("{}", line); }
+void info(std::string_view line) { write(spdlog::level::info, line); }
+void warning(std::string_view line) { write(spdlog::level::warn, line); }
+void error(std::string_view line) { write(spdlog::level::err, line); }
 
 }  // namespace mxtls::log

@@ -60,6 +60,13 @@ TEST_F(FileLog, InTheCallerALineIsInTheFileWhenTheCallReturns) {
   EXPECT_NE(read_file(path_).find("store: second line\n"), std::string::npos);
 }
 
+TEST_F(FileLog, ALineIsWrittenAsItIsWithTheProcessId) {
+  log::init(options("file:" + path_.string()));
+  log::warning("client={} {0} %s 100% }{");
+  EXPECT_NE(read_file(path_).find(" mxtls-test[" + std::to_string(getpid()) + "]: client={} {0} %s 100% }{\n"), std::string::npos)
+      << read_file(path_);
+}
+
 // A child logs lines of many lengths as fast as it can and is SIGKILLed:
 // every line in the file is whole, except that the kill may cut the one
 // line the kernel was copying across a page (a buffered stream used to
