@@ -214,6 +214,9 @@ class D_Lifecycle(unittest.TestCase):
         rcpt("user@nostarttls.test", subject="for the report")
         wait_for(lambda: policyd_log().count("to=<user@nostarttls.test>, domain=nostarttls.test, mx=") >= 2,
                  what="decision lines")
+        # Postfix may retry deferred mail meanwhile: the report counts what
+        # the file held at some moment between these two reads.
+        lines_before = sum(1 for l in policyd_log().splitlines() if ": to=<" in l)
         report = subprocess.run([str(lab.mxtls), "report", "--config", str(lab.policyd_conf), "--log",
                                  str(lab.policyd_log), "--json"], capture_output=True, text=True)
         self.assertEqual(report.returncode, 0, report.stderr)
@@ -225,8 +228,9 @@ class D_Lifecycle(unittest.TestCase):
         self.assertGreaterEqual(logged["nostarttls.test"]["actions"]["defer"], 2)
         self.assertEqual(logged["nostarttls.test"]["reason"], "starttls_not_offered")
         self.assertGreaterEqual(logged["nocipher.test"]["actions"]["reroute"], 1)
-        expected_lines = sum(1 for l in policyd_log().splitlines() if ": to=<" in l)
-        self.assertEqual(doc["decision_lines"], expected_lines)
+        lines_after = sum(1 for l in policyd_log().splitlines() if ": to=<" in l)
+        self.assertGreaterEqual(doc["decision_lines"], lines_before)
+        self.assertLessEqual(doc["decision_lines"], lines_after)
         text = subprocess.run([str(lab.mxtls), "report", "--config", str(lab.policyd_conf), "--log", str(lab.policyd_log)],
                               capture_output=True, text=True).stdout
         self.assertRegex(text, r"starttls_not_offered \(\d+\): .*nostarttls\.test")

@@ -49,11 +49,12 @@ def run(cmd, **kw):
     return r
 
 
-def settled_text(path, quiet=0.01, limit=1.0):
+def settled_text(path, quiet=0.05, limit=1.0):
     """A daemon's log file once its writer thread is quiet: the daemons
-    write lines moments after the event (a thread of their own takes them),
-    so a line logged before a reply may reach the file just after it. Reads
-    until the file has not grown for `quiet` seconds, at most `limit`."""
+    write lines about 2 ms after the event (a thread of their own takes
+    them), so a line logged before a reply may reach the file just after
+    it. Reads until the file has not grown for `quiet` seconds (room for a
+    loaded machine to schedule the writer), at most `limit`."""
     if not path.exists():
         return ""
     text = path.read_text(errors="replace")
