@@ -47,6 +47,14 @@ void Fleet::claim(const std::string& domain, int64_t fresh_after, Done done) {
   (void)!write(wake_[1], "x", 1);
 }
 
+void Fleet::renew(const std::string& domain) {
+  {
+    std::lock_guard lock(mutex_);
+    renewals_.push_back(domain);
+  }
+  (void)!write(wake_[1], "x", 1);
+}
+
 void Fleet::count(std::uint64_t FleetCounters::*field) {
   std::lock_guard lock(mutex_);
   ++(counters_.*field);
@@ -65,10 +73,12 @@ void Fleet::run() {
   bool ever_reached = false;
   for (;;) {
     std::deque<Claim> claims;
+    std::vector<std::string> renewals;
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
       claims.swap(claims_);
+      renewals.swap(renewals_);
     }
     const auto now = std::chrono::steady_clock::now();
     if (!reachable_ && now >= next_attempt_) {
@@ -83,6 +93,7 @@ void Fleet::run() {
       }
     }
     for (auto& c : claims) handle(std::move(c));
+    for (const auto& domain : renewals) renew_lease(domain);
     expire_waits();
 
     // Sleep until a claim, a published verdict, a lease running out or a
@@ -198,6 +209,21 @@ void Fleet::published(const std::string& domain) {
   waiting_.erase(it);
 }
 
+void Fleet::renew_lease(const std::string& domain) {
+  if (!reachable_) return;
+  // Only while the lease is still this instance's, in one step.
+  static const std::string kRenew =
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+  try {
+    commands_.command({"EVAL", kRenew, "1", commands_.key("lease", domain), holder_, std::to_string(lease_.count())});
+  } catch (const StoreError& e) {
+    lost(e.what());
+  }
+}
+
+// A wait ends when the lease does: while its holder renews it (its probe
+// started late), the wait goes on; once it is gone, the verdict is taken
+// if it came (its announcement may have been missed), else given up.
 void Fleet::expire_waits() {
   const auto now = std::chrono::steady_clock::now();
   for (auto it = waiting_.begin(); it != waiting_.end();) {
@@ -205,7 +231,24 @@ void Fleet::expire_waits() {
       ++it;
       continue;
     }
-    for (auto& done : it->second.done) finish(std::move(done), {FleetClaim::Outcome::gave_up, std::nullopt});
+    std::optional<StoredVerdict> verdict;
+    try {
+      const auto left = commands_.command({"PTTL", commands_.key("lease", it->first)});
+      if (left->type == REDIS_REPLY_INTEGER && left->integer > 0) {
+        it->second.until = now + std::chrono::milliseconds(left->integer);
+        ++it;
+        continue;
+      }
+      verdict = fresh_verdict(it->first, it->second.fresh_after);
+    } catch (const StoreError& e) {
+      lost(e.what());  // ends every wait
+      return;
+    }
+    for (auto& done : it->second.done) {
+      if (verdict) count(&FleetCounters::adopted);
+      finish(std::move(done), verdict ? FleetClaim{FleetClaim::Outcome::adopted, verdict}
+                                      : FleetClaim{FleetClaim::Outcome::gave_up, std::nullopt});
+    }
     it = waiting_.erase(it);
   }
 }

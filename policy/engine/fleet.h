@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "store/redis_connection.h"
 #include "store/store.h"
@@ -57,6 +58,11 @@ class Fleet {
   // From the io thread; `done` runs on the io thread. fresh_after: a
   // verdict in Redis counts only if it expires after this (Unix seconds).
   void claim(const std::string& domain, int64_t fresh_after, Done done);
+  // From the io thread, as this instance's probe of `domain` starts: the
+  // lease it took when the probe was queued runs a whole lease from now,
+  // so instances waiting for its verdict do not give up while the probe
+  // waited for a slot. Nothing when the lease is not this instance's.
+  void renew(const std::string& domain);
 
   FleetCounters counters() const;
 
@@ -76,6 +82,7 @@ class Fleet {
   void run();
   void handle(Claim claim);
   void published(const std::string& domain);
+  void renew_lease(const std::string& domain);
   void expire_waits();
   std::optional<StoredVerdict> fresh_verdict(const std::string& domain, int64_t fresh_after);
   void reach();  // connects both connections and subscribes; throws StoreError
@@ -93,6 +100,7 @@ class Fleet {
 
   mutable std::mutex mutex_;
   std::deque<Claim> claims_;
+  std::vector<std::string> renewals_;
   bool stopping_ = false;
   FleetCounters counters_;
 

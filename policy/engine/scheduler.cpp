@@ -89,6 +89,7 @@ void Scheduler::launch(const std::string& domain) {
   }
   ++running_;
   holds_slot_[domain] = true;
+  if (fleet_) fleet_->renew(domain);
   probes_.probe(domain, std::move(*parsed.target), [this, domain] { give_up_slot(domain); },
                 [this](JudgedProbe judged) { finished(std::move(judged)); });
 }
