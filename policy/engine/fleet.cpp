@@ -47,10 +47,10 @@ void Fleet::claim(const std::string& domain, int64_t fresh_after, Done done) {
   (void)!write(wake_[1], "x", 1);
 }
 
-void Fleet::renew(const std::string& domain) {
+void Fleet::released(const std::string& domain) {
   {
     std::lock_guard lock(mutex_);
-    renewals_.push_back(domain);
+    releases_.push_back(domain);
   }
   (void)!write(wake_[1], "x", 1);
 }
@@ -73,12 +73,12 @@ void Fleet::run() {
   bool ever_reached = false;
   for (;;) {
     std::deque<Claim> claims;
-    std::vector<std::string> renewals;
+    std::vector<std::string> releases;
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
       claims.swap(claims_);
-      renewals.swap(renewals_);
+      releases.swap(releases_);
     }
     const auto now = std::chrono::steady_clock::now();
     if (!reachable_ && now >= next_attempt_) {
@@ -93,7 +93,8 @@ void Fleet::run() {
       }
     }
     for (auto& c : claims) handle(std::move(c));
-    for (const auto& domain : renewals) renew_lease(domain);
+    for (const auto& domain : releases) held_.erase(domain);
+    if (reachable_ && !held_.empty() && std::chrono::steady_clock::now() >= next_renewal_) renew_leases();
     expire_waits();
 
     // Sleep until a claim, a published verdict, a lease running out or a
@@ -101,6 +102,8 @@ void Fleet::run() {
     auto wait = std::chrono::milliseconds(1000);
     for (const auto& [domain, w] : waiting_)
       wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(w.until - std::chrono::steady_clock::now()));
+    if (!held_.empty())
+      wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(next_renewal_ - std::chrono::steady_clock::now()));
     wait = std::max(wait, std::chrono::milliseconds(1));
     if (reachable_) {
       try {
@@ -141,6 +144,7 @@ void Fleet::lost(const std::string& why) {
   for (auto& [domain, w] : waiting_)
     for (auto& done : w.done) finish(std::move(done), {FleetClaim::Outcome::probe, std::nullopt});
   waiting_.clear();
+  held_.clear();  // their leases run out in Redis
 }
 
 std::optional<StoredVerdict> Fleet::fresh_verdict(const std::string& domain, int64_t fresh_after) {
@@ -173,6 +177,8 @@ void Fleet::handle(Claim claim) {
     const auto taken = commands_.command({"SET", lease_key, holder_, "NX", "PX", std::to_string(lease_.count())});
     if (taken->type == REDIS_REPLY_STATUS) {
       count(&FleetCounters::leases_taken);
+      if (held_.empty()) next_renewal_ = std::chrono::steady_clock::now() + lease_ / 3;
+      held_.emplace(claim.domain, std::chrono::steady_clock::now());
       finish(std::move(claim.done), {FleetClaim::Outcome::probe, std::nullopt});
       return;
     }
@@ -209,20 +215,28 @@ void Fleet::published(const std::string& domain) {
   waiting_.erase(it);
 }
 
-void Fleet::renew_lease(const std::string& domain) {
-  if (!reachable_) return;
-  // Only while the lease is still this instance's, in one step.
+void Fleet::renew_leases() {
+  // Only while a lease is still this instance's, in one step.
   static const std::string kRenew =
       "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+  const auto now = std::chrono::steady_clock::now();
+  next_renewal_ = now + lease_ / 3;
   try {
-    commands_.command({"EVAL", kRenew, "1", commands_.key("lease", domain), holder_, std::to_string(lease_.count())});
+    for (auto it = held_.begin(); it != held_.end();) {
+      if (now - it->second > kMaxHold * lease_) {  // a probe that never ended: let its lease run out
+        it = held_.erase(it);
+        continue;
+      }
+      commands_.command({"EVAL", kRenew, "1", commands_.key("lease", it->first), holder_, std::to_string(lease_.count())});
+      ++it;
+    }
   } catch (const StoreError& e) {
     lost(e.what());
   }
 }
 
 // A wait ends when the lease does: while its holder renews it (its probe
-// started late), the wait goes on; once it is gone, the verdict is taken
+// is queued or running), the wait goes on; once it is gone, the verdict is taken
 // if it came (its announcement may have been missed), else given up.
 void Fleet::expire_waits() {
   const auto now = std::chrono::steady_clock::now();

@@ -58,15 +58,17 @@ class Fleet {
   // From the io thread; `done` runs on the io thread. fresh_after: a
   // verdict in Redis counts only if it expires after this (Unix seconds).
   void claim(const std::string& domain, int64_t fresh_after, Done done);
-  // From the io thread, as this instance's probe of `domain` starts: the
-  // lease it took when the probe was queued runs a whole lease from now,
-  // so instances waiting for its verdict do not give up while the probe
-  // waited for a slot. Nothing when the lease is not this instance's.
-  void renew(const std::string& domain);
+  // From the io thread, when this instance's probe of `domain` has ended.
+  // Until then the fleet thread renews the lease it took at the claim
+  // (every third of a lease, at most kMaxHold in all), so instances waiting
+  // for its verdict wait on while the probe waits for a slot; a holder that
+  // dies stops renewing, and its leases run out.
+  void released(const std::string& domain);
 
   FleetCounters counters() const;
 
   static constexpr auto kRetryInterval = std::chrono::seconds(5);  // reconnecting while Redis is out of reach
+  static constexpr int kMaxHold = 10;  // leases: a lease is renewed for at most this many in all
 
  private:
   struct Claim {
@@ -82,7 +84,7 @@ class Fleet {
   void run();
   void handle(Claim claim);
   void published(const std::string& domain);
-  void renew_lease(const std::string& domain);
+  void renew_leases();
   void expire_waits();
   std::optional<StoredVerdict> fresh_verdict(const std::string& domain, int64_t fresh_after);
   void reach();  // connects both connections and subscribes; throws StoreError
@@ -100,7 +102,7 @@ class Fleet {
 
   mutable std::mutex mutex_;
   std::deque<Claim> claims_;
-  std::vector<std::string> renewals_;
+  std::vector<std::string> releases_;
   bool stopping_ = false;
   FleetCounters counters_;
 
@@ -108,6 +110,8 @@ class Fleet {
   bool reachable_ = false;
   std::chrono::steady_clock::time_point next_attempt_{};
   std::unordered_map<std::string, Waiting> waiting_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> held_;  // leases taken, and when
+  std::chrono::steady_clock::time_point next_renewal_{};
   std::thread thread_;
 };
 

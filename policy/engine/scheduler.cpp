@@ -84,12 +84,12 @@ void Scheduler::launch(const std::string& domain) {
   auto parsed = parse_target(domain);
   if (!parsed.target) {
     log::error("probe: domain=" + sanitize(domain) + ", not a probe target: " + parsed.error);
+    if (fleet_) fleet_->released(domain);
     pending_.erase(domain);
     return;
   }
   ++running_;
   holds_slot_[domain] = true;
-  if (fleet_) fleet_->renew(domain);
   probes_.probe(domain, std::move(*parsed.target), [this, domain] { give_up_slot(domain); },
                 [this](JudgedProbe judged) { finished(std::move(judged)); });
 }
@@ -105,6 +105,7 @@ void Scheduler::give_up_slot(const std::string& domain) {
 
 void Scheduler::finished(JudgedProbe judged) {
   const std::string domain = judged.domain;
+  if (fleet_) fleet_->released(domain);
   if (judged.error.empty()) {
     record(judged);
   } else {
