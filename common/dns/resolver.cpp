@@ -3,6 +3,8 @@
 #include <unbound.h>
 
 #include <cstdio>
+#include <memory>
+#include <utility>
 #include <stdexcept>
 
 #include "util/split.h"
@@ -10,12 +12,25 @@
 namespace mxtls::dns {
 namespace {
 
+// One query's rendezvous with libunbound's callback. A coroutine frame
+// destroyed while suspended (the daemon stopping) takes its Pending with it:
+// the destructor then cancels the query, so no callback reaches freed memory,
+// or frees the answer that came but was never read.
 struct Pending {
-  explicit Pending(asio::any_io_executor ex) : signal(ex) {}
+  Pending(asio::any_io_executor ex, ub_ctx* ctx) : signal(ex), ctx(ctx) {}
+  Pending(const Pending&) = delete;
+  Pending& operator=(const Pending&) = delete;
+  ~Pending() {
+    if (asked && !finished) ub_cancel(ctx, async_id);
+    if (result) ub_resolve_free(result);
+  }
   asio::steady_timer signal;
+  ub_ctx* ctx;
+  bool asked = false;
+  int async_id = 0;
   bool finished = false;
   int err = 0;
-  ub_result* result = nullptr;
+  ub_result* result = nullptr;  // owned until taken
 };
 
 void on_result(void* arg, int err, ub_result* result) {
@@ -95,10 +110,10 @@ void Resolver::watch() {
 }
 
 asio::awaitable<Answer> Resolver::query(const std::string& name, int rrtype, std::size_t max_records) {
-  Pending pending(io_.get_executor());
-  int async_id = 0;
-  const int rc = ub_resolve_async(ctx_, name.c_str(), rrtype, 1, &pending, on_result, &async_id);
+  Pending pending(io_.get_executor(), ctx_);
+  const int rc = ub_resolve_async(ctx_, name.c_str(), rrtype, 1, &pending, on_result, &pending.async_id);
   if (rc != 0) co_return Answer{Status::servfail, {}, {}, 0, std::string("resolver error: ") + ub_strerror(rc)};
+  pending.asked = true;
   ++outstanding_;
   watch();
   pending.signal.expires_after(timeout_);
@@ -109,11 +124,11 @@ asio::awaitable<Answer> Resolver::query(const std::string& name, int rrtype, std
     fd_.cancel(ignored);  // nothing left to wait for: let the io_context finish
   }
   if (!pending.finished) {
-    ub_cancel(ctx_, async_id);
     co_return Answer{Status::timeout, {}, {}, 0, "no answer within " + std::to_string(timeout_.count()) + "ms"};
   }
   Answer answer;
-  ub_result* r = pending.result;
+  std::unique_ptr<ub_result, void (*)(ub_result*)> owned(std::exchange(pending.result, nullptr), ub_resolve_free);
+  const ub_result* r = owned.get();
   if (pending.err != 0 || !r) {
     answer = {Status::servfail, {}, {}, 0, std::string("resolver error: ") + ub_strerror(pending.err)};
   } else if (r->bogus) {
@@ -133,7 +148,6 @@ asio::awaitable<Answer> Resolver::query(const std::string& name, int rrtype, std
   }
   // Secure: validated; a secure NXDOMAIN or no-data answer is a proven denial.
   if (r && !r->bogus && r->secure) answer.security = Security::secure;
-  if (r) ub_resolve_free(r);
   co_return answer;
 }
 

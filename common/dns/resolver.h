@@ -47,6 +47,8 @@ class Resolver {
   Resolver& operator=(const Resolver&) = delete;
 
   // At most max_records records are kept (Answer::total counts them all).
+  // The resolver must outlive every coroutine awaiting a query, suspended
+  // frames included: destroy them first (io_context shutdown) when stopping.
   asio::awaitable<Answer> query(const std::string& name, int rrtype, std::size_t max_records = kDefaultMaxRecords);
   // Whether answers are DNSSEC-validated (a trust anchor is configured).
   bool validating() const { return validating_; }
