@@ -134,6 +134,29 @@ def as_service(pid):
         return False
 
 
+def rounds(build, d, target, answering, answered, known, new_domains):
+    """ROUNDS pairs of windows: answers from `answered` alone, then while
+    daemon `d` is asked about new destinations (over `target`) at PROBE_RATE."""
+    quiet, busy, probed, profiles = [], [], [], []
+    per_round = PROBE_RATE * SECONDS
+    for rnd in range(ROUNDS):
+        prof = Profile(answering.pid)
+        quiet.append(load(build, answered, known, ANSWER_CONNS, ANSWER_RATE * SECONDS, ANSWER_RATE, instrument=True))
+        profiles.append(prof.summary())
+        before = d.probe_lines()
+        chunk = new_domains[rnd * per_round:(rnd + 1) * per_round]
+        prof = Profile(answering.pid)
+        t, asked = load_in_background(build, target, chunk, 2, per_round, PROBE_RATE)
+        busy.append(load(build, answered, known, ANSWER_CONNS, ANSWER_RATE * SECONDS, ANSWER_RATE, instrument=True))
+        profiles.append(prof.summary())
+        t.join()
+        probed.append(d.probe_lines() - before)
+        if not asked[0]:
+            busy[-1] = None
+        d.wait_probed(before + per_round, timeout=120)  # the next round starts quiet
+    return quiet, busy, probed, profiles
+
+
 def measure(lab, build, label, binary, known, new_domains, show_profile, trivial=False):
     """Rounds of: answers alone, then answers while new destinations are
     asked about at PROBE_RATE; the p99 of each. With `trivial`, the answers
@@ -153,27 +176,13 @@ def measure(lab, build, label, binary, known, new_domains, show_profile, trivial
         answering = start_trivial_server(build, lab.dir / "trivial.sock")
         as_service(answering.pid)
         answered = f"unix:{lab.dir / 'trivial.sock'}"
-    quiet, busy, probed, profiles = [], [], [], []
-    per_round = PROBE_RATE * SECONDS
-    for rnd in range(ROUNDS):
-        prof = Profile(answering.pid)
-        quiet.append(load(build, answered, known, ANSWER_CONNS, ANSWER_RATE * SECONDS, ANSWER_RATE, instrument=True))
-        profiles.append(prof.summary())
-        before = d.probe_lines()
-        chunk = new_domains[rnd * per_round:(rnd + 1) * per_round]
-        prof = Profile(answering.pid)
-        t, asked = load_in_background(build, target, chunk, 2, per_round, PROBE_RATE)
-        busy.append(load(build, answered, known, ANSWER_CONNS, ANSWER_RATE * SECONDS, ANSWER_RATE, instrument=True))
-        profiles.append(prof.summary())
-        t.join()
-        probed.append(d.probe_lines() - before)
-        if not asked[0]:
-            busy[-1] = None
-        d.wait_probed(before + per_round, timeout=120)  # the next round starts quiet
-    rc = d.stop()
-    if trivial:
-        answering.terminate()
-        answering.wait()
+    try:
+        quiet, busy, probed, profiles = rounds(build, d, target, answering, answered, known, new_domains)
+    finally:
+        rc = d.stop()
+        if trivial:
+            answering.terminate()
+            answering.wait()
     print(f"  {label}:")
     for rnd in range(ROUNDS):
         q, b = quiet[rnd], busy[rnd]
