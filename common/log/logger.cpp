@@ -102,7 +102,8 @@ void init(const Options& options) {
   }
   auto logger = std::make_shared<spdlog::logger>(options.ident, std::move(sink));
   logger->set_pattern(pattern);
-  logger->set_level(level_from_name(options.level));
+  // Nothing to write: the level says so, and callers skip building lines.
+  logger->set_level(options.target == "none" ? spdlog::level::off : level_from_name(options.level));
   spdlog::set_default_logger(std::move(logger));
 }
 
@@ -111,6 +112,7 @@ void flush() { spdlog::default_logger_raw()->flush(); }
 void debug(std::string_view line) { write(spdlog::level::debug, line); }
 bool debug_enabled() { return spdlog::should_log(spdlog::level::debug); }
 void info(std::string_view line) { write(spdlog::level::info, line); }
+bool info_enabled() { return spdlog::should_log(spdlog::level::info); }
 void warning(std::string_view line) { write(spdlog::level::warn, line); }
 void error(std::string_view line) { write(spdlog::level::err, line); }
 

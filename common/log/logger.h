@@ -28,6 +28,8 @@ void debug(std::string_view line);
 // Whether debug lines are written: hot paths skip building them otherwise.
 bool debug_enabled();
 void info(std::string_view line);
+// Whether info lines are written (not with target none or level warning).
+bool info_enabled();
 void warning(std::string_view line);
 void error(std::string_view line);
 // Returns once every line logged so far is written.

@@ -80,18 +80,22 @@ Decision decide(const CachedVerdict* v, std::string_view domain, const PolicySet
     return d;
   }
   d.action = configured_action(*v, domain, s);
-  const std::string code(reason_code(v->reason));
-  const std::string summary = std::string(domain) + "=" + std::string(severity_name(v->severity)) + "(" + code + ")";
+  const std::string_view code = reason_code(v->reason);
+  // Built only for the actions that show it: most answers are DUNNO.
+  const auto summary = [&] {
+    return std::string(domain) + "=" + std::string(severity_name(v->severity)) + "(" + std::string(code) + ")";
+  };
   switch (d.action) {
     case Action::dunno: d.reply = "DUNNO"; break;
-    case Action::warn: d.reply = "WARN mxtls: TLS to " + summary; break;
-    case Action::prepend: d.reply = "PREPEND " + s.header + ": " + summary; break;
+    case Action::warn: d.reply = "WARN mxtls: TLS to " + summary(); break;
+    case Action::prepend: d.reply = "PREPEND " + s.header + ": " + summary(); break;
     case Action::defer:
-      d.defer_text = "TLS to " + std::string(domain) + " would fail: " + code + " (" + std::string(outcome_name(v->outcome)) + ")";
+      d.defer_text = "TLS to " + std::string(domain) + " would fail: " + std::string(code) + " (" +
+                     std::string(outcome_name(v->outcome)) + ")";
       d.reply = "DEFER_IF_PERMIT " + s.defer_status + " " + d.defer_text;
       break;
     case Action::reroute: d.reply = "FILTER " + s.reroute; break;
-    case Action::hold: d.reply = "HOLD mxtls: TLS to " + summary; break;
+    case Action::hold: d.reply = "HOLD mxtls: TLS to " + summary(); break;
   }
   if (s.monitor) d.reply = "DUNNO";
   return d;

@@ -61,18 +61,7 @@ asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& r
 
   const Decision d = decide(verdict, domain, settings_);
   metrics_.decision(d.action, verdict ? std::optional(verdict->reason) : std::nullopt);
-  // One formatting pass: this line is written for every RCPT.
-  const std::string id = queue_id.empty() ? std::string("NOQUEUE") : sanitize(queue_id, 20);
-  if (!verdict) {
-    log::info(fmt::format("{}: to=<{}>, domain={}, verdict=unknown, action=dunno, probe={}", id, sanitize_address(recipient),
-                          domain, probe_note));
-  } else {
-    log::info(fmt::format("{}: to=<{}>, domain={}, mx={}, verdict={}, reason={}, tls={}, want={}, outcome={}, action={}{}, cached={}s",
-                          id, sanitize_address(recipient), domain, verdict->mx, severity_name(verdict->severity),
-                          reason_code(verdict->reason), verdict->tls ? version_name(*verdict->tls) : "none", want_,
-                          outcome_name(verdict->outcome), action_name(d.action), settings_.monitor ? "(monitor)" : "",
-                          std::time(nullptr) - verdict->probed_at));
-  }
+  if (log::info_enabled()) log_decision(queue_id, recipient, domain, verdict, d, probe_note);
   if (!from_milter) co_return "action=" + d.reply + "\n";
   codec::EngineVerdict answer;
   answer.domain = domain;
@@ -89,6 +78,22 @@ asio::awaitable<std::string> PolicyService::answer(const codec::PolicyRequest& r
     answer.defer_text = d.defer_text;
   }
   co_return codec::encode_engine_verdict(answer);
+}
+
+// One formatting pass: this line is written for every RCPT.
+void PolicyService::log_decision(std::string_view queue_id, std::string_view recipient, const std::string& domain,
+                                 const CachedVerdict* verdict, const Decision& d, std::string_view probe_note) const {
+  const std::string id = queue_id.empty() ? std::string("NOQUEUE") : sanitize(queue_id, 20);
+  if (!verdict) {
+    log::info(fmt::format("{}: to=<{}>, domain={}, verdict=unknown, action=dunno, probe={}", id, sanitize_address(recipient),
+                          domain, probe_note));
+    return;
+  }
+  log::info(fmt::format("{}: to=<{}>, domain={}, mx={}, verdict={}, reason={}, tls={}, want={}, outcome={}, action={}{}, cached={}s",
+                        id, sanitize_address(recipient), domain, verdict->mx, severity_name(verdict->severity),
+                        reason_code(verdict->reason), verdict->tls ? version_name(*verdict->tls) : "none", want_,
+                        outcome_name(verdict->outcome), action_name(d.action), settings_.monitor ? "(monitor)" : "",
+                        std::time(nullptr) - verdict->probed_at));
 }
 
 template <typename Socket>

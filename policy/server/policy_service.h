@@ -8,6 +8,7 @@
 // as mxtls_* attributes, since a milter annotates every recipient domain.
 #pragma once
 #include <string>
+#include <string_view>
 
 #include "codec/policy_request.h"
 #include "engine/daemon_metrics.h"
@@ -38,6 +39,9 @@ class PolicyService {
   void reconfigure(const PolicyConfig& config);
 
  private:
+  void log_decision(std::string_view queue_id, std::string_view recipient, const std::string& domain,
+                    const CachedVerdict* verdict, const Decision& d, std::string_view probe_note) const;
+
   VerdictCache& cache_;
   Scheduler& scheduler_;
   const PolicySettings& settings_;
