@@ -13,7 +13,7 @@ bool valid_name(std::string_view name) {
 }
 
 PolicyParse malformed(PolicyParseProgress& progress, std::string error) {
-  progress = {};
+  progress.reset();
   PolicyParse p;
   p.status = ParseStatus::malformed;
   p.error = std::move(error);
@@ -51,7 +51,7 @@ PolicyParse parse_policy_request(std::string_view input, PolicyParseProgress& pr
       out.request.attributes.reserve(progress.attributes.size());
       for (const auto& s : progress.attributes)
         out.request.attributes.emplace_back(input.substr(s.name, s.name_size), input.substr(s.value, s.value_size));
-      progress = {};
+      progress.reset();
       return out;
     }
     const auto eq = line.find('=');

@@ -45,6 +45,13 @@ struct PolicyParseProgress {
   std::vector<Span> attributes;
   std::size_t line_start = 0;  // every byte before this is a checked line
   std::size_t scanned = 0;     // bytes from line_start on hold no '\n'
+
+  // Back to empty, keeping the attributes' room for the connection's next
+  // request (a vector grown anew per request was ~6 allocations each).
+  void reset() {
+    attributes.clear();
+    line_start = scanned = 0;
+  }
 };
 
 // Parses one request from the start of `input`, resuming from `progress`:
