@@ -39,8 +39,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <deque>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <mutex>
