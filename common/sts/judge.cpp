@@ -4,6 +4,7 @@
 
 #include "classify/classifier.h"
 #include "tls/certificate.h"
+#include "util/ascii.h"
 
 namespace mxtls::sts {
 namespace {
@@ -35,10 +36,10 @@ bool certificate_matches_policy(X509* leaf, const Policy& policy) {
 }
 
 bool certificate_names_host(const CertificateInfo& cert, std::string_view host_in) {
-  std::string host = to_lower(host_in);
+  std::string host = ascii_lower(host_in);
   if (!host.empty() && host.back() == '.') host.pop_back();
   for (const auto& san_in : cert.dns_names) {
-    const std::string san = to_lower(san_in);
+    const std::string san = ascii_lower(san_in);
     if (san == host) return true;
     if (san.starts_with("*.")) {
       const auto suffix = std::string_view(san).substr(1);  // ".example.com"

@@ -4,11 +4,10 @@
 
 #include "log/sanitize.h"
 #include "sts/record.h"
+#include "util/ascii.h"
 
 namespace mxtls::sts {
 namespace {
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 
 // Length of the UTF-8 sequence (2-4 bytes, RFC 3629) starting at s[i], 0 if none.
@@ -67,12 +66,6 @@ bool valid_domain(std::string_view d) {
 std::string shown(std::string_view s) { return sanitize(s, 60); }
 
 }  // namespace
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = lower(c);
-  return out;
-}
 
 std::string_view mode_name(Mode m) {
   switch (m) {
@@ -134,7 +127,7 @@ PolicyParse parse_policy(std::string_view text) {
       const bool wildcard = value.starts_with("*.");
       const auto domain = wildcard ? value.substr(2) : value;
       if (!valid_domain(domain)) return fail(where + "mx \"" + shown(value) + "\" is not a host name or *.domain");
-      auto pattern = to_lower(value);
+      auto pattern = ascii_lower(value);
       if (std::find(policy.mx.begin(), policy.mx.end(), pattern) == policy.mx.end()) policy.mx.push_back(std::move(pattern));
     }
   }
@@ -150,7 +143,7 @@ bool mx_pattern_matches(std::string_view pattern, std::string_view host) {
   const auto equal = [](std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-      if (lower(a[i]) != lower(b[i])) return false;
+      if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
     return true;
   };
   if (pattern.starts_with("*.")) {

@@ -42,8 +42,6 @@ PolicyParse parse_policy(std::string_view text);
 // matches a host one label below example.com (not example.com itself, not
 // a.b.example.com). Case-insensitive; a trailing dot on host is ignored.
 bool mx_pattern_matches(std::string_view pattern, std::string_view host);
-// ASCII lower case (MX names and patterns compare without case).
-std::string to_lower(std::string_view s);
 bool policy_matches_mx(const Policy& policy, std::string_view host);
 
 // The pattern as Postfix's "secure match=" reads it: "*.example.com" ->

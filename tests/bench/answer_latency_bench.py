@@ -108,9 +108,8 @@ class Profile:
 
 def start_trivial_server(build, sock):
     """The minimal responder (one Asio thread answering "action=DUNNO") on a
-    unix socket, in a session of its own as the daemon is."""
-    if sock.exists():
-        sock.unlink()
+    unix socket (it replaces a stale one), in a session of its own as the
+    daemon is."""
     proc = subprocess.Popen([str(build / "tests" / "mxtls-bench-minimal-responder"), f"unix:{sock}"],
                             start_new_session=True)
     wait_for(lambda: unix_socket_accepts(sock) or proc.poll() is not None, timeout=30, what=str(sock))
@@ -161,8 +160,9 @@ def measure(lab, build, label, binary, known, new_domains, show_profile, trivial
     asked about at PROBE_RATE; the p99 of each. With `trivial`, the answers
     measured are the minimal responder's, while the daemon beside it gets
     the same probing load: what that load does to a server doing nothing."""
-    conf, sock, log = daemon_conf(lab, f"latency-{label.split(' (')[0].replace(' ', '-')}", store="sqlite")
-    db = lab.dir / f"latency-{label.split(' (')[0].replace(' ', '-')}.db"
+    name = "latency-" + label.split(" (")[0].replace(" ", "-")  # short: a unix socket path has 108 bytes
+    conf, sock, log = daemon_conf(lab, name, store="sqlite")
+    db = lab.dir / f"{name}.db"
     Daemon(binary, conf, sock, log).stop()  # makes the store
     fill_store(db, known)
     d = Daemon(binary, conf, sock, log)
