@@ -61,6 +61,24 @@ class SendmailMilter(unittest.TestCase):
         wait_for(lambda: f"{qid}: to=<user@healthy12.test>, domain=healthy12.test, verdict=ok" in lab.milter_log_text(),
                  what="a milter log line with Sendmail's queue id")
 
+    def test_inspecting_all_mail_without_the_mail_step(self):
+        # inspect = all: the milter asks Sendmail for no MAIL step; the
+        # sender and queue id come with each RCPT, and the reply is the same.
+        lab.stop_milter()
+        lab.start_milter("inspect = all")
+        try:
+            replies, qid = submit(["user@nostarttls.test", "all@healthy12.test"], "sendmail inspect all")
+            self.assertEqual(replies["user@nostarttls.test"][0], 450)
+            self.assertEqual(replies["all@healthy12.test"][0], 250)
+            msg = wait_for(lambda: next((m for m in lab.delivered_messages("healthy12") if "sendmail inspect all" in m),
+                                        None), what="Sendmail's delivery to healthy12.test")
+            self.assertIn("X-MXTLS: healthy12.test=ok", msg)
+            wait_for(lambda: f"{qid}: to=<all@healthy12.test>, domain=healthy12.test, verdict=ok" in lab.milter_log_text(),
+                     what="a milter log line with Sendmail's queue id")
+        finally:
+            lab.stop_milter()
+            lab.start_milter()
+
     def test_quarantine(self):
         replies, qid = submit(["user@starttls454.test"], "sendmail hold")
         self.assertEqual(replies["user@starttls454.test"][0], 250)
