@@ -57,9 +57,6 @@ struct ConnectionContext {
   // connection): each one spares a round trip per message.
   bool no_reply_connect = false;
   bool no_reply_mail = false;
-  // MAIL is not sent at all (every message is inspected): the message
-  // starts at its first RCPT, the sender comes with it ({mail_addr}).
-  bool no_mail = false;
   std::unique_ptr<MessageContext> message;
 };
 
@@ -135,16 +132,6 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
   return c->no_reply_mail ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
-// The message a recipient belongs to: the one MAIL began or, when the MTA
-// sends no MAIL, one begun by its first recipient. nullptr: not inspected.
-MessageContext* current_message(SMFICTX* ctx, ConnectionContext& c) {
-  if (!c.message && c.no_mail) {
-    c.message = std::make_unique<MessageContext>();
-    c.message->sender = strip_brackets(macro(ctx, "{mail_addr}"));
-  }
-  return c.message.get();
-}
-
 // The engine's answer for the recipient's domain: asked once per domain
 // and message, and not again while the memo remembers it. nullopt when the
 // engine could not answer (logged).
@@ -180,9 +167,8 @@ std::string decision_line(const std::string& rcpt, const codec::EngineVerdict& v
 
 sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
   auto* c = connection(ctx);
-  MessageContext* message = c ? current_message(ctx, *c) : nullptr;
-  if (!message) return SMFIS_CONTINUE;
-  auto& m = *message;
+  if (!c || !c->message) return SMFIS_CONTINUE;
+  auto& m = *c->message;
   std::string rcpt = macro(ctx, "{rcpt_addr}");
   if (rcpt.empty() && argv && argv[0]) rcpt = strip_brackets(argv[0]);
   // Only the domain is judged. None that is valid (a local part only, an
@@ -253,26 +239,21 @@ sfsistat on_close(SMFICTX* ctx) {
 }
 
 // Only envelope steps matter: skip headers and body (and say so, so the MTA
-// does not send them); no reply to connect (always "continue"); and only
-// the macros the callbacks read. When every message is inspected MAIL
-// cannot end in "accept": it is not sent at all if the MTA can send the
-// sender with each recipient instead (every step sent costs a hand-off
-// between libmilter's threads), else it gets no reply.
+// does not send them); no reply to connect (always "continue"), nor to MAIL
+// when every message is inspected (it cannot end in "accept" then); and
+// only the macros the callbacks read.
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long, unsigned long, unsigned long* pf0,
                       unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) {
   auto& c = new_connection(ctx);
   *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST);
   *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA);
-  const bool symbols = *pf0 & SMFIF_SETSYMLIST;
   c.no_reply_connect = f1 & SMFIP_NR_CONN;
-  c.no_mail = c.state->settings.inspect_all && symbols && (f1 & SMFIP_NOMAIL);
-  c.no_reply_mail = c.state->settings.inspect_all && !c.no_mail && (f1 & SMFIP_NR_MAIL);
+  c.no_reply_mail = c.state->settings.inspect_all && (f1 & SMFIP_NR_MAIL);
   if (c.no_reply_connect) *pf1 |= SMFIP_NR_CONN;
-  if (c.no_mail) *pf1 |= SMFIP_NOMAIL;
   if (c.no_reply_mail) *pf1 |= SMFIP_NR_MAIL;
-  if (symbols) {
+  if (*pf0 & SMFIF_SETSYMLIST) {
     smfi_setsymlist(ctx, SMFIM_ENVFROM, const_cast<char*>("{auth_authen}"));
-    smfi_setsymlist(ctx, SMFIM_ENVRCPT, const_cast<char*>(c.no_mail ? "i {rcpt_addr} {mail_addr}" : "i {rcpt_addr}"));
+    smfi_setsymlist(ctx, SMFIM_ENVRCPT, const_cast<char*>("i {rcpt_addr}"));
     smfi_setsymlist(ctx, SMFIM_EOM, const_cast<char*>("i"));
   }
   *pf2 = *pf3 = 0;

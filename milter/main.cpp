@@ -80,19 +80,6 @@ void wake_listener(const sockaddr_storage& address, socklen_t length) {
   close(fd);
 }
 
-// libmilter's worker pool starts a thread when every worker is busy and
-// ends one when two are idle: under load threads come and go all the time.
-// glibc keeps 40 MiB of ended threads' stacks for reuse; at the default
-// 8 MiB (the stack rlimit) that is 5, and each further thread maps and
-// unmaps a stack of its own (measured here: 229-252 us per thread against
-// 61-66 us at 512 KiB). Our callbacks and libmilter need far less.
-void use_small_thread_stacks() {
-  pthread_attr_t attributes;
-  if (pthread_attr_init(&attributes) != 0) return;
-  if (pthread_attr_setstacksize(&attributes, 512 * 1024) == 0) pthread_setattr_default_np(&attributes);
-  pthread_attr_destroy(&attributes);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -103,7 +90,6 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_signals, sig);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  use_small_thread_stacks();
 
   int exit_status = 0;
   const auto options = parse_daemon_options(

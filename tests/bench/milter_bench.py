@@ -87,6 +87,29 @@ def run_once(lab, messages, recipients, milter):
     return injected, time.monotonic() - start
 
 
+CONTROL = "control"  # a round plan marker: the null milter, not mxtls-milter
+
+
+def start_control(lab, binary):
+    proc = subprocess.Popen([str(binary), f"unix:{lab.milter_socket}"], stdout=subprocess.PIPE, text=True,
+                            stderr=open(lab.dir / "null-milter.err", "a"))
+    deadline = time.monotonic() + 10
+    while not lab.milter_socket.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the null milter did not start: see " + str(lab.dir / "null-milter.err"))
+        time.sleep(0.05)
+    os.chmod(lab.milter_socket, 0o666)  # Postfix's smtpd and cleanup run as postfix
+    return proc
+
+
+def stop_control(lab, proc):
+    """Stops the null milter; returns how many messages it saw end."""
+    proc.terminate()
+    out, _ = proc.communicate(timeout=30)
+    lab.milter_socket.unlink(missing_ok=True)
+    return int(out.split()[-1]) if out.startswith("messages ") else 0
+
+
 def main():
     build, messages, recipients = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     # Optional: another mxtls-milter (e.g. main's) measured in the same rounds.
@@ -100,7 +123,12 @@ def main():
         # "idle": the milter is in the path but inspects nothing (its client
         # is not in `networks`): the cost of the milter protocol alone.
         inspecting, idle = "inspect = all", "inspect = networks\nnetworks = 192.0.2.0/24"
-        round_plan = [("without", None, None), ("inspecting", inspecting, ours), ("idle", idle, ours)]
+        # "control": a milter that asks for the same steps as ours inspecting
+        # and does nothing in them (tests/bench/null_milter.cpp): the
+        # protocol's own cost, on both sides. Ours over it is our work.
+        control = Path(build).resolve() / "tests" / "mxtls-bench-null-milter"
+        round_plan = [("without", None, None), ("inspecting", inspecting, ours), ("idle", idle, ours),
+                      ("control", CONTROL, control)]
         if baseline:
             round_plan += [("inspecting (baseline)", inspecting, baseline), ("idle (baseline)", idle, baseline)]
         results = {label: [] for label, _, _ in round_plan}
@@ -108,13 +136,20 @@ def main():
         programs = {label: [] for label, _, _ in round_plan}  # per round: program -> CPU seconds
         cpu = LabCpu()
         for label, milter_conf, binary in round_plan * 3:
+            control_proc = None
             if milter_conf:
                 lab.stop_milter()
-                lab.milter = binary
-                lab.start_milter(milter_conf)
+                if milter_conf == CONTROL:
+                    control_proc = start_control(lab, binary)
+                else:
+                    lab.milter = binary
+                    lab.start_milter(milter_conf)
             (injected, done), used, per_program = cpu.measure(lambda: run_once(lab, messages, recipients, milter_conf is not None))
             if done is None:
                 print(f"{label:<22} FAILED: mail left in the queue after 600 s; no ratio can be given", flush=True)
+                return 1
+            if control_proc and (seen := stop_control(lab, control_proc)) != messages:
+                print(f"{label:<22} FAILED: the null milter saw {seen} of {messages} messages; no ratio can be given")
                 return 1
             results[label].append(done)
             cpu_used[label].append(used)
@@ -127,6 +162,8 @@ def main():
         print(f"best of three: inspecting = {best['idle'] / best['inspecting']:.1%} of the idle milter's throughput; "
               f"idle milter = {best['without'] / best['idle']:.1%} of Postfix without a milter; "
               f"inspecting = {best['without'] / best['inspecting']:.1%} of without")
+        print(f"control (same milter steps, no work): control = {best['idle'] / best['control']:.1%} of the idle milter's "
+              f"throughput; ours inspecting = {best['control'] / best['inspecting']:.1%} of the control's")
         if baseline:
             print(f"baseline ({baseline}): inspecting = {best['idle (baseline)'] / best['inspecting (baseline)']:.1%}"
                   f" of its idle; ours inspecting = {best['inspecting (baseline)'] / best['inspecting']:.1%}"
@@ -137,15 +174,19 @@ def main():
         print(f"lab CPU per message (median): " + ", ".join(f"{k} {1000 * v:.2f} ms" for k, v in per.items()))
         print(f"CPU-bound throughput: inspecting = {per['idle'] / per['inspecting']:.1%} of the idle milter's; "
               f"idle = {per['without'] / per['idle']:.1%} of without; inspecting = {per['without'] / per['inspecting']:.1%}"
-              " of without" + (f"; baseline inspecting = {per['idle (baseline)'] / per['inspecting (baseline)']:.1%} of its idle"
+              f" of without; control = {per['idle'] / per['control']:.1%} of idle; inspecting = "
+              f"{per['control'] / per['inspecting']:.1%} of the control's" + (f"; baseline inspecting = {per['idle (baseline)'] / per['inspecting (baseline)']:.1%} of its idle"
                               if baseline else ""))
         # Where inspecting costs more than idle: per program, median of the rounds.
         def program_ms(label, name):
             return 1000 * statistics.median(r.get(name, 0) for r in programs[label]) / messages
-        names = {n for r in programs["inspecting"] + programs["idle"] for n in r}
-        grew = sorted(((program_ms("inspecting", n) - program_ms("idle", n), n) for n in names), reverse=True)
-        print("inspecting - idle, CPU per message by program (median): " +
-              ", ".join(f"{n} {d:+.3f} ms" for d, n in grew if abs(d) >= 0.005))
+        for over in ("idle", "control"):
+            names = {n for r in programs["inspecting"] + programs[over] for n in r} - {"mxtls-bench-nul"}
+            grew = sorted(((program_ms("inspecting", n) - program_ms(over, n) -
+                            (program_ms(over, "mxtls-bench-nul") if n == "mxtls-milter" else 0), n) for n in names),
+                          reverse=True)
+            print(f"inspecting - {over}, CPU per message by program (median): " +
+                  ", ".join(f"{n} {d:+.3f} ms" for d, n in grew if abs(d) >= 0.005))
         log = lab.milter_log_text()
         print(f"milter log lines: {log.count('to=<')}")
     return 0

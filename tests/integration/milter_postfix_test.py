@@ -113,11 +113,10 @@ class Milter(unittest.TestCase):
                        what="delivery of the locally submitted message")
         self.assertIn("X-MXTLS: healthy13.test=ok", msg)
 
-    def test_inspecting_all_mail_the_milter_needs_no_mail_step(self):
-        # With every message inspected the milter asks Postfix not to send
-        # MAIL: each message begins at its first RCPT, whose macros bring
-        # the sender. Three transactions on one SMTP connection, the middle
-        # one reset: nothing of one may leak into the next.
+    def test_transactions_on_one_connection_stay_apart(self):
+        # Inspecting every message, MAIL gets no reply. Three transactions
+        # on one SMTP connection, the middle one reset after a recipient
+        # that would be held: nothing of one may leak into the next.
         import smtplib
         lab.stop_milter()
         lab.start_milter("inspect = all")
@@ -126,25 +125,25 @@ class Milter(unittest.TestCase):
                 s.ehlo("client.lab.test")
                 s.mail("first@lab.test")
                 self.assertEqual(s.rcpt("user@nostarttls.test")[0], 450)
-                self.assertEqual(s.rcpt("nomail1@healthy12.test")[0], 250)
-                s.data(b"Subject: no mail step 1\r\n\r\nbody\r\n")
+                self.assertEqual(s.rcpt("apart1@healthy12.test")[0], 250)
+                s.data(b"Subject: apart 1\r\n\r\nbody\r\n")
                 s.mail("reset@lab.test")
                 self.assertEqual(s.rcpt("reset@starttls454.test")[0], 250)
                 s.rset()
                 s.mail("second@lab.test")
-                self.assertEqual(s.rcpt("nomail2@healthy13.test")[0], 250)
-                s.data(b"Subject: no mail step 2\r\n\r\nbody\r\n")
-            first = wait_for(lambda: next((m for m in lab.delivered_messages("healthy12") if "no mail step 1" in m), None),
+                self.assertEqual(s.rcpt("apart2@healthy13.test")[0], 250)
+                s.data(b"Subject: apart 2\r\n\r\nbody\r\n")
+            first = wait_for(lambda: next((m for m in lab.delivered_messages("healthy12") if "apart 1" in m), None),
                              what="the first message")
-            second = wait_for(lambda: next((m for m in lab.delivered_messages("healthy13") if "no mail step 2" in m), None),
+            second = wait_for(lambda: next((m for m in lab.delivered_messages("healthy13") if "apart 2" in m), None),
                               what="the second message")
             self.assertIn("X-MXTLS: healthy12.test=ok\n", first.replace("\r\n", "\n"))
             self.assertIn("X-MXTLS: healthy13.test=ok\n", second.replace("\r\n", "\n"))
             held = [r["address"] for m in hold_queue() for r in m["recipients"]]
-            self.assertNotIn("nomail2@healthy13.test", held)  # the reset transaction's hold did not carry over
-            wait_for(lambda: "to=<nomail2@healthy13.test>" in lab.milter_log_text(), what="the second message's log line")
+            self.assertNotIn("apart2@healthy13.test", held)  # the reset transaction's hold did not carry over
+            wait_for(lambda: "to=<apart2@healthy13.test>" in lab.milter_log_text(), what="the second message's log line")
             log = lab.milter_log_text()
-            ids = [re.search(rf"\]: ([0-9A-F]{{6,}}): to=<{r}>", log) for r in ("nomail1@healthy12.test", "nomail2@healthy13.test")]
+            ids = [re.search(rf"\]: ([0-9A-F]{{6,}}): to=<{r}>", log) for r in ("apart1@healthy12.test", "apart2@healthy13.test")]
             self.assertTrue(all(ids), log[-2000:])
             self.assertNotEqual(ids[0].group(1), ids[1].group(1))
             self.assertNotIn("reset@starttls454.test", log)

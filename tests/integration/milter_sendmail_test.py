@@ -61,9 +61,9 @@ class SendmailMilter(unittest.TestCase):
         wait_for(lambda: f"{qid}: to=<user@healthy12.test>, domain=healthy12.test, verdict=ok" in lab.milter_log_text(),
                  what="a milter log line with Sendmail's queue id")
 
-    def test_inspecting_all_mail_without_the_mail_step(self):
-        # inspect = all: the milter asks Sendmail for no MAIL step; the
-        # sender and queue id come with each RCPT, and the reply is the same.
+    def test_inspecting_all_mail(self):
+        # inspect = all: Sendmail waits for no reply to MAIL (the milter
+        # negotiates none); recipients are judged and logged as before.
         lab.stop_milter()
         lab.start_milter("inspect = all")
         try:

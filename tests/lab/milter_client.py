@@ -6,7 +6,6 @@ socket can send them, which is what the tests play."""
 import socket
 import struct
 
-NOMAIL = 0x0004  # SMFIP_NOMAIL: the MTA sends no MAIL (the sender comes with each RCPT)
 NR_CONN = 0x1000  # SMFIP_NR_CONN: the milter sends no reply to connect
 NR_MAIL = 0x4000  # SMFIP_NR_MAIL: nor to MAIL
 
@@ -23,7 +22,6 @@ class MilterSession:
         cmd, data = self.read()
         assert cmd == b"O", cmd
         _, self.actions, self.protocol = struct.unpack("!III", data[:12])
-        self.sender = ""
 
     def send(self, cmd, data=b""):
         self.sock.sendall(struct.pack("!I", len(data) + 1) + cmd + data)
@@ -51,21 +49,12 @@ class MilterSession:
         self.send(b"D", stage + b"".join(f"{k}\0{v}\0".encode() for k, v in values.items()))
 
     def mail(self, sender):
-        """The reply's command byte; None when the milter asked for no reply
-        or for no MAIL at all (as Postfix does, the sender then comes as
-        {mail_addr} with each RCPT)."""
-        self.sender = sender
-        if self.protocol & NOMAIL:
-            return None
         self.send(b"M", f"<{sender}>\0".encode())
         return None if self.protocol & NR_MAIL else self.read()[0]
 
     def rcpt(self, recipient):
         """Returns the reply's command byte: b"c" continue, b"y" a reply code, b"t" tempfail."""
-        values = {"{rcpt_addr}": recipient}
-        if self.protocol & NOMAIL:
-            values["{mail_addr}"] = self.sender
-        self.macros(b"R", values)
+        self.macros(b"R", {"{rcpt_addr}": recipient})
         self.send(b"R", f"<{recipient}>\0".encode())
         return self.read()[0]
 
