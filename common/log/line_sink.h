@@ -57,7 +57,11 @@ class LineSink final : public spdlog::sinks::sink {
  public:
   static constexpr std::size_t kMaxQueuedBytes = 8 << 20;
   static constexpr std::size_t kKeptBytes = 1 << 20;  // buffer kept between batches
-  static constexpr std::chrono::milliseconds kGathering{2};
+  // Each look is a wake-up of the writer, i.e. context switches that the
+  // cores serving the MTA pay for: at 2 ms, mxtls-milter inspecting made 4
+  // more per message (perf stat, 3 rounds each way: 32-33 vs 28-30) and
+  // 4-9% more CPU. A log line may wait this long; flush() does not.
+  static constexpr std::chrono::milliseconds kGathering{20};
   static constexpr std::chrono::milliseconds kPolling{200};
 
   LineSink(std::unique_ptr<LineTarget> target, Writing writing);
