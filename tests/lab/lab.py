@@ -1055,7 +1055,7 @@ FEATURE(`access_db', `hash -T<TMPF> -o {sm}/access')dnl
         # the script that makes them changes).
         for stale in ["spool", "sink", "postfix-queue"]:
             shutil.rmtree(self.dir / stale, ignore_errors=True)
-        for pattern in ["cache.db*", "*.log", "*.err", "*.sock"]:
+        for pattern in ["*.db*", "*.log", "*.err", "*.sock"]:  # every store: a verdict still fresh would stand in for a probe
             for f in self.dir.glob(pattern):
                 f.unlink()
         self.spool.mkdir()
