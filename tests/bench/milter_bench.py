@@ -175,9 +175,11 @@ def main():
         print(f"CPU-bound throughput: inspecting = {per['idle'] / per['inspecting']:.1%} of the idle milter's; "
               f"idle = {per['without'] / per['idle']:.1%} of without; inspecting = {per['without'] / per['inspecting']:.1%}"
               f" of without; control = {per['idle'] / per['control']:.1%} of idle; inspecting = "
-              f"{per['control'] / per['inspecting']:.1%} of the control's" + (f"; baseline inspecting = {per['idle (baseline)'] / per['inspecting (baseline)']:.1%} of its idle"
-                              if baseline else ""))
-        # Where inspecting costs more than idle: per program, median of the rounds.
+              f"{per['control'] / per['inspecting']:.1%} of the control's" +
+              (f"; baseline inspecting = {per['idle (baseline)'] / per['inspecting (baseline)']:.1%} of its idle"
+               if baseline else ""))
+        # Where inspecting costs more than idle, and than the control (its
+        # milter counted against ours): per program, median of the rounds.
         def program_ms(label, name):
             return 1000 * statistics.median(r.get(name, 0) for r in programs[label]) / messages
         for over in ("idle", "control"):

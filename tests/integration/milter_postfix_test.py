@@ -10,6 +10,7 @@ usage: milter_postfix_test.py BUILD_DIR"""
 
 import json
 import re
+import smtplib
 import subprocess
 import sys
 import tempfile
@@ -117,7 +118,6 @@ class Milter(unittest.TestCase):
         # Inspecting every message, MAIL gets no reply. Three transactions
         # on one SMTP connection, the middle one reset after a recipient
         # that would be held: nothing of one may leak into the next.
-        import smtplib
         lab.stop_milter()
         lab.start_milter("inspect = all")
         try:
