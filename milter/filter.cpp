@@ -15,6 +15,7 @@
 #include "codec/engine_verdict.h"
 #include "util/split.h"
 #include "milter_metrics.h"
+#include "negotiation.h"
 #include "verdict_header.h"
 #include "verdict_memo.h"
 
@@ -246,16 +247,12 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
                       unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) {
   auto& c = new_connection(ctx);
   *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST);
-  *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+  *pf1 = f1 & kSkippedSteps;
   c.no_reply_connect = f1 & SMFIP_NR_CONN;
   c.no_reply_mail = c.state->settings.inspect_all && (f1 & SMFIP_NR_MAIL);
   if (c.no_reply_connect) *pf1 |= SMFIP_NR_CONN;
   if (c.no_reply_mail) *pf1 |= SMFIP_NR_MAIL;
-  if (*pf0 & SMFIF_SETSYMLIST) {
-    smfi_setsymlist(ctx, SMFIM_ENVFROM, const_cast<char*>("{auth_authen}"));
-    smfi_setsymlist(ctx, SMFIM_ENVRCPT, const_cast<char*>("i {rcpt_addr}"));
-    smfi_setsymlist(ctx, SMFIM_EOM, const_cast<char*>("i"));
-  }
+  if (*pf0 & SMFIF_SETSYMLIST) request_macros(ctx);
   *pf2 = *pf3 = 0;
   return SMFIS_CONTINUE;
 }

@@ -13,18 +13,15 @@
 #include <cstdio>
 #include <string>
 
+#include "negotiation.h"
+
 namespace {
 
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long, unsigned long, unsigned long* pf0,
                       unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) {
   *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST);
-  *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA |
-               SMFIP_NR_CONN | SMFIP_NR_MAIL);
-  if (*pf0 & SMFIF_SETSYMLIST) {
-    smfi_setsymlist(ctx, SMFIM_ENVFROM, const_cast<char*>("{auth_authen}"));
-    smfi_setsymlist(ctx, SMFIM_ENVRCPT, const_cast<char*>("i {rcpt_addr}"));
-    smfi_setsymlist(ctx, SMFIM_EOM, const_cast<char*>("i"));
-  }
+  *pf1 = f1 & (mxtls::kSkippedSteps | SMFIP_NR_CONN | SMFIP_NR_MAIL);  // ours with inspect = all
+  if (*pf0 & SMFIF_SETSYMLIST) mxtls::request_macros(ctx);
   *pf2 = *pf3 = 0;
   // The steps left without a reply, kept as the connection's private value.
   smfi_setpriv(ctx, reinterpret_cast<void*>(static_cast<uintptr_t>(*pf1 & (SMFIP_NR_CONN | SMFIP_NR_MAIL))));
