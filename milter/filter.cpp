@@ -58,6 +58,7 @@ struct ConnectionContext {
   // connection): each one spares a round trip per message.
   bool no_reply_connect = false;
   bool no_reply_mail = false;
+  bool no_reply_rcpt = false;
   std::unique_ptr<MessageContext> message;
 };
 
@@ -158,17 +159,23 @@ std::optional<codec::EngineVerdict> ask_engine(SMFICTX* ctx, const ConnectionCon
   return answer;
 }
 
-std::string decision_line(const std::string& rcpt, const codec::EngineVerdict& v) {
+std::string decision_line(const std::string& rcpt, const codec::EngineVerdict& v, bool defers) {
   return "to=<" + sanitize_address(rcpt) + ">, domain=" + v.domain +
          ", verdict=" + std::string(v.severity ? severity_name(*v.severity) : "unknown") +
          ", reason=" + std::string(v.reason ? reason_code(*v.reason) : "none") + ", action=" +
          std::string(action_name(v.action)) + (v.monitor ? "(monitor)" : "") +
-         (v.action == Action::reroute ? ", note=accepted (a milter cannot reroute; the transport socketmap does)" : "");
+         (v.action == Action::reroute ? ", note=accepted (a milter cannot reroute; the transport socketmap does)" : "") +
+         (v.action == Action::defer && !v.monitor && !defers ? ", note=accepted (milter defer_recipients = no)" : "");
+}
+
+// "Go on" to a recipient: no reply at all where the MTA agreed not to wait.
+sfsistat rcpt_continue(const ConnectionContext* c) {
+  return c && c->no_reply_rcpt ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
   auto* c = connection(ctx);
-  if (!c || !c->message) return SMFIS_CONTINUE;
+  if (!c || !c->message) return rcpt_continue(c);
   auto& m = *c->message;
   std::string rcpt = macro(ctx, "{rcpt_addr}");
   if (rcpt.empty() && argv && argv[0]) rcpt = strip_brackets(argv[0]);
@@ -177,21 +184,22 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
   const std::string rcpt_domain = recipient_domain(rcpt);
   if (rcpt_domain.empty()) {
     m.pending_lines.push_back("to=<" + sanitize_address(rcpt) + ">, action=dunno, note=no valid recipient domain: nothing to check");
-    return SMFIS_CONTINUE;
+    return rcpt_continue(c);
   }
 
   const auto answer = ask_engine(ctx, *c, m, rcpt, rcpt_domain);
   MilterMetrics* metrics = g_metrics;
   if (!answer) {
     if (metrics) metrics->engine_failure();
-    if (!c->state->settings.tempfail_on_engine_failure) return SMFIS_CONTINUE;
+    if (!c->state->settings.tempfail_on_engine_failure) return rcpt_continue(c);
     smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.3.0"),
                   const_cast<char*>("TLS policy engine unavailable, try again later"));
     return SMFIS_TEMPFAIL;
   }
-  if (answer->domain.empty()) return SMFIS_CONTINUE;
-  const std::string line = decision_line(rcpt, *answer);
-  const Action action = answer->monitor ? Action::dunno : answer->action;
+  if (answer->domain.empty()) return rcpt_continue(c);
+  const bool defers = c->state->settings.defer_recipients;
+  const std::string line = decision_line(rcpt, *answer, defers);
+  const Action action = answer->monitor || (answer->action == Action::defer && !defers) ? Action::dunno : answer->action;
   if (metrics) metrics->recipient(action);
   if (action == Action::defer) {
     // Logged now, like Postfix's own NOQUEUE reject lines: the recipient never joins the message.
@@ -207,7 +215,7 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
   add_domain_verdict(m.verdicts,
                      {answer->domain, std::string(answer->severity ? severity_name(*answer->severity) : "unknown"), reason});
   m.pending_lines.push_back(line);
-  return SMFIS_CONTINUE;
+  return rcpt_continue(c);
 }
 
 sfsistat on_eom(SMFICTX* ctx) {
@@ -241,7 +249,8 @@ sfsistat on_close(SMFICTX* ctx) {
 
 // Only envelope steps matter: skip headers and body (and say so, so the MTA
 // does not send them); no reply to connect (always "continue"), nor to MAIL
-// when every message is inspected (it cannot end in "accept" then); and
+// when every message is inspected (it cannot end in "accept" then), nor to
+// RCPT when recipients are never deferred (the answer is "continue"); and
 // only the macros the callbacks read.
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long, unsigned long, unsigned long* pf0,
                       unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) {
@@ -250,8 +259,10 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
   *pf1 = f1 & kSkippedSteps;
   c.no_reply_connect = f1 & SMFIP_NR_CONN;
   c.no_reply_mail = c.state->settings.inspect_all && (f1 & SMFIP_NR_MAIL);
+  c.no_reply_rcpt = !c.state->settings.defer_recipients && (f1 & SMFIP_NR_RCPT);
   if (c.no_reply_connect) *pf1 |= SMFIP_NR_CONN;
   if (c.no_reply_mail) *pf1 |= SMFIP_NR_MAIL;
+  if (c.no_reply_rcpt) *pf1 |= SMFIP_NR_RCPT;
   if (*pf0 & SMFIF_SETSYMLIST) request_macros(ctx);
   *pf2 = *pf3 = 0;
   return SMFIS_CONTINUE;
@@ -271,6 +282,10 @@ MilterSettings build_milter_settings(const MilterConfig& milter, const PolicyCon
     throw ConfigError("milter.inspect: empty: nothing would be inspected");
   s.networks = ClientNetworks(milter.networks);
   s.tempfail_on_engine_failure = milter.on_engine_failure == "tempfail";
+  s.defer_recipients = milter.defer_recipients;
+  if (s.tempfail_on_engine_failure && !s.defer_recipients)
+    throw ConfigError("milter.on_engine_failure: tempfail needs milter.defer_recipients = yes "
+                      "(with no, the milter answers no recipient and cannot tempfail one)");
   s.add_header = milter.header;
   s.header_name = policy.header;
   if (milter.verdict_cache.value > std::chrono::hours(1))

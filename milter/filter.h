@@ -5,6 +5,8 @@
 // (engine_client/policy_client.h); a "defer" becomes a per-recipient
 // tempfail, "hold" a quarantine (Postfix's hold queue), and every inspected
 // message gets one header summarising its recipient domains' verdicts.
+// With defer_recipients off the milter only annotates: it answers no RCPT,
+// so the MTA sends recipients without waiting for it.
 #pragma once
 #include <libmilter/mfapi.h>
 
@@ -25,6 +27,7 @@ struct MilterSettings {
   bool inspect_networks = false;
   ClientNetworks networks{""};
   bool tempfail_on_engine_failure = false;
+  bool defer_recipients = true;  // off: no reply at RCPT, an engine's "defer" is logged, not applied
   bool add_header = true;
   std::string header_name = "X-MXTLS";
   std::chrono::milliseconds verdict_cache{0};  // how long the engine's answers are remembered

@@ -153,6 +153,7 @@ po::options_description describe(Config& c) {
       ("milter.engine", po::value(&c.milter.engine))
       ("milter.engine_timeout", po::value(&c.milter.engine_timeout))
       ("milter.on_engine_failure", one_of(&c.milter.on_engine_failure, {"accept", "tempfail"}, "milter.on_engine_failure"))
+      ("milter.defer_recipients", po::value(&c.milter.defer_recipients))
       ("milter.inspect", po::value(&c.milter.inspect))
       ("milter.networks", po::value(&c.milter.networks))
       ("milter.header", po::value(&c.milter.header))

@@ -139,6 +139,7 @@ struct MilterConfig {
   std::string engine = "inet:127.0.0.1:10045";          // where mxtls-policyd listens
   Duration engine_timeout{std::chrono::seconds(2)};
   std::string on_engine_failure = "accept";            // accept | tempfail
+  bool defer_recipients = true;                        // no: annotate only, the MTA does not wait at RCPT
   std::string inspect = "authenticated networks";      // all | authenticated | networks (any combination)
   std::string networks = "127.0.0.0/8 ::1/128";
   bool header = true;

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
 from lab import Lab  # noqa: E402
-from milter_client import NR_CONN, NR_MAIL, MilterSession  # noqa: E402
+from milter_client import NR_CONN, NR_MAIL, NR_RCPT, MilterSession  # noqa: E402
 
 BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else "build/release"
 SCRIPTS = Path(__file__).resolve().parent / "miltertest"
@@ -97,10 +97,30 @@ class Miltertest(unittest.TestCase):
         lab.stop_milter()
         lab.start_milter("inspect = networks\nnetworks = 192.0.2.0/24")
         session = MilterSession(lab.milter_socket)
-        self.assertEqual(session.protocol & (NR_CONN | NR_MAIL), NR_CONN)
+        self.assertEqual(session.protocol & (NR_CONN | NR_MAIL | NR_RCPT), NR_CONN)
         self.assertIsNone(session.connect(address="127.0.0.1"))
         self.assertEqual(session.mail("sender@lab.test"), b"a")
         session.close()
+
+    def test_recipients_get_no_reply_when_never_deferred(self):
+        # defer_recipients = no: the milter answers no RCPT (the MTA does not
+        # wait at each recipient) and only annotates. A reply it sent anyway
+        # would be read below as end of message's and fail the header check.
+        lab.start_milter("inspect = all\ndefer_recipients = no")
+        session = MilterSession(lab.milter_socket)
+        self.assertEqual(session.protocol & (NR_CONN | NR_MAIL | NR_RCPT), NR_CONN | NR_MAIL | NR_RCPT)
+        self.assertIsNone(session.connect())
+        session.macros(b"M", {"i": "5A6B7C8D9E"})
+        self.assertIsNone(session.mail("sender@lab.test"))
+        self.assertIsNone(session.rcpt("user@nostarttls.test"))
+        self.assertIsNone(session.rcpt("user@healthy12.test"))
+        replies = session.eom()
+        session.close()
+        self.assertEqual(replies, [(b"h", b"X-MXTLS\0nostarttls.test=incompatible(starttls_not_offered); healthy12.test=ok\0"),
+                                   (b"c", b"")])
+        log = lab.milter_log_text()
+        self.assertIn("5A6B7C8D9E: to=<user@nostarttls.test>, domain=nostarttls.test, verdict=incompatible, "
+                      "reason=starttls_not_offered, action=defer, note=accepted (milter defer_recipients = no)", log)
 
     def test_thousands_of_sessions_then_a_clean_stop(self):
         lab.start_milter()

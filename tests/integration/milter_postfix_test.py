@@ -2,8 +2,9 @@
 and mxtls-policyd in the lab: the verdict header on delivered mail (folded
 and bounded for a message to many domains), a
 per-recipient tempfail for an incompatible destination while the other
-recipient is accepted, quarantine into the hold queue, log lines with the
-queue id, and fail-open when the engine is down. Postfix has no policy
+recipient is accepted (or, with defer_recipients = no, annotated only),
+quarantine into the hold queue, log lines with the queue id, and fail-open
+when the engine is down. Postfix has no policy
 service here: the milter alone acts. Runs inside tests/lab/netns-run.
 
 usage: milter_postfix_test.py BUILD_DIR"""
@@ -147,6 +148,28 @@ class Milter(unittest.TestCase):
             self.assertTrue(all(ids), log[-2000:])
             self.assertNotEqual(ids[0].group(1), ids[1].group(1))
             self.assertNotIn("reset@starttls454.test", log)
+        finally:
+            lab.stop_milter()
+            lab.start_milter()
+
+    def test_annotating_only_accepts_what_the_engine_would_defer(self):
+        # defer_recipients = no: Postfix sends each RCPT without waiting
+        # for the milter, the recipient the engine would defer is accepted,
+        # the header and the queue-id lines stay.
+        lab.stop_milter()
+        lab.start_milter("inspect = all\ndefer_recipients = no")
+        try:
+            replies = smtp_submit(["user@nostarttls.test", "annotated@healthy13.test"], subject="annotate only")
+            self.assertEqual([c for c, _ in replies.values()], [250, 250])
+            msg = wait_for(lambda: next((m for m in lab.delivered_messages("healthy13") if "annotate only" in m), None),
+                           what="delivery to healthy13.test")
+            self.assertIn("X-MXTLS: nostarttls.test=incompatible(starttls_not_offered); healthy13.test=ok", msg)
+            line = wait_for(lambda: next((l for l in lab.milter_log_text().splitlines()
+                                          if "to=<user@nostarttls.test>" in l and "defer_recipients" in l), None),
+                            what="the milter's line for the recipient it did not defer")
+            self.assertRegex(line, r"\]: [0-9A-F]{6,}: to=<user@nostarttls\.test>, domain=nostarttls\.test, "
+                                   r"verdict=incompatible, reason=starttls_not_offered, action=defer, "
+                                   r"note=accepted \(milter defer_recipients = no\)")
         finally:
             lab.stop_milter()
             lab.start_milter()

@@ -79,6 +79,24 @@ class SendmailMilter(unittest.TestCase):
             lab.stop_milter()
             lab.start_milter()
 
+    def test_annotating_only(self):
+        # defer_recipients = no: Sendmail waits for no reply to RCPT either;
+        # what the engine would defer is accepted and named in the header.
+        lab.stop_milter()
+        lab.start_milter("inspect = all\ndefer_recipients = no")
+        try:
+            replies, qid = submit(["user@nostarttls.test", "annotated@healthy12.test"], "sendmail annotate only")
+            self.assertEqual([c for c, _ in replies.values()], [250, 250])
+            msg = wait_for(lambda: next((m for m in lab.delivered_messages("healthy12") if "sendmail annotate only" in m),
+                                        None), what="Sendmail's delivery to healthy12.test")
+            self.assertIn("X-MXTLS: nostarttls.test=incompatible(starttls_not_offered); healthy12.test=ok", msg)
+            wait_for(lambda: f"{qid}: to=<user@nostarttls.test>, domain=nostarttls.test, verdict=incompatible, "
+                             "reason=starttls_not_offered, action=defer, note=accepted (milter defer_recipients = no)"
+                             in lab.milter_log_text(), what="a milter log line with Sendmail's queue id")
+        finally:
+            lab.stop_milter()
+            lab.start_milter()
+
     def test_quarantine(self):
         replies, qid = submit(["user@starttls454.test"], "sendmail hold")
         self.assertEqual(replies["user@starttls454.test"][0], 250)

@@ -8,6 +8,7 @@ import struct
 
 NR_CONN = 0x1000  # SMFIP_NR_CONN: the milter sends no reply to connect
 NR_MAIL = 0x4000  # SMFIP_NR_MAIL: nor to MAIL
+NR_RCPT = 0x8000  # SMFIP_NR_RCPT: nor to RCPT
 
 
 class MilterSession:
@@ -53,10 +54,11 @@ class MilterSession:
         return None if self.protocol & NR_MAIL else self.read()[0]
 
     def rcpt(self, recipient):
-        """Returns the reply's command byte: b"c" continue, b"y" a reply code, b"t" tempfail."""
+        """Returns the reply's command byte: b"c" continue, b"y" a reply code, b"t" tempfail;
+        None when the milter asked for no reply."""
         self.macros(b"R", {"{rcpt_addr}": recipient})
         self.send(b"R", f"<{recipient}>\0".encode())
-        return self.read()[0]
+        return None if self.protocol & NR_RCPT else self.read()[0]
 
     def eom(self):
         """Returns the actions asked at end of message, the final reply last."""

@@ -132,5 +132,21 @@ TEST(MilterSettings, VerdictCacheIsBounded) {
   EXPECT_EQ(build_milter_settings(milter, policy).verdict_cache.count(), 0);
 }
 
+TEST(MilterSettings, TempfailOnEngineFailureNeedsRecipientReplies) {
+  MilterConfig milter;
+  PolicyConfig policy;
+  milter.defer_recipients = false;
+  EXPECT_FALSE(build_milter_settings(milter, policy).defer_recipients);
+  milter.on_engine_failure = "tempfail";
+  try {
+    build_milter_settings(milter, policy);
+    ADD_FAILURE() << "accepted on_engine_failure = tempfail with defer_recipients = no";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("milter.defer_recipients = yes"), std::string::npos) << e.what();
+  }
+  milter.defer_recipients = true;
+  EXPECT_TRUE(build_milter_settings(milter, policy).tempfail_on_engine_failure);
+}
+
 }  // namespace
 }  // namespace mxtls
