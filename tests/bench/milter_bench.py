@@ -186,15 +186,16 @@ def main():
               (f"; baseline inspecting = {per['idle (baseline)'] / per['inspecting (baseline)']:.1%} of its idle"
                if baseline else ""))
         # Where inspecting costs more than idle, and than the control (its
-        # milter counted against ours): per program, median of the rounds.
+        # milter counted against ours), and annotating more than idle: per
+        # program, median of the rounds.
         def program_ms(label, name):
             return 1000 * statistics.median(r.get(name, 0) for r in programs[label]) / messages
-        for over in ("idle", "control"):
-            names = {n for r in programs["inspecting"] + programs[over] for n in r} - {"mxtls-bench-nul"}
-            grew = sorted(((program_ms("inspecting", n) - program_ms(over, n) -
+        for which, over in (("inspecting", "idle"), ("inspecting", "control"), ("annotating", "idle")):
+            names = {n for r in programs[which] + programs[over] for n in r} - {"mxtls-bench-nul"}
+            grew = sorted(((program_ms(which, n) - program_ms(over, n) -
                             (program_ms(over, "mxtls-bench-nul") if n == "mxtls-milter" else 0), n) for n in names),
                           reverse=True)
-            print(f"inspecting - {over}, CPU per message by program (median): " +
+            print(f"{which} - {over}, CPU per message by program (median): " +
                   ", ".join(f"{n} {d:+.3f} ms" for d, n in grew if abs(d) >= 0.005))
         log = lab.milter_log_text()
         print(f"milter log lines: {log.count('to=<')}")
