@@ -159,13 +159,16 @@ std::optional<codec::EngineVerdict> ask_engine(SMFICTX* ctx, const ConnectionCon
   return answer;
 }
 
+// `defers`: whether this milter applies a defer (defer_recipients); one it
+// does not is logged "defer(not applied)", as monitor mode's are "(monitor)".
 std::string decision_line(const std::string& rcpt, const codec::EngineVerdict& v, bool defers) {
+  const bool not_applied = v.action == Action::defer && !v.monitor && !defers;
   return "to=<" + sanitize_address(rcpt) + ">, domain=" + v.domain +
          ", verdict=" + std::string(v.severity ? severity_name(*v.severity) : "unknown") +
          ", reason=" + std::string(v.reason ? reason_code(*v.reason) : "none") + ", action=" +
-         std::string(action_name(v.action)) + (v.monitor ? "(monitor)" : "") +
+         std::string(action_name(v.action)) + (v.monitor ? "(monitor)" : not_applied ? "(not applied)" : "") +
          (v.action == Action::reroute ? ", note=accepted (a milter cannot reroute; the transport socketmap does)" : "") +
-         (v.action == Action::defer && !v.monitor && !defers ? ", note=accepted (milter defer_recipients = no)" : "");
+         (not_applied ? ", note=accepted (milter defer_recipients = no)" : "");
 }
 
 // "Go on" to a recipient: no reply at all where the MTA agreed not to wait.

@@ -55,6 +55,8 @@ std::optional<LoggedDecision> parse_decision_line(std::string_view line) {
   std::string_view action_name = *action_text;
   const bool monitor = action_name.ends_with("(monitor)");
   if (monitor) action_name.remove_suffix(9);
+  const bool not_applied = action_name.ends_with("(not applied)");
+  if (not_applied) action_name.remove_suffix(13);
   const auto action = action_from_name(action_name);
   if (!action) return std::nullopt;
 
@@ -64,7 +66,7 @@ std::optional<LoggedDecision> parse_decision_line(std::string_view line) {
     if (!code || !reason_from_code(*code)) return std::nullopt;
     reason = std::string(*code);
   }
-  return LoggedDecision{std::string(program), domain, reason, *action, monitor};
+  return LoggedDecision{std::string(program), domain, reason, *action, monitor, not_applied};
 }
 
 }  // namespace mxtls

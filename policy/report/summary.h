@@ -36,7 +36,7 @@ struct VerdictChange {
 struct LoggedDomain {
   std::string domain;
   std::string reason;                  // of the newest line
-  std::map<std::string, std::size_t> actions;  // "defer", "defer(monitor)", ...
+  std::map<std::string, std::size_t> actions;  // "defer", "defer(monitor)", "defer(not applied)", ...
   std::size_t recipients = 0;
 };
 

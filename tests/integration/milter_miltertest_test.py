@@ -120,7 +120,7 @@ class Miltertest(unittest.TestCase):
                                    (b"c", b"")])
         log = lab.milter_log_text()
         self.assertIn("5A6B7C8D9E: to=<user@nostarttls.test>, domain=nostarttls.test, verdict=incompatible, "
-                      "reason=starttls_not_offered, action=defer, note=accepted (milter defer_recipients = no)", log)
+                      "reason=starttls_not_offered, action=defer(not applied), note=accepted (milter defer_recipients = no)", log)
 
     def test_thousands_of_sessions_then_a_clean_stop(self):
         lab.start_milter()

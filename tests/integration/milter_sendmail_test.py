@@ -91,7 +91,7 @@ class SendmailMilter(unittest.TestCase):
                                         None), what="Sendmail's delivery to healthy12.test")
             self.assertIn("X-MXTLS: nostarttls.test=incompatible(starttls_not_offered); healthy12.test=ok", msg)
             wait_for(lambda: f"{qid}: to=<user@nostarttls.test>, domain=nostarttls.test, verdict=incompatible, "
-                             "reason=starttls_not_offered, action=defer, note=accepted (milter defer_recipients = no)"
+                             "reason=starttls_not_offered, action=defer(not applied), note=accepted (milter defer_recipients = no)"
                              in lab.milter_log_text(), what="a milter log line with Sendmail's queue id")
         finally:
             lab.stop_milter()

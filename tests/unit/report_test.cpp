@@ -46,6 +46,13 @@ TEST(DecisionLog, ReadsPolicydMilterAndUnknownLines) {
   ASSERT_TRUE(d);
   EXPECT_EQ(d->action, Action::reroute);
   EXPECT_TRUE(d->monitor);
+
+  d = parse_decision_line("mxtls-milter[2]: 4F1B: to=<a@legacy.test>, domain=legacy.test, verdict=incompatible, "
+                          "reason=protocol_version, action=defer(not applied), note=accepted (milter defer_recipients = no)");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->action, Action::defer);
+  EXPECT_TRUE(d->not_applied);
+  EXPECT_FALSE(d->monitor);
 }
 
 TEST(DecisionLog, SkipsWhatIsNotADecisionLine) {
@@ -186,6 +193,16 @@ TEST(Summary, CountsRecipientsPerProgramAndDestination) {
   EXPECT_EQ(x.actions.at("defer(monitor)"), 1u);
   EXPECT_EQ(s.logged.at("mxtls-milter")[0].recipients, 1u);
   EXPECT_NE(render_summary_text(s, 10).find("x.test  3  reason=cert_expired  defer 2, defer(monitor) 1"), std::string::npos);
+}
+
+TEST(Summary, CountsAMilterDeferItDidNotApplyApart) {
+  SummaryInput in;
+  in.decisions = {{"mxtls-milter", "x.test", "cert_expired", Action::defer, false, true},
+                  {"mxtls-milter", "x.test", "cert_expired", Action::defer, false, false}};
+  const Summary s = summarize(in);
+  const auto& x = s.logged.at("mxtls-milter").at(0);
+  EXPECT_EQ(x.actions.at("defer(not applied)"), 1u);
+  EXPECT_EQ(x.actions.at("defer"), 1u);
 }
 
 }  // namespace
