@@ -159,10 +159,9 @@ std::optional<codec::EngineVerdict> ask_engine(SMFICTX* ctx, const ConnectionCon
   return answer;
 }
 
-// `defers`: whether this milter applies a defer (defer_recipients); one it
-// does not is logged "defer(not applied)", as monitor mode's are "(monitor)".
-std::string decision_line(const std::string& rcpt, const codec::EngineVerdict& v, bool defers) {
-  const bool not_applied = v.action == Action::defer && !v.monitor && !defers;
+// A defer this milter does not apply (defer_recipients = no) is logged
+// "defer(not applied)", as monitor mode's are "(monitor)".
+std::string decision_line(const std::string& rcpt, const codec::EngineVerdict& v, bool not_applied) {
   return "to=<" + sanitize_address(rcpt) + ">, domain=" + v.domain +
          ", verdict=" + std::string(v.severity ? severity_name(*v.severity) : "unknown") +
          ", reason=" + std::string(v.reason ? reason_code(*v.reason) : "none") + ", action=" +
@@ -200,9 +199,9 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
     return SMFIS_TEMPFAIL;
   }
   if (answer->domain.empty()) return rcpt_continue(c);
-  const bool defers = c->state->settings.defer_recipients;
-  const std::string line = decision_line(rcpt, *answer, defers);
-  const Action action = answer->monitor || (answer->action == Action::defer && !defers) ? Action::dunno : answer->action;
+  const bool not_applied = answer->action == Action::defer && !answer->monitor && !c->state->settings.defer_recipients;
+  const std::string line = decision_line(rcpt, *answer, not_applied);
+  const Action action = answer->monitor || not_applied ? Action::dunno : answer->action;
   if (metrics) metrics->recipient(action);
   if (action == Action::defer) {
     // Logged now, like Postfix's own NOQUEUE reject lines: the recipient never joins the message.

@@ -53,10 +53,13 @@ std::optional<LoggedDecision> parse_decision_line(std::string_view line) {
   const auto action_text = find_log_field(*fields, "action");
   if (!action_text) return std::nullopt;
   std::string_view action_name = *action_text;
-  const bool monitor = action_name.ends_with("(monitor)");
-  if (monitor) action_name.remove_suffix(9);
-  const bool not_applied = action_name.ends_with("(not applied)");
-  if (not_applied) action_name.remove_suffix(13);
+  const auto strip = [&action_name](std::string_view suffix) {
+    if (!action_name.ends_with(suffix)) return false;
+    action_name.remove_suffix(suffix.size());
+    return true;
+  };
+  const bool monitor = strip("(monitor)");
+  const bool not_applied = !monitor && strip("(not applied)");
   const auto action = action_from_name(action_name);
   if (!action) return std::nullopt;
 
