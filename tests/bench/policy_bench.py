@@ -117,11 +117,15 @@ def closed_loop(build, label, domains, policyd_pid, minimal_pid):
     speed drifts between pairs and each pair's two runs are next to each
     other. Throughput, and CPU per request (which the generator's own
     limits do not move)."""
+    ours_run = lambda: load(build, "policy", "inet:127.0.0.1:10040", domains, CONNS, PAIR_REQUESTS, server=policyd_pid)
+    minimal_run = lambda: load(build, "policy", "inet:127.0.0.1:10041", domains, CONNS, PAIR_REQUESTS, server=minimal_pid)
     pairs = []
     with server_and_generator_apart([policyd_pid, minimal_pid]):
-        for _ in range(PAIRS):
-            ours = load(build, "policy", "inet:127.0.0.1:10040", domains, CONNS, PAIR_REQUESTS, server=policyd_pid)
-            minimal = load(build, "policy", "inet:127.0.0.1:10041", domains, CONNS, PAIR_REQUESTS, server=minimal_pid)
+        for i in range(PAIRS):
+            if i % 2 == 0:  # each server goes first in every other pair
+                ours, minimal = ours_run(), minimal_run()
+            else:
+                minimal, ours = minimal_run(), ours_run()
             if ours and minimal:
                 pairs.append((ours, minimal))
     if len(pairs) < PAIRS:
