@@ -165,29 +165,28 @@ def main():
                   f"delivered in {done:6.2f} s = {messages / done:7.1f} msg/s; lab CPU {1000 * used / messages:5.2f} ms/msg",
                   flush=True)
         lab.milter = ours
-        best = {k: min(v) for k, v in results.items()}  # the least disturbed round
-        print(f"best of {ROUNDS}: inspecting = {best['idle'] / best['inspecting']:.1%} of the idle milter's throughput; "
-              f"idle milter = {best['without'] / best['idle']:.1%} of Postfix without a milter; "
-              f"inspecting = {best['without'] / best['inspecting']:.1%} of without")
-        print(f"control (same milter steps, no work): control = {best['idle'] / best['control']:.1%} of the idle milter's "
-              f"throughput; ours inspecting = {best['control'] / best['inspecting']:.1%} of the control's")
-        print(f"annotating only (defer_recipients = no): annotating = {best['idle'] / best['annotating']:.1%} of the idle "
-              f"milter's throughput; {best['without'] / best['annotating']:.1%} of without")
+        # Each figure: the median over the rounds of one round's ratio (its
+        # runs are minutes apart at most, the rounds further), with the range.
+        def shares(per_round, plan):
+            parts = []
+            for which, of in plan:
+                r = [o / w for w, o in zip(per_round[which], per_round[of])]
+                parts.append(f"{which} = {statistics.median(r):.1%} of {of} ({min(r):.0%}-{max(r):.0%})")
+            return "; ".join(parts)
+        plan = [("inspecting", "idle"), ("idle", "without"), ("inspecting", "without"), ("control", "idle"),
+                ("inspecting", "control"), ("annotating", "idle"), ("annotating", "without")]
         if baseline:
-            print(f"baseline ({baseline}): inspecting = {best['idle (baseline)'] / best['inspecting (baseline)']:.1%}"
-                  f" of its idle; ours inspecting = {best['inspecting (baseline)'] / best['inspecting']:.1%}"
-                  " of the baseline's inspecting throughput")
-        # The lab's own CPU per message (median of the rounds): what the
-        # milter costs when the cores are saturated, whatever else ran.
+            plan += [("inspecting (baseline)", "idle (baseline)"), ("inspecting", "inspecting (baseline)")]
+        print(f"throughput, median of {ROUNDS} rounds' ratios (range): " + shares(results, plan))
+        # The lab's own CPU per message: what the milter costs when the
+        # cores are saturated, whatever else ran.
+        print(f"CPU-bound throughput (lab CPU per message), median of {ROUNDS} rounds' ratios (range): " +
+              shares(cpu_used, plan))
         per = {k: statistics.median(v) / messages for k, v in cpu_used.items()}
         print(f"lab CPU per message (median): " + ", ".join(f"{k} {1000 * v:.2f} ms" for k, v in per.items()))
-        print(f"CPU-bound throughput: inspecting = {per['idle'] / per['inspecting']:.1%} of the idle milter's; "
-              f"idle = {per['without'] / per['idle']:.1%} of without; inspecting = {per['without'] / per['inspecting']:.1%}"
-              f" of without; control = {per['idle'] / per['control']:.1%} of idle; inspecting = "
-              f"{per['control'] / per['inspecting']:.1%} of the control's; annotating = "
-              f"{per['idle'] / per['annotating']:.1%} of idle" +
-              (f"; baseline inspecting = {per['idle (baseline)'] / per['inspecting (baseline)']:.1%} of its idle"
-               if baseline else ""))
+        best = {k: min(v) for k, v in results.items()}  # each kind's least disturbed round
+        print(f"best round of each (the figure before rounds were paired): inspecting = "
+              f"{best['idle'] / best['inspecting']:.1%} of idle; annotating = {best['idle'] / best['annotating']:.1%} of idle")
         # Where inspecting costs more than idle, and than the control (its
         # milter counted against ours), and annotating more than idle: per
         # program, median of the rounds.
