@@ -159,15 +159,15 @@ std::optional<codec::EngineVerdict> ask_engine(SMFICTX* ctx, const ConnectionCon
   return answer;
 }
 
-// A defer this milter does not apply (defer_recipients = no) is logged
-// "defer(not applied)", as monitor mode's are "(monitor)".
-std::string decision_line(const std::string& rcpt, const codec::EngineVerdict& v, bool not_applied) {
+// The action logged with its suffix (verdict/action.h): "defer(monitor)",
+// or "defer(not applied)" with a note where defer_recipients = no.
+std::string decision_line(const std::string& rcpt, const codec::EngineVerdict& v, Applied applied) {
   return "to=<" + sanitize_address(rcpt) + ">, domain=" + v.domain +
          ", verdict=" + std::string(v.severity ? severity_name(*v.severity) : "unknown") +
          ", reason=" + std::string(v.reason ? reason_code(*v.reason) : "none") + ", action=" +
-         std::string(action_name(v.action)) + (v.monitor ? "(monitor)" : not_applied ? "(not applied)" : "") +
+         std::string(action_name(v.action)) + std::string(applied_suffix(applied)) +
          (v.action == Action::reroute ? ", note=accepted (a milter cannot reroute; the transport socketmap does)" : "") +
-         (not_applied ? ", note=accepted (milter defer_recipients = no)" : "");
+         (applied == Applied::not_applied ? ", note=accepted (milter defer_recipients = no)" : "");
 }
 
 // "Go on" to a recipient: no reply at all where the MTA agreed not to wait.
@@ -199,9 +199,12 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
     return SMFIS_TEMPFAIL;
   }
   if (answer->domain.empty()) return rcpt_continue(c);
-  const bool not_applied = answer->action == Action::defer && !answer->monitor && !c->state->settings.defer_recipients;
-  const std::string line = decision_line(rcpt, *answer, not_applied);
-  const Action action = answer->monitor || not_applied ? Action::dunno : answer->action;
+  // Monitor mode only logs; with defer_recipients = no a defer is accepted.
+  const Applied applied = answer->monitor ? Applied::monitor
+                          : answer->action == Action::defer && !c->state->settings.defer_recipients ? Applied::not_applied
+                                                                                                     : Applied::yes;
+  const std::string line = decision_line(rcpt, *answer, applied);
+  const Action action = applied == Applied::yes ? answer->action : Action::dunno;
   if (metrics) metrics->recipient(action);
   if (action == Action::defer) {
     // Logged now, like Postfix's own NOQUEUE reject lines: the recipient never joins the message.

@@ -52,15 +52,7 @@ std::optional<LoggedDecision> parse_decision_line(std::string_view line) {
 
   const auto action_text = find_log_field(*fields, "action");
   if (!action_text) return std::nullopt;
-  std::string_view action_name = *action_text;
-  const auto strip = [&action_name](std::string_view suffix) {
-    if (!action_name.ends_with(suffix)) return false;
-    action_name.remove_suffix(suffix.size());
-    return true;
-  };
-  const bool monitor = strip("(monitor)");
-  const bool not_applied = !monitor && strip("(not applied)");
-  const auto action = action_from_name(action_name);
+  const auto action = parse_logged_action(*action_text);
   if (!action) return std::nullopt;
 
   std::string reason = "unknown";
@@ -69,7 +61,7 @@ std::optional<LoggedDecision> parse_decision_line(std::string_view line) {
     if (!code || !reason_from_code(*code)) return std::nullopt;
     reason = std::string(*code);
   }
-  return LoggedDecision{std::string(program), domain, reason, *action, monitor, not_applied};
+  return LoggedDecision{std::string(program), domain, reason, action->action, action->applied};
 }
 
 }  // namespace mxtls

@@ -16,8 +16,7 @@ struct LoggedDecision {
   std::string domain;
   std::string reason;    // a reason code, or "unknown" (no verdict yet)
   Action action = Action::dunno;
-  bool monitor = false;  // decided in monitor mode: logged, not applied
-  bool not_applied = false;  // a defer mxtls-milter (defer_recipients = no) logged and accepted
+  Applied applied = Applied::yes;  // or only logged (monitor mode), or accepted by the milter
 };
 
 // Lines are bounded: longer ones are not decision lines.

@@ -14,7 +14,7 @@ bool is_transport_failure(Reason r) {
 }
 
 std::string action_key(const LoggedDecision& d) {
-  return std::string(action_name(d.action)) + (d.monitor ? "(monitor)" : d.not_applied ? "(not applied)" : "");
+  return std::string(action_name(d.action)) + std::string(applied_suffix(d.applied));
 }
 
 std::string format_time(int64_t t) {

@@ -95,7 +95,7 @@ void PolicyService::log_decision(std::string_view queue_id, std::string_view rec
       FMT_COMPILE("{}: to=<{}>, domain={}, mx={}, verdict={}, reason={}, tls={}, want={}, outcome={}, action={}{}, cached={}s"),
       id, sanitize_address(recipient), domain, verdict->mx, severity_name(verdict->severity), reason_code(verdict->reason),
       verdict->tls ? version_name(*verdict->tls) : "none", want_, outcome_name(verdict->outcome), action_name(d.action),
-      settings_.monitor ? "(monitor)" : "", std::time(nullptr) - verdict->probed_at));
+      applied_suffix(settings_.monitor ? Applied::monitor : Applied::yes), std::time(nullptr) - verdict->probed_at));
 }
 
 template <typename Socket>

@@ -23,7 +23,7 @@ TEST(DecisionLog, ReadsPolicydMilterAndUnknownLines) {
   EXPECT_EQ(d->domain, "nostarttls.test");
   EXPECT_EQ(d->reason, "starttls_not_offered");
   EXPECT_EQ(d->action, Action::defer);
-  EXPECT_FALSE(d->monitor);
+  EXPECT_EQ(d->applied, Applied::yes);
 
   d = parse_decision_line("Nov 24 12:08:08 mta mxtls-milter[281]: 64729A7A0CE: to=<a@ok.test>, domain=ok.test, "
                           "verdict=ok, reason=ok, action=dunno");
@@ -45,14 +45,13 @@ TEST(DecisionLog, ReadsPolicydMilterAndUnknownLines) {
                           "reason=cert_expired, tls=none, want=TLSv1.2, outcome=deferred, action=reroute(monitor), cached=5s");
   ASSERT_TRUE(d);
   EXPECT_EQ(d->action, Action::reroute);
-  EXPECT_TRUE(d->monitor);
+  EXPECT_EQ(d->applied, Applied::monitor);
 
   d = parse_decision_line("mxtls-milter[2]: 4F1B: to=<a@legacy.test>, domain=legacy.test, verdict=incompatible, "
                           "reason=protocol_version, action=defer(not applied), note=accepted (milter defer_recipients = no)");
   ASSERT_TRUE(d);
   EXPECT_EQ(d->action, Action::defer);
-  EXPECT_TRUE(d->not_applied);
-  EXPECT_FALSE(d->monitor);
+  EXPECT_EQ(d->applied, Applied::not_applied);
 }
 
 TEST(DecisionLog, SkipsWhatIsNotADecisionLine) {
@@ -179,11 +178,11 @@ TEST(Summary, SuspectsALocalProblemWhenMostDestinationsAreUnreachable) {
 TEST(Summary, CountsRecipientsPerProgramAndDestination) {
   SummaryInput in;
   in.log_lines = 5;
-  in.decisions = {{"mxtls-policyd", "x.test", "cert_expired", Action::defer, false},
-                  {"mxtls-policyd", "x.test", "cert_expired", Action::defer, true},
-                  {"mxtls-policyd", "y.test", "ok", Action::dunno, false},
-                  {"mxtls-policyd", "x.test", "cert_expired", Action::defer, false},
-                  {"mxtls-milter", "y.test", "ok", Action::dunno, false}};
+  in.decisions = {{"mxtls-policyd", "x.test", "cert_expired", Action::defer, Applied::yes},
+                  {"mxtls-policyd", "x.test", "cert_expired", Action::defer, Applied::monitor},
+                  {"mxtls-policyd", "y.test", "ok", Action::dunno, Applied::yes},
+                  {"mxtls-policyd", "x.test", "cert_expired", Action::defer, Applied::yes},
+                  {"mxtls-milter", "y.test", "ok", Action::dunno, Applied::yes}};
   const Summary s = summarize(in);
   ASSERT_EQ(s.logged.at("mxtls-policyd").size(), 2u);
   const auto& x = s.logged.at("mxtls-policyd")[0];
@@ -197,8 +196,8 @@ TEST(Summary, CountsRecipientsPerProgramAndDestination) {
 
 TEST(Summary, CountsAMilterDeferItDidNotApplyApart) {
   SummaryInput in;
-  in.decisions = {{"mxtls-milter", "x.test", "cert_expired", Action::defer, false, true},
-                  {"mxtls-milter", "x.test", "cert_expired", Action::defer, false, false}};
+  in.decisions = {{"mxtls-milter", "x.test", "cert_expired", Action::defer, Applied::not_applied},
+                  {"mxtls-milter", "x.test", "cert_expired", Action::defer, Applied::yes}};
   const Summary s = summarize(in);
   const auto& x = s.logged.at("mxtls-milter").at(0);
   EXPECT_EQ(x.actions.at("defer(not applied)"), 1u);
